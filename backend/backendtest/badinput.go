@@ -1,0 +1,170 @@
+package backendtest
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/dnngo/dnngo/backend"
+	"github.com/stretchr/testify/require"
+)
+
+// alien is a Tensor no backend made.
+type alien struct{}
+
+func (alien) Shape() backend.Shape { return backend.Shape{2, 3, 8, 8} }
+func (alien) Close() error         { return nil }
+
+// badCase is one call that must fail with an error wrapping want.
+type badCase struct {
+	name string
+	want error
+	call func() error
+}
+
+// RunBadInput makes every kind of invalid call the contract names and
+// checks that each returns an error of the right kind that names the op,
+// and that none panics.
+func RunBadInput(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	other := newEnv(t, open) // a second backend value: its tensors are foreign here
+	b := e.b
+	xs := backend.Shape{2, 3, 8, 8}
+	conv := backend.ConvDesc{Input: xs, Out: 4, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true}
+	cp, err := b.Conv(conv)
+	require.NoError(t, err)
+	x, w, bias, y := e.tensor(xs, nil), e.tensor(conv.WeightShape(), nil), e.tensor(backend.Shape{4}, nil), e.tensor(conv.OutputShape(), nil)
+	wrongY := e.tensor(backend.Shape{2, 4, 8, 7}, nil)
+	foreignX := other.tensor(xs, nil)
+	closedX := e.tensor(xs, nil)
+	require.NoError(t, closedX.Close())
+	closedPlan, err := b.Conv(conv)
+	require.NoError(t, err)
+	require.NoError(t, closedPlan.Close())
+
+	pool := backend.PoolDesc{Input: xs, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}
+	pp, err := b.MaxPool(pool)
+	require.NoError(t, err)
+	py := e.tensor(pool.OutputShape(), nil)
+	dp, err := b.Dropout(backend.DropoutDesc{Shape: xs, P: 0.5})
+	require.NoError(t, err)
+	ls := backend.Shape{2, 5}
+	lp, err := b.SoftmaxCrossEntropy(backend.SoftmaxDesc{Logits: ls})
+	require.NoError(t, err)
+	logits, loss := e.tensor(ls, nil), e.tensor(backend.Shape{1}, nil)
+	sp, err := b.SGD(backend.Shape{4})
+	require.NoError(t, err)
+	g4, v4 := e.tensor(backend.Shape{4}, nil), e.tensor(backend.Shape{4}, nil)
+	lin, err := b.Linear(backend.LinearDesc{Input: xs, Out: 3})
+	require.NoError(t, err)
+	lrnD := backend.LRNDesc{Input: xs, Size: 5, Alpha: 1e-4, Beta: 0.75, K: 2}
+
+	planErr := func(f func() (any, error)) func() error {
+		return func() error {
+			p, err := f()
+			if err == nil {
+				if c, ok := p.(interface{ Close() error }); ok {
+					c.Close()
+				}
+			}
+			return err
+		}
+	}
+	withConv := func(mod func(*backend.ConvDesc)) func() error {
+		d := conv
+		d.Input = xs.Clone()
+		mod(&d)
+		return planErr(func() (any, error) { return b.Conv(d) })
+	}
+	cases := []badCase{
+		// Tensors.
+		{"new tensor zero dim", backend.ErrShape, func() error { _, err := b.NewTensor(2, 0, 3); return err }},
+		{"new tensor negative dim", backend.ErrShape, func() error { _, err := b.NewTensor(-1); return err }},
+		{"new tensor no dims", backend.ErrShape, func() error { _, err := b.NewTensor(); return err }},
+		{"new tensor rank 5", backend.ErrShape, func() error { _, err := b.NewTensor(1, 1, 1, 1, 1); return err }},
+		{"upload short", backend.ErrShape, func() error { return b.Upload(x, make([]float32, 5)) }},
+		{"download short", backend.ErrShape, func() error { return b.Download(make([]float32, 5), x) }},
+		{"upload nil tensor", backend.ErrNil, func() error { return b.Upload(nil, nil) }},
+		{"upload closed tensor", backend.ErrClosed, func() error { return b.Upload(closedX, make([]float32, xs.Numel())) }},
+		{"download foreign tensor", backend.ErrForeign, func() error { return b.Download(make([]float32, xs.Numel()), foreignX) }},
+		{"upload alien tensor", backend.ErrForeign, func() error { return b.Upload(alien{}, make([]float32, xs.Numel())) }},
+
+		// Descriptions.
+		{"conv input rank 3", backend.ErrShape, withConv(func(d *backend.ConvDesc) { d.Input = backend.Shape{3, 8, 8} })},
+		{"conv zero channels", backend.ErrShape, withConv(func(d *backend.ConvDesc) { d.Input[1] = 0 })},
+		{"conv negative height", backend.ErrShape, withConv(func(d *backend.ConvDesc) { d.Input[2] = -4 })},
+		{"conv zero outputs", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.Out = 0 })},
+		{"conv zero kernel", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.KernelW = 0 })},
+		{"conv stride 0", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.StrideH = 0 })},
+		{"conv negative padding", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.PadW = -1 })},
+		{"conv padding larger than kernel", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.PadH = 4 })},
+		{"conv groups 0", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.Groups = 0 })},
+		{"conv groups not dividing", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.Groups = 2 })},
+		{"conv kernel larger than input", backend.ErrInvalid, withConv(func(d *backend.ConvDesc) { d.KernelH, d.PadH = 11, 0 })},
+		{"linear rank 1", backend.ErrShape, planErr(func() (any, error) { return b.Linear(backend.LinearDesc{Input: backend.Shape{4}, Out: 2}) })},
+		{"linear zero outputs", backend.ErrInvalid, planErr(func() (any, error) { return b.Linear(backend.LinearDesc{Input: backend.Shape{2, 4}, Out: 0}) })},
+		{"pool stride 0", backend.ErrInvalid, planErr(func() (any, error) {
+			return b.MaxPool(backend.PoolDesc{Input: xs, KernelH: 3, KernelW: 3, StrideW: 1})
+		})},
+		{"pool padding larger than half the kernel", backend.ErrInvalid, planErr(func() (any, error) {
+			return b.MaxPool(backend.PoolDesc{Input: xs, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 2})
+		})},
+		{"pool rank 2", backend.ErrShape, planErr(func() (any, error) {
+			return b.MaxPool(backend.PoolDesc{Input: backend.Shape{8, 8}, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1})
+		})},
+		{"lrn even size", backend.ErrInvalid, planErr(func() (any, error) { d := lrnD; d.Size = 4; return b.LRN(d) })},
+		{"lrn k 0", backend.ErrInvalid, planErr(func() (any, error) { d := lrnD; d.K = 0; return b.LRN(d) })},
+		{"lrn negative alpha", backend.ErrInvalid, planErr(func() (any, error) { d := lrnD; d.Alpha = -1; return b.LRN(d) })},
+		{"dropout p 1", backend.ErrInvalid, planErr(func() (any, error) { return b.Dropout(backend.DropoutDesc{Shape: xs, P: 1}) })},
+		{"dropout negative p", backend.ErrInvalid, planErr(func() (any, error) { return b.Dropout(backend.DropoutDesc{Shape: xs, P: -0.1}) })},
+		{"softmax rank 3", backend.ErrShape, planErr(func() (any, error) {
+			return b.SoftmaxCrossEntropy(backend.SoftmaxDesc{Logits: backend.Shape{2, 5, 1}})
+		})},
+		{"relu zero dim", backend.ErrShape, planErr(func() (any, error) { return b.ReLU(backend.Shape{0}) })},
+		{"bias rank 1", backend.ErrShape, planErr(func() (any, error) { return b.BiasAdd(backend.BiasDesc{Shape: backend.Shape{4}}) })},
+		{"sgd zero dim", backend.ErrShape, planErr(func() (any, error) { return b.SGD(backend.Shape{3, 0}) })},
+
+		// Execution.
+		{"conv forward wrong y", backend.ErrShape, func() error { return cp.Forward(x, w, bias, wrongY) }},
+		{"conv forward weights as input", backend.ErrShape, func() error { return cp.Forward(w, w, bias, y) }},
+		{"conv forward missing bias", backend.ErrNil, func() error { return cp.Forward(x, w, nil, y) }},
+		{"conv forward foreign x", backend.ErrForeign, func() error { return cp.Forward(foreignX, w, bias, y) }},
+		{"conv forward alien x", backend.ErrForeign, func() error { return cp.Forward(alien{}, w, bias, y) }},
+		{"conv forward closed x", backend.ErrClosed, func() error { return cp.Forward(closedX, w, bias, y) }},
+		{"conv forward closed plan", backend.ErrClosed, func() error { return closedPlan.Forward(x, w, bias, y) }},
+		{"conv backward data wrong dx", backend.ErrShape, func() error { return cp.BackwardData(y, w, wrongY) }},
+		{"conv backward filter wrong db", backend.ErrShape, func() error { return cp.BackwardFilter(x, y, w, g4Wrong(e)) }},
+		{"linear bias given to a plan without bias", backend.ErrInvalid, func() error {
+			return lin.Forward(x, e.tensor(backend.Shape{3, 192}, nil), e.tensor(backend.Shape{3}, nil), e.tensor(backend.Shape{2, 3}, nil))
+		}},
+		{"pool backward before forward", backend.ErrState, func() error {
+			return pp.Backward(x, py, py, e.tensor(xs, nil))
+		}},
+		{"dropout backward before forward", backend.ErrState, func() error { return dp.Backward(x, e.tensor(xs, nil)) }},
+		{"loss wrong label count", backend.ErrShape, func() error { return lp.Forward(logits, []int32{1}, loss, nil) }},
+		{"loss label out of range", backend.ErrInvalid, func() error { return lp.Forward(logits, []int32{1, 5}, loss, nil) }},
+		{"loss negative label", backend.ErrInvalid, func() error { return lp.Forward(logits, []int32{-1, 0}, loss, nil) }},
+		{"loss wrong loss shape", backend.ErrShape, func() error { return lp.Forward(logits, []int32{1, 2}, logits, nil) }},
+		{"sgd negative lr", backend.ErrInvalid, func() error {
+			return sp.Step(bias, g4, v4, backend.SGDParams{LR: -1})
+		}},
+		{"sgd momentum 1", backend.ErrInvalid, func() error {
+			return sp.Step(bias, g4, v4, backend.SGDParams{LR: 0.1, Momentum: 1})
+		}},
+		{"sgd wrong grad shape", backend.ErrShape, func() error {
+			return sp.Step(bias, e.tensor(backend.Shape{5}, nil), v4, backend.SGDParams{LR: 0.1})
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := noPanic(t, c.name, c.call)
+			require.Error(t, err)
+			require.True(t, errors.Is(err, c.want), "error %q should wrap %q", err, c.want)
+			var oe *backend.OpError
+			require.True(t, errors.As(err, &oe), "error %q should be a *backend.OpError", err)
+			require.NotEmpty(t, oe.Op)
+		})
+	}
+}
+
+// g4Wrong is a bias-gradient tensor of the wrong length.
+func g4Wrong(e *env) backend.Tensor { return e.tensor(backend.Shape{5}, nil) }

@@ -1,0 +1,194 @@
+package backendtest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dnngo/dnngo/backend"
+)
+
+// Layer is one layer of the Seed AlexNet at batch N, as the per-layer
+// benchmarks run it.
+type Layer struct {
+	Name  string
+	Conv  *backend.ConvDesc
+	Lin   *backend.LinearDesc
+	LRN   *backend.LRNDesc
+	Pool  *backend.PoolDesc
+	ReLU  backend.Shape // non-nil for the stand-alone ReLU layer
+	Input backend.Shape
+}
+
+// AlexNetLayers lists the layers of the single-tower AlexNet (227×227
+// input, 96-256-384-384-256 convolutions, 4096-4096-1000 FC, LRN with the
+// paper's constants) at batch n, with bias and ReLU fused into the
+// convolutions and hidden FC layers as a network would plan them.
+func AlexNetLayers(n int) []Layer {
+	conv := func(name string, c, hw, out, k, s, p int) Layer {
+		d := backend.ConvDesc{Input: backend.Shape{n, c, hw, hw}, Out: out, KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p, Groups: 1, Bias: true, ReLU: true}
+		return Layer{Name: name, Conv: &d, Input: d.Input}
+	}
+	lrn := func(name string, c, hw int) Layer {
+		d := backend.LRNDesc{Input: backend.Shape{n, c, hw, hw}, Size: 5, Alpha: 5e-4, Beta: 0.75, K: 2}
+		return Layer{Name: name, LRN: &d, Input: d.Input}
+	}
+	pool := func(name string, c, hw int) Layer {
+		d := backend.PoolDesc{Input: backend.Shape{n, c, hw, hw}, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}
+		return Layer{Name: name, Pool: &d, Input: d.Input}
+	}
+	fc := func(name string, in backend.Shape, out int, relu bool) Layer {
+		d := backend.LinearDesc{Input: in, Out: out, Bias: true, ReLU: relu}
+		return Layer{Name: name, Lin: &d, Input: in}
+	}
+	return []Layer{
+		conv("conv1", 3, 227, 96, 11, 4, 0),
+		{Name: "relu1", ReLU: backend.Shape{n, 96, 55, 55}, Input: backend.Shape{n, 96, 55, 55}},
+		lrn("lrn1", 96, 55),
+		pool("pool1", 96, 55),
+		conv("conv2", 96, 27, 256, 5, 1, 2),
+		lrn("lrn2", 256, 27),
+		pool("pool2", 256, 27),
+		conv("conv3", 256, 13, 384, 3, 1, 1),
+		conv("conv4", 384, 13, 384, 3, 1, 1),
+		conv("conv5", 384, 13, 256, 3, 1, 1),
+		pool("pool5", 256, 13),
+		fc("fc6", backend.Shape{n, 256, 6, 6}, 4096, true),
+		fc("fc7", backend.Shape{n, 4096}, 4096, true),
+		fc("fc8", backend.Shape{n, 4096}, 1000, false),
+	}
+}
+
+// BenchLayers benchmarks the forward and backward pass of every AlexNet
+// layer at batch n as sub-benchmarks named layer=<name>/pass=<pass>/batch=<n>,
+// reporting images/s and, for convolutions and FC layers, GFLOP/s
+// (backward counts both the data and the filter gradient: twice the forward
+// FLOPs).
+func BenchLayers(b *testing.B, open Opener, n int) {
+	be, err := open()
+	if err != nil {
+		b.Skipf("backend does not open here: %v", err)
+	}
+	defer be.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, l := range AlexNetLayers(n) {
+		run, flops, err := planLayer(be, r, l)
+		if err != nil {
+			b.Fatalf("%s: %v", l.Name, err)
+		}
+		for _, pass := range []string{"forward", "backward"} {
+			b.Run(fmt.Sprintf("layer=%s/pass=%s/batch=%d", l.Name, pass, n), func(b *testing.B) {
+				f := run[pass]
+				// Warm up; a backward needs its plan's forward to have run.
+				if err := run["forward"](); err != nil {
+					b.Fatal(err)
+				}
+				if err := f(); err != nil {
+					b.Fatal(err)
+				}
+				if err := be.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := be.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				sec := b.Elapsed().Seconds()
+				b.ReportMetric(float64(n*b.N)/sec, "images/s")
+				if flops > 0 {
+					mult := 1.0
+					if pass == "backward" {
+						mult = 2
+					}
+					b.ReportMetric(mult*float64(flops)*float64(b.N)/sec/1e9, "GFLOP/s")
+				}
+			})
+		}
+	}
+}
+
+// planLayer makes the plan and tensors of one layer and returns its
+// forward and backward as closures, with the forward FLOPs (0 for layers
+// without a GEMM).
+func planLayer(be backend.Backend, r *rand.Rand, l Layer) (map[string]func() error, int64, error) {
+	mk := func(s backend.Shape, scale float64) (backend.Tensor, error) {
+		t, err := be.NewTensor(s...)
+		if err != nil {
+			return nil, err
+		}
+		return t, be.Upload(t, randn(r, s.Numel(), scale))
+	}
+	var ts []backend.Tensor
+	var firstErr error
+	m := func(s backend.Shape, scale float64) backend.Tensor {
+		t, err := mk(s, scale)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		ts = append(ts, t)
+		return t
+	}
+	x, dx := m(l.Input, 1), m(l.Input, 0)
+	switch {
+	case l.Conv != nil || l.Lin != nil:
+		var p backend.WeightPlan
+		var err error
+		var ws, ys backend.Shape
+		var flops int64
+		if l.Conv != nil {
+			p, err = be.Conv(*l.Conv)
+			ws, ys, flops = l.Conv.WeightShape(), l.Conv.OutputShape(), l.Conv.FLOPs()
+		} else {
+			p, err = be.Linear(*l.Lin)
+			ws, ys, flops = l.Lin.WeightShape(), l.Lin.OutputShape(), l.Lin.FLOPs()
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		w, dw, bias, db, y, dy := m(ws, 0.01), m(ws, 0), m(backend.Shape{ys[1]}, 0.1), m(backend.Shape{ys[1]}, 0), m(ys, 0), m(ys, 1)
+		return map[string]func() error{
+			"forward": func() error { return p.Forward(x, w, bias, y) },
+			"backward": func() error {
+				if err := p.BackwardData(dy, w, dx); err != nil {
+					return err
+				}
+				return p.BackwardFilter(x, dy, dw, db)
+			},
+		}, flops, firstErr
+	case l.LRN != nil:
+		p, err := be.LRN(*l.LRN)
+		if err != nil {
+			return nil, 0, err
+		}
+		y, dy := m(l.Input, 0), m(l.Input, 1)
+		return map[string]func() error{
+			"forward":  func() error { return p.Forward(x, y) },
+			"backward": func() error { return p.Backward(x, y, dy, dx) },
+		}, 0, firstErr
+	case l.Pool != nil:
+		p, err := be.MaxPool(*l.Pool)
+		if err != nil {
+			return nil, 0, err
+		}
+		y, dy := m(l.Pool.OutputShape(), 0), m(l.Pool.OutputShape(), 1)
+		return map[string]func() error{
+			"forward":  func() error { return p.Forward(x, y) },
+			"backward": func() error { return p.Backward(x, y, dy, dx) },
+		}, 0, firstErr
+	default:
+		p, err := be.ReLU(l.ReLU)
+		if err != nil {
+			return nil, 0, err
+		}
+		y, dy := m(l.Input, 0), m(l.Input, 1)
+		return map[string]func() error{
+			"forward":  func() error { return p.Forward(x, y) },
+			"backward": func() error { return p.Backward(y, dy, dx) },
+		}, 0, firstErr
+	}
+}

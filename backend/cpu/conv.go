@@ -1,0 +1,377 @@
+package cpu
+
+import (
+	"github.com/dnngo/dnngo/backend"
+)
+
+// Conv plans a convolution as im2col + GEMM per image and group:
+//
+//	forward          Y[g] (Out/G × P)   = W[g] (Out/G × CRS) · col[g] (CRS × P)
+//	backward data    dcol[g] (CRS × P)  = W[g]ᵀ · dY[g], then col2im into dx
+//	backward filter  dW[g] (Out/G × CRS) = Σ_n dY[g] · col[g]ᵀ
+//
+// with P = OH·OW and CRS = (C/G)·KH·KW. When the batch has at least as many
+// images as workers, each worker takes whole images with its own column
+// buffer and a single-threaded GEMM (and, for dW, its own accumulator,
+// summed at the end); otherwise images run one by one with the GEMM spread
+// over the workers. A 1×1, stride-1, unpadded convolution skips im2col.
+func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
+	if err := b.checkOpen("conv2d"); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	p := &convPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out}}
+	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
+	p.oh, p.ow = p.out[2], p.out[3]
+	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups
+	p.crs, p.pix = p.cg*d.KernelH*d.KernelW, p.oh*p.ow
+	p.direct = d.KernelH == 1 && d.KernelW == 1 && d.StrideH == 1 && d.StrideW == 1 && d.PadH == 0 && d.PadW == 0
+	p.perImage = p.n >= b.threads && b.threads > 1
+	p.colSize = p.g * p.crs * p.pix
+	if p.direct {
+		p.colSize = 0
+	}
+	p.accSize = p.wshape.Numel()
+	b.reserve(b.threads * (p.colSize + p.accSize))
+	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterImage, p.sumAcc
+	p.used = make([]bool, b.threads)
+	return p, nil
+}
+
+type convPlan struct {
+	plan
+	d                  backend.ConvDesc
+	in, out, wshape    backend.Shape
+	bshape             backend.Shape
+	n, c, h, w, oh, ow int
+	g, cg, kg          int
+	crs, pix           int
+	direct, perImage   bool
+	colSize, accSize   int
+
+	// Operands of the running call, for the parallel bodies.
+	x, wt, bias, y, dy, dx, dw []float32
+	used                       []bool // which workers accumulated into their dW buffer
+	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
+}
+
+func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
+	const op = "conv2d.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.in)
+	if err != nil {
+		return err
+	}
+	wt, err := p.b.get(op, "w", w, p.wshape)
+	if err != nil {
+		return err
+	}
+	bias, err := p.optionalBias(op, "b", b)
+	if err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.out)
+	if err != nil {
+		return err
+	}
+	if xt == yt {
+		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	}
+	p.x, p.wt, p.bias, p.y = xt.data, wt.data, bias, yt.data
+	if p.perImage {
+		p.b.pool.Run(p.n, p.fwdFn)
+	} else {
+		for n := 0; n < p.n; n++ {
+			p.forwardOne(0, n, false)
+		}
+	}
+	p.x, p.wt, p.bias, p.y = nil, nil, nil, nil
+	return nil
+}
+
+// optionalBias resolves a bias argument that must be given exactly when
+// the desc has a bias.
+func (p *convPlan) optionalBias(op, arg string, b backend.Tensor) ([]float32, error) {
+	return biasArg(p.b, op, arg, b, p.d.Bias, p.bshape)
+}
+
+func biasArg(be *Backend, op, arg string, b backend.Tensor, want bool, shape backend.Shape) ([]float32, error) {
+	if !want {
+		if b != nil {
+			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
+		}
+		return nil, nil
+	}
+	t, err := be.get(op, arg, b, shape)
+	if err != nil {
+		return nil, err
+	}
+	return t.data, nil
+}
+
+func (p *convPlan) forwardImage(worker, n int) { p.forwardOne(worker, n, true) }
+
+func (p *convPlan) forwardOne(worker, n int, serial bool) {
+	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
+	y := p.y[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
+	col := x
+	if !p.direct {
+		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+		p.im2col(x, col)
+	}
+	for g := 0; g < p.g; g++ {
+		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
+		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		if serial {
+			p.b.gemm.GemmSerial(worker, false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
+		} else {
+			p.b.gemm.Gemm(false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
+		}
+	}
+	if p.bias != nil {
+		addBias(y, p.bias, y, p.pix, p.d.ReLU)
+	} else if p.d.ReLU {
+		for i, v := range y {
+			y[i] = max(v, 0)
+		}
+	}
+}
+
+func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
+	const op = "conv2d.backward_data"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.out)
+	if err != nil {
+		return err
+	}
+	wt, err := p.b.get(op, "w", w, p.wshape)
+	if err != nil {
+		return err
+	}
+	dxt, err := p.b.get(op, "dx", dx, p.in)
+	if err != nil {
+		return err
+	}
+	if dxt == dyt {
+		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
+	}
+	p.dy, p.wt, p.dx = dyt.data, wt.data, dxt.data
+	if p.perImage {
+		p.b.pool.Run(p.n, p.bdFn)
+	} else {
+		for n := 0; n < p.n; n++ {
+			p.backwardDataOne(0, n, false)
+		}
+	}
+	p.dy, p.wt, p.dx = nil, nil, nil
+	return nil
+}
+
+func (p *convPlan) backwardDataImage(worker, n int) { p.backwardDataOne(worker, n, true) }
+
+func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
+	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
+	dx := p.dx[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
+	col := dx
+	if !p.direct {
+		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	}
+	for g := 0; g < p.g; g++ {
+		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
+		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		if serial {
+			p.b.gemm.GemmSerial(worker, true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
+		} else {
+			p.b.gemm.Gemm(true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
+		}
+	}
+	if !p.direct {
+		p.col2im(col, dx)
+	}
+}
+
+func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
+	const op = "conv2d.backward_filter"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.in)
+	if err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.out)
+	if err != nil {
+		return err
+	}
+	dwt, err := p.b.get(op, "dw", dw, p.wshape)
+	if err != nil {
+		return err
+	}
+	dbias, err := p.optionalBias(op, "db", db)
+	if err != nil {
+		return err
+	}
+	p.x, p.dy, p.dw = xt.data, dyt.data, dwt.data
+	if p.perImage {
+		clear(p.used)
+		p.b.pool.Run(p.n, p.bfFn)
+		// dw = Σ over workers of their accumulators.
+		p.b.pool.Run(p.b.threads, p.sumFn)
+	} else {
+		for n := 0; n < p.n; n++ {
+			p.backwardFilterOne(0, n, false, n > 0, p.dw)
+		}
+	}
+	if dbias != nil {
+		biasGrad(p.dy, dbias, p.pix)
+	}
+	p.x, p.dy, p.dw = nil, nil, nil
+	return nil
+}
+
+func (p *convPlan) backwardFilterImage(worker, n int) {
+	acc := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
+	acc = acc[worker*p.accSize : (worker+1)*p.accSize]
+	p.backwardFilterOne(worker, n, true, p.used[worker], acc)
+	p.used[worker] = true
+}
+
+// backwardFilterOne adds (or, unless accumulate, writes) image n's dW into
+// dw.
+func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw []float32) {
+	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
+	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
+	col := x
+	if !p.direct {
+		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+		p.im2col(x, col)
+	}
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	for g := 0; g < p.g; g++ {
+		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
+		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		if serial {
+			p.b.gemm.GemmSerial(worker, false, true, p.kg, p.crs, p.pix, 1, dyg, p.pix, cg, p.pix, beta, dwg, p.crs)
+		} else {
+			p.b.gemm.Gemm(false, true, p.kg, p.crs, p.pix, 1, dyg, p.pix, cg, p.pix, beta, dwg, p.crs)
+		}
+	}
+}
+
+// sumAcc writes chunk i of dw as the sum of the workers' accumulators.
+func (p *convPlan) sumAcc(_, i int) {
+	lo, hi := i*p.accSize/p.b.threads, (i+1)*p.accSize/p.b.threads
+	dw := p.dw[lo:hi]
+	clear(dw)
+	accs := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
+	for w := 0; w < p.b.threads; w++ {
+		if !p.used[w] {
+			continue
+		}
+		acc := accs[w*p.accSize+lo : w*p.accSize+hi]
+		for j, v := range acc {
+			dw[j] += v
+		}
+	}
+}
+
+// im2col unfolds one image x [C, H, W] into col [C·KH·KW, OH·OW]: row
+// (c, i, j) holds x[c, oh·s−pad+i, ow·s−pad+j] over all output pixels, zero
+// where that falls in the padding.
+func (p *convPlan) im2col(x, col []float32) {
+	d := &p.d
+	for c := 0; c < p.c; c++ {
+		plane := x[c*p.h*p.w : (c+1)*p.h*p.w]
+		for i := 0; i < d.KernelH; i++ {
+			for j := 0; j < d.KernelW; j++ {
+				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
+				for oh := 0; oh < p.oh; oh++ {
+					dst := row[oh*p.ow : (oh+1)*p.ow]
+					ih := oh*d.StrideH - d.PadH + i
+					if ih < 0 || ih >= p.h {
+						clear(dst)
+						continue
+					}
+					src := plane[ih*p.w : (ih+1)*p.w]
+					lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+					clear(dst[:lo])
+					clear(dst[hi:])
+					iw := lo*d.StrideW - d.PadW + j
+					if d.StrideW == 1 {
+						copy(dst[lo:hi], src[iw:])
+						continue
+					}
+					for ow := lo; ow < hi; ow++ {
+						dst[ow] = src[iw]
+						iw += d.StrideW
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it writes dx = Σ of every column entry
+// into the input position it was read from.
+func (p *convPlan) col2im(col, dx []float32) {
+	d := &p.d
+	clear(dx)
+	for c := 0; c < p.c; c++ {
+		plane := dx[c*p.h*p.w : (c+1)*p.h*p.w]
+		for i := 0; i < d.KernelH; i++ {
+			for j := 0; j < d.KernelW; j++ {
+				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
+				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+				for oh := 0; oh < p.oh; oh++ {
+					ih := oh*d.StrideH - d.PadH + i
+					if ih < 0 || ih >= p.h {
+						continue
+					}
+					dst := plane[ih*p.w : (ih+1)*p.w]
+					src := row[oh*p.ow : (oh+1)*p.ow]
+					iw := lo*d.StrideW - d.PadW + j
+					if d.StrideW == 1 {
+						dst := dst[iw : iw+hi-lo]
+						for k, v := range src[lo:hi] {
+							dst[k] += v
+						}
+						continue
+					}
+					for ow := lo; ow < hi; ow++ {
+						dst[iw] += src[ow]
+						iw += d.StrideW
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange is the range [lo, hi) of output columns whose input column
+// ow·stride − pad + j lies inside [0, w).
+func validRange(w, ow, stride, pad, j int) (lo, hi int) {
+	// ow·stride ≥ pad − j  ⇔  ow ≥ ceil((pad − j)/stride)
+	if pad-j > 0 {
+		lo = (pad - j + stride - 1) / stride
+	}
+	// ow·stride − pad + j ≤ w − 1  ⇔  ow ≤ (w − 1 + pad − j)/stride
+	hi = ow
+	if last := w - 1 + pad - j; last < 0 {
+		hi = 0
+	} else {
+		hi = min(hi, last/stride+1)
+	}
+	return lo, max(lo, hi)
+}

@@ -1,0 +1,259 @@
+// Package gemm is the single-precision matrix multiply under the pure-Go
+// backend: C = alpha·op(A)·op(B) + beta·C on row-major matrices, blocked for
+// the cache hierarchy the way BLIS and GotoBLAS do it.
+//
+// The loops, outermost first: C is cut into tiles (tasks) that workers take
+// independently; inside a tile, K is cut into KC-deep slices; for each slice
+// a KC×NC block of op(B) is packed into NR-wide column panels and an MC×KC
+// block of op(A) into MR-tall row panels (zero-padded at the edges, alpha
+// folded in), and a register-blocked micro-kernel multiplies one MR-panel by
+// one NR-panel into an MR×NR block of C. Packing makes every micro-kernel
+// read contiguous, so the kernel is the only code that needs to be fast; it
+// is a plain-Go function here, and an architecture may supply a faster one
+// with the same contract (see Kernel).
+package gemm
+
+import (
+	"sync/atomic"
+)
+
+// Kernel is a register-blocked micro-kernel: it multiplies an MR×KC packed
+// panel of A (a, k-major: a[p*MR+i]) by a KC×NR packed panel of B (b,
+// b[p*NR+j]) and stores C[i*ldc+j] = AB[i][j] + beta·C[i*ldc+j] for the
+// full MR×NR block; beta == 0 overwrites C without reading it.
+type Kernel struct {
+	Name   string
+	MR, NR int
+	Fn     func(kc int, a, b, c []float32, ldc int, beta float32)
+}
+
+// Blocking sizes. KC×NR floats of B (16 KiB for NR=16) stay in L1, MC×KC
+// of A (144 KiB) in L2, a KC×NC block of B in L3.
+const (
+	KC = 256
+	MC = 144
+	NC = 3072
+)
+
+// Runner runs fn(worker, i) for i in [0, n) on up to Workers() goroutines
+// and returns when all calls have returned. Worker indices are in
+// [0, Workers()) and a worker runs one call at a time.
+type Runner interface {
+	Workers() int
+	Run(n int, fn func(worker, i int))
+}
+
+// Context holds a kernel and per-worker packing buffers. It is not safe for
+// concurrent use; its Gemm* methods allocate nothing.
+type Context struct {
+	k      Kernel
+	runner Runner
+	packA  [][]float32
+	packB  [][]float32
+	edge   [][]float32 // per-worker MR×NR tile for ragged edges
+
+	// The call being run in parallel, read by the task method value.
+	call   call
+	tiles  struct{ m, n, mt, nt int }
+	taskFn func(worker, i int)
+	next   atomic.Int64
+}
+
+type call struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// New returns a Context that runs kernel k with the workers of r.
+func New(k Kernel, r Runner) *Context {
+	w := r.Workers()
+	ctx := &Context{k: k, runner: r}
+	for i := 0; i < w; i++ {
+		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, k.MR)*KC))
+		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, k.NR)))
+		ctx.edge = append(ctx.edge, make([]float32, k.MR*k.NR))
+	}
+	ctx.taskFn = ctx.task
+	return ctx
+}
+
+// Kernel reports the micro-kernel in use.
+func (ctx *Context) Kernel() Kernel { return ctx.k }
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C with all workers, where
+// op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B) is
+// k×n (B is k×n, or n×k when transB) and C is m×n with row stride ldc. With
+// beta == 0, C is not read. The caller guarantees the slices are long
+// enough.
+func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ctx.call = call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	// Tile C so that every worker gets work: whole MC rows, and columns
+	// split finely enough when there are few row blocks.
+	w := ctx.runner.Workers()
+	mt := ceilDiv(m, MC)
+	ncols := NC
+	if want := 2 * w; mt < want {
+		per := ceilDiv(want, mt) // column tiles wanted per row block
+		ncols = min(NC, max(roundUp(ceilDiv(n, per), ctx.k.NR), 4*ctx.k.NR))
+	}
+	nt := ceilDiv(n, ncols)
+	ctx.tiles.m, ctx.tiles.n, ctx.tiles.mt, ctx.tiles.nt = MC, ncols, mt, nt
+	if mt*nt == 1 || w == 1 {
+		for i := 0; i < mt*nt; i++ {
+			ctx.task(0, i)
+		}
+		return
+	}
+	ctx.runner.Run(mt*nt, ctx.taskFn)
+}
+
+// GemmSerial is Gemm on the calling goroutine only, using worker's
+// buffers; several goroutines may run GemmSerial at once with distinct
+// workers (the parallel loops of the backend do this, one image each).
+func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	cl := call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	ctx.block(worker, &cl, 0, m, 0, n)
+}
+
+func (ctx *Context) task(worker, i int) {
+	t := &ctx.tiles
+	i0 := (i / t.nt) * t.m
+	j0 := (i % t.nt) * t.n
+	ctx.block(worker, &ctx.call, i0, min(i0+t.m, ctx.call.m), j0, min(j0+t.n, ctx.call.n))
+}
+
+// block computes the rows [i0, i1) and columns [j0, j1) of C.
+func (ctx *Context) block(worker int, cl *call, i0, i1, j0, j1 int) {
+	mr, nr := ctx.k.MR, ctx.k.NR
+	pa, pb, edge := ctx.packA[worker], ctx.packB[worker], ctx.edge[worker]
+	if cl.k == 0 {
+		scale(cl.c, cl.ldc, i0, i1, j0, j1, cl.beta)
+		return
+	}
+	for jc := j0; jc < j1; jc += NC {
+		nc := min(NC, j1-jc)
+		for pc := 0; pc < cl.k; pc += KC {
+			kc := min(KC, cl.k-pc)
+			beta := cl.beta
+			if pc > 0 {
+				beta = 1
+			}
+			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, nr)
+			for ic := i0; ic < i1; ic += MC {
+				mc := min(MC, i1-ic)
+				packA(pa, cl.a, cl.lda, cl.transA, ic, mc, pc, kc, mr, cl.alpha)
+				for jr := 0; jr < nc; jr += nr {
+					bp := pb[jr*kc : (jr+nr)*kc]
+					for ir := 0; ir < mc; ir += mr {
+						ap := pa[ir*kc : (ir+mr)*kc]
+						off := (ic+ir)*cl.ldc + jc + jr
+						if ir+mr <= mc && jr+nr <= nc {
+							ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+							continue
+						}
+						// Ragged edge: compute the full tile aside, then merge.
+						ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+						rows, cols := min(mr, mc-ir), min(nr, nc-jr)
+						for i := 0; i < rows; i++ {
+							crow := cl.c[off+i*cl.ldc : off+i*cl.ldc+cols]
+							erow := edge[i*nr : i*nr+cols]
+							if beta == 0 {
+								copy(crow, erow)
+								continue
+							}
+							for j := range crow {
+								crow[j] = erow[j] + beta*crow[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs rows [ic, ic+mc) × cols [pc, pc+kc) of alpha·op(A) into
+// MR-tall panels: dst[(ir/MR)*MR*kc + p*MR + i].
+func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha float32) {
+	for ir := 0; ir < mc; ir += mr {
+		panel := dst[ir*kc : (ir+mr)*kc]
+		rows := min(mr, mc-ir)
+		for i := 0; i < mr; i++ {
+			if i >= rows {
+				for p := 0; p < kc; p++ {
+					panel[p*mr+i] = 0
+				}
+				continue
+			}
+			row := ic + ir + i
+			if trans { // op(A)[row][p] = a[p*lda+row]
+				for p := 0; p < kc; p++ {
+					panel[p*mr+i] = alpha * a[(pc+p)*lda+row]
+				}
+			} else {
+				src := a[row*lda+pc : row*lda+pc+kc]
+				for p, v := range src {
+					panel[p*mr+i] = alpha * v
+				}
+			}
+		}
+	}
+}
+
+// packB packs rows [pc, pc+kc) × cols [jc, jc+nc) of op(B) into NR-wide
+// panels: dst[(jr/NR)*NR*kc + p*NR + j].
+func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		panel := dst[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		if !trans && cols == nr {
+			for p := 0; p < kc; p++ {
+				copy(panel[p*nr:p*nr+nr], b[(pc+p)*ldb+jc+jr:])
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			out := panel[p*nr : p*nr+nr]
+			for j := 0; j < nr; j++ {
+				switch {
+				case j >= cols:
+					out[j] = 0
+				case trans: // op(B)[p][col] = b[col*ldb+p]
+					out[j] = b[(jc+jr+j)*ldb+pc+p]
+				default:
+					out[j] = b[(pc+p)*ldb+jc+jr+j]
+				}
+			}
+		}
+	}
+}
+
+func scale(c []float32, ldc, i0, i1, j0, j1 int, beta float32) {
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		for j := range row {
+			if beta == 0 {
+				row[j] = 0
+			} else {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }

@@ -1,0 +1,170 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Precision is the arithmetic a backend uses for its heavy ops.
+type Precision int
+
+const (
+	// FP32 is strict IEEE single precision: what the goldens check.
+	FP32 Precision = iota
+	// TF32 uses tensor-core TF32 for convolutions and GEMMs (GPU only).
+	TF32
+	// BF16 computes in bfloat16 with float32 master weights (GPU only).
+	BF16
+	// FP16 computes in half precision with float32 master weights and loss
+	// scaling (GPU only).
+	FP16
+)
+
+func (p Precision) String() string {
+	switch p {
+	case FP32:
+		return "fp32"
+	case TF32:
+		return "tf32"
+	case BF16:
+		return "bf16"
+	case FP16:
+		return "fp16"
+	}
+	return fmt.Sprintf("Precision(%d)", int(p))
+}
+
+// ParsePrecision parses fp32, tf32, bf16 or fp16.
+func ParsePrecision(s string) (Precision, error) {
+	for p := FP32; p <= FP16; p++ {
+		if strings.EqualFold(s, p.String()) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("dnngo: unknown precision %q (want fp32, tf32, bf16 or fp16)", s)
+}
+
+// Options configure a backend when it is opened. The zero value is the
+// default of every backend.
+type Options struct {
+	// Threads is the number of CPU threads for the CPU backends; 0 means
+	// runtime.GOMAXPROCS(0).
+	Threads int
+	// Precision of the heavy ops; backends that cannot honour it return
+	// ErrInvalid from Open.
+	Precision Precision
+	// Device is the GPU ordinal for GPU backends.
+	Device int
+}
+
+// Info describes an open backend.
+type Info struct {
+	Name      string    // registered name: "cpu", "onednn", "cudnn"
+	Device    string    // "AMD EPYC (2 threads)", "NVIDIA H100 80GB HBM3 (sm_90, 80 GiB)"
+	Library   string    // versions of what it runs on: "oneDNN 2.6.3", "cuDNN 9.1.0, cuBLAS 12.4"
+	Threads   int       // CPU threads it uses
+	Precision Precision // arithmetic of the heavy ops
+}
+
+// OpenFunc opens a backend with the given options.
+type OpenFunc func(Options) (Backend, error)
+
+// The backends this project knows, fastest first, with the build tag that
+// compiles each in ("" when always built).
+var known = []struct{ name, tag string }{
+	{"cudnn", "cudnn"},
+	{"onednn", "onednn"},
+	{"cpu", ""},
+}
+
+var (
+	mu         sync.RWMutex
+	registered = map[string]OpenFunc{}
+	order      []string // registration order of names outside known
+)
+
+// Register makes a backend available under name. It is called from the
+// init function of the backend's package and panics, like
+// database/sql.Register, if name is empty, open is nil or name is taken:
+// those are programming errors, not run-time conditions.
+func Register(name string, open OpenFunc) {
+	mu.Lock()
+	defer mu.Unlock()
+	if name == "" || open == nil {
+		panic("backend: Register with an empty name or nil OpenFunc")
+	}
+	if _, dup := registered[name]; dup {
+		panic("backend: Register called twice for " + name)
+	}
+	registered[name] = open
+	if !slices.ContainsFunc(known, func(k struct{ name, tag string }) bool { return k.name == name }) {
+		order = append(order, name)
+	}
+}
+
+// Available lists the backends compiled into this binary, fastest first.
+// Whether each can run on this machine is for Open to say.
+func Available() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	var names []string
+	for _, k := range known {
+		if _, ok := registered[k.name]; ok {
+			names = append(names, k.name)
+		}
+	}
+	return append(names, order...)
+}
+
+// Open opens the named backend with default options.
+func Open(name string) (Backend, error) { return OpenWith(name, Options{}) }
+
+// OpenWith opens the named backend with the given options. A known backend
+// that this binary lacks gives ErrNotCompiled with the build tag to add; a
+// name nobody registered gives ErrUnknown.
+func OpenWith(name string, o Options) (Backend, error) {
+	mu.RLock()
+	open, ok := registered[name]
+	mu.RUnlock()
+	if ok {
+		return open(o)
+	}
+	for _, k := range known {
+		if k.name != name {
+			continue
+		}
+		if k.tag == "" {
+			return nil, Errorf("open", ErrNotCompiled, "backend %q is not registered: import _ \"github.com/dnngo/dnngo/backend/all\" (or backend/%s)", name, name)
+		}
+		return nil, Errorf("open", ErrNotCompiled, "backend %q is not compiled in: build with -tags %s", name, k.tag)
+	}
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = k.name
+	}
+	return nil, Errorf("open", ErrUnknown, "no backend named %q (known: %s)", name, strings.Join(append(names, order...), ", "))
+}
+
+// Best opens the fastest backend that works on this machine, trying the
+// compiled-in backends in the order of Available. If none opens, the error
+// joins every backend's reason.
+func Best() (Backend, error) { return BestWith(Options{}) }
+
+// BestWith is Best with options.
+func BestWith(o Options) (Backend, error) {
+	var errs []error
+	for _, name := range Available() {
+		b, err := OpenWith(name, o)
+		if err == nil {
+			return b, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil, Errorf("open", ErrUnavailable, "no backend is registered: import _ \"github.com/dnngo/dnngo/backend/all\"")
+	}
+	return nil, errors.Join(errs...)
+}

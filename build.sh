@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# build.sh — build and test dnngo with every backend this machine can compile.
+#
+#   ./build.sh          build everything (go build + go vet) for each tag set
+#   ./build.sh test     gofmt check, go vet, go test for each tag set, and
+#                       the race detector on the fast packages (what CI runs)
+#   ./build.sh tags     print the tag sets this machine can build
+#
+# Tag sets: "" (pure Go, always), "onednn" when oneDNN's headers and library
+# are installed (Debian/Ubuntu: apt-get install -y libdnnl-dev), "cudnn"
+# (needs only a C compiler: the CUDA libraries are loaded at run time).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+have_go_files() { compgen -G "backend/$1/*.go" >/dev/null; }
+
+have_onednn() {
+  have_go_files onednn || return 1
+  printf '#include <dnnl.h>\nint main(void){return dnnl_version()==0;}\n' |
+    ${CC:-cc} -x c - -o /dev/null -ldnnl >/dev/null 2>&1
+}
+
+have_cudnn() {
+  have_go_files cudnn || return 1
+  command -v "${CC:-cc}" >/dev/null 2>&1
+}
+
+tag_sets() {
+  echo ""
+  local all=()
+  if have_onednn; then echo "onednn"; all+=(onednn); fi
+  if have_cudnn; then echo "cudnn"; all+=(cudnn); fi
+  if [ ${#all[@]} -gt 1 ]; then (IFS=,; echo "${all[*]}"); fi
+}
+
+missing_notes() {
+  if have_go_files onednn && ! have_onednn; then
+    echo "note: oneDNN not found, skipping -tags onednn (install: apt-get install -y libdnnl-dev)" >&2
+  fi
+}
+
+cmd=${1:-build}
+case "$cmd" in
+tags)
+  tag_sets | sed 's/^$/(none: pure Go)/'
+  ;;
+build)
+  missing_notes
+  while IFS= read -r tags; do
+    echo "== go build/vet -tags '${tags}' ./..."
+    go build -tags "$tags" ./...
+    go vet -tags "$tags" ./...
+  done < <(tag_sets)
+  ;;
+test)
+  missing_notes
+  unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+  if [ -n "$unformatted" ]; then
+    echo "gofmt would change:"; echo "$unformatted"; exit 1
+  fi
+  while IFS= read -r tags; do
+    echo "== go vet -tags '${tags}' ./..."
+    go vet -tags "$tags" ./...
+    echo "== go test -tags '${tags}' ./..."
+    go test -count=1 -tags "$tags" ./...
+  done < <(tag_sets)
+  # The race detector on the packages whose tests are quick under it.
+  echo "== go test -race (fast packages)"
+  go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors
+  go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
+  ;;
+*)
+  echo "usage: $0 [build|test|tags]" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,516 @@
+// Package safetensors reads and writes the safetensors format: an 8-byte
+// little-endian header length N, N bytes of JSON naming each tensor's dtype,
+// shape and byte range, then the raw little-endian tensor data.
+//
+// The reader is strict, because it reads files that come from elsewhere:
+// the header length and every byte range are checked against the file size,
+// every tensor's byte count against its dtype and shape, ranges may neither
+// overlap nor leave holes, keys may not repeat, and unknown fields are
+// rejected. A malformed file gives an error that says what is wrong, never a
+// panic. dnngo uses the format for its golden test data and for network
+// checkpoints.
+package safetensors
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+)
+
+// MaxHeaderSize bounds the JSON header, as the reference implementation
+// does, so a corrupt length cannot make the reader allocate without limit.
+const MaxHeaderSize = 100 << 20
+
+// DType is a tensor element type as spelled in the header.
+type DType string
+
+// The element types this package knows.
+const (
+	F64  DType = "F64"
+	F32  DType = "F32"
+	F16  DType = "F16"
+	BF16 DType = "BF16"
+	I64  DType = "I64"
+	I32  DType = "I32"
+	I16  DType = "I16"
+	I8   DType = "I8"
+	U8   DType = "U8"
+	Bool DType = "BOOL"
+)
+
+// Size is the element size in bytes, or 0 for an unknown dtype.
+func (d DType) Size() int {
+	switch d {
+	case F64, I64:
+		return 8
+	case F32, I32:
+		return 4
+	case F16, BF16, I16:
+		return 2
+	case I8, U8, Bool:
+		return 1
+	}
+	return 0
+}
+
+// TensorInfo describes one tensor of a file.
+type TensorInfo struct {
+	Name  string
+	DType DType
+	Shape []int
+	Begin int64 // first byte, relative to the start of the data area
+	End   int64 // one past the last byte
+}
+
+// Numel is the number of elements.
+func (t TensorInfo) Numel() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// File is a parsed safetensors file. Its tensors' data is read from the
+// byte slice given to Parse, which must not change while the File is used.
+type File struct {
+	// Metadata is the header's __metadata__ object (nil if absent).
+	Metadata map[string]string
+	tensors  []TensorInfo // sorted by Begin
+	byName   map[string]int
+	data     []byte
+}
+
+// ReadFile reads and parses the file at path.
+func ReadFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	f, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse parses a whole safetensors file held in b.
+func Parse(b []byte) (*File, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("safetensors: file is %d bytes, shorter than the 8-byte header length", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > MaxHeaderSize {
+		return nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+	}
+	if n > uint64(len(b)-8) {
+		return nil, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length field", n, len(b)-8)
+	}
+	header := b[8 : 8+n]
+	f := &File{data: b[8+n:], byName: map[string]int{}}
+	if err := f.parseHeader(header); err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	if err := f.checkLayout(); err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	return f, nil
+}
+
+// parseHeader reads the JSON object token by token so that repeated keys
+// and unknown fields are caught (encoding/json would silently keep the last
+// repeated key).
+func (f *File) parseHeader(header []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(header))
+	dec.UseNumber()
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := stringToken(dec)
+		if err != nil {
+			return err
+		}
+		if seen[key] {
+			return fmt.Errorf("key %q appears twice", key)
+		}
+		seen[key] = true
+		if key == "__metadata__" {
+			if f.Metadata, err = parseMetadata(dec); err != nil {
+				return fmt.Errorf("__metadata__: %w", err)
+			}
+			continue
+		}
+		t, err := parseTensor(dec)
+		if err != nil {
+			return fmt.Errorf("tensor %q: %w", key, err)
+		}
+		t.Name = key
+		f.byName[key] = len(f.tensors)
+		f.tensors = append(f.tensors, t)
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return err
+	}
+	// Only the space padding the format allows may follow the object.
+	rest, _ := io.ReadAll(dec.Buffered())
+	if len(bytes.Trim(rest, " ")) != 0 {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func parseMetadata(dec *json.Decoder) (map[string]string, error) {
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for dec.More() {
+		k, err := stringToken(dec)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("key %q appears twice", k)
+		}
+		if m[k], err = stringToken(dec); err != nil {
+			return nil, fmt.Errorf("value of %q: %w", k, err)
+		}
+	}
+	return m, expectDelim(dec, '}')
+}
+
+func parseTensor(dec *json.Decoder) (TensorInfo, error) {
+	var t TensorInfo
+	if err := expectDelim(dec, '{'); err != nil {
+		return t, err
+	}
+	var haveDType, haveShape, haveOffsets bool
+	for dec.More() {
+		k, err := stringToken(dec)
+		if err != nil {
+			return t, err
+		}
+		switch k {
+		case "dtype":
+			if haveDType {
+				return t, errors.New("dtype appears twice")
+			}
+			haveDType = true
+			s, err := stringToken(dec)
+			if err != nil {
+				return t, fmt.Errorf("dtype: %w", err)
+			}
+			t.DType = DType(s)
+			if t.DType.Size() == 0 {
+				return t, fmt.Errorf("unknown dtype %q", s)
+			}
+		case "shape":
+			if haveShape {
+				return t, errors.New("shape appears twice")
+			}
+			haveShape = true
+			if t.Shape, err = intArray(dec, math.MaxInt32); err != nil {
+				return t, fmt.Errorf("shape: %w", err)
+			}
+			if t.Shape == nil {
+				t.Shape = []int{}
+			}
+		case "data_offsets":
+			if haveOffsets {
+				return t, errors.New("data_offsets appears twice")
+			}
+			haveOffsets = true
+			off, err := intArray(dec, math.MaxInt64)
+			if err != nil {
+				return t, fmt.Errorf("data_offsets: %w", err)
+			}
+			if len(off) != 2 {
+				return t, fmt.Errorf("data_offsets has %d values, want 2", len(off))
+			}
+			t.Begin, t.End = int64(off[0]), int64(off[1])
+		default:
+			return t, fmt.Errorf("unknown field %q", k)
+		}
+	}
+	if !haveDType || !haveShape || !haveOffsets {
+		return t, errors.New("needs dtype, shape and data_offsets")
+	}
+	return t, expectDelim(dec, '}')
+}
+
+// checkLayout checks every tensor's byte count against its dtype and shape
+// and that the byte ranges tile the data area exactly.
+func (f *File) checkLayout() error {
+	for _, t := range f.tensors {
+		if t.Begin > t.End {
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] are reversed", t.Name, t.Begin, t.End)
+		}
+		want := int64(t.DType.Size())
+		for _, d := range t.Shape {
+			if d != 0 && want > math.MaxInt64/int64(d) {
+				return fmt.Errorf("tensor %q: shape %v overflows", t.Name, t.Shape)
+			}
+			want *= int64(d)
+		}
+		if got := t.End - t.Begin; got != want {
+			return fmt.Errorf("tensor %q: %s %v needs %d bytes, data_offsets [%d, %d] give %d", t.Name, t.DType, t.Shape, want, t.Begin, t.End, got)
+		}
+	}
+	sort.SliceStable(f.tensors, func(i, j int) bool { return f.tensors[i].Begin < f.tensors[j].Begin })
+	var pos int64
+	for i, t := range f.tensors {
+		f.byName[t.Name] = i
+		switch {
+		case t.Begin < pos:
+			return fmt.Errorf("tensor %q: bytes [%d, %d] overlap the previous tensor, which ends at %d", t.Name, t.Begin, t.End, pos)
+		case t.Begin > pos:
+			return fmt.Errorf("tensor %q: bytes [%d, %d] leave a hole after byte %d", t.Name, t.Begin, t.End, pos)
+		}
+		pos = t.End
+	}
+	if pos != int64(len(f.data)) {
+		return fmt.Errorf("tensors cover %d bytes but the data area has %d", pos, len(f.data))
+	}
+	return nil
+}
+
+// Tensors lists the file's tensors in data order.
+func (f *File) Tensors() []TensorInfo { return slices.Clone(f.tensors) }
+
+// Info returns the description of the named tensor.
+func (f *File) Info(name string) (TensorInfo, bool) {
+	i, ok := f.byName[name]
+	if !ok {
+		return TensorInfo{}, false
+	}
+	return f.tensors[i], true
+}
+
+// Raw returns the named tensor's bytes (a view into the file) and its
+// description.
+func (f *File) Raw(name string) ([]byte, TensorInfo, error) {
+	t, ok := f.Info(name)
+	if !ok {
+		return nil, t, fmt.Errorf("safetensors: no tensor %q", name)
+	}
+	return f.data[t.Begin:t.End], t, nil
+}
+
+// Float32 decodes the named F32 tensor.
+func (f *File) Float32(name string) ([]float32, []int, error) {
+	raw, t, err := f.typed(name, F32)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]float32, len(raw)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out, t.Shape, nil
+}
+
+// Int64 decodes the named I64 tensor.
+func (f *File) Int64(name string) ([]int64, []int, error) {
+	raw, t, err := f.typed(name, I64)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]int64, len(raw)/8)
+	for i := range out {
+		out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+	}
+	return out, t.Shape, nil
+}
+
+func (f *File) typed(name string, want DType) ([]byte, TensorInfo, error) {
+	raw, t, err := f.Raw(name)
+	if err != nil {
+		return nil, t, err
+	}
+	if t.DType != want {
+		return nil, t, fmt.Errorf("safetensors: tensor %q is %s, want %s", name, t.DType, want)
+	}
+	return raw, t, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("want %s: %w", want, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("got %v, want %s", tok, want)
+	}
+	return nil
+}
+
+func stringToken(dec *json.Decoder) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("got %v, want a string", tok)
+	}
+	return s, nil
+}
+
+// intArray reads a JSON array of integers in [0, max].
+func intArray(dec *json.Decoder, max uint64) ([]int, error) {
+	if err := expectDelim(dec, '['); err != nil {
+		return nil, err
+	}
+	var out []int
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		num, ok := tok.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("got %v, want an integer", tok)
+		}
+		v, err := strconv.ParseUint(string(num), 10, 64)
+		if err != nil || v > max {
+			return nil, fmt.Errorf("%s is not an integer in [0, %d]", num, max)
+		}
+		out = append(out, int(v))
+	}
+	return out, expectDelim(dec, ']')
+}
+
+// Tensor is one tensor to write.
+type Tensor struct {
+	Name  string
+	DType DType
+	Shape []int
+	Data  []byte // little-endian, row-major
+}
+
+// Float32Tensor makes an F32 Tensor from data.
+func Float32Tensor(name string, shape []int, data []float32) Tensor {
+	b := make([]byte, 4*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return Tensor{Name: name, DType: F32, Shape: slices.Clone(shape), Data: b}
+}
+
+// Int64Tensor makes an I64 Tensor from data.
+func Int64Tensor(name string, shape []int, data []int64) Tensor {
+	b := make([]byte, 8*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+	}
+	return Tensor{Name: name, DType: I64, Shape: slices.Clone(shape), Data: b}
+}
+
+type headerEntry struct {
+	DType   DType    `json:"dtype"`
+	Shape   []int    `json:"shape"`
+	Offsets [2]int64 `json:"data_offsets"`
+}
+
+// Encode writes a safetensors file with the given metadata (may be nil) and
+// tensors, in the order given. It checks every tensor's byte count against
+// its dtype and shape and that names are unique and not "__metadata__".
+func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
+	header := map[string]any{}
+	if meta != nil {
+		header["__metadata__"] = meta
+	}
+	var off int64
+	for _, t := range tensors {
+		if t.Name == "" || t.Name == "__metadata__" {
+			return fmt.Errorf("safetensors: invalid tensor name %q", t.Name)
+		}
+		if _, dup := header[t.Name]; dup {
+			return fmt.Errorf("safetensors: tensor %q given twice", t.Name)
+		}
+		want := t.DType.Size()
+		if want == 0 {
+			return fmt.Errorf("safetensors: tensor %q: unknown dtype %q", t.Name, t.DType)
+		}
+		for _, d := range t.Shape {
+			if d < 0 {
+				return fmt.Errorf("safetensors: tensor %q: negative dimension in %v", t.Name, t.Shape)
+			}
+			want *= d
+		}
+		if len(t.Data) != want {
+			return fmt.Errorf("safetensors: tensor %q: %s %v needs %d bytes, got %d", t.Name, t.DType, t.Shape, want, len(t.Data))
+		}
+		shape := t.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		header[t.Name] = headerEntry{t.DType, shape, [2]int64{off, off + int64(len(t.Data))}}
+		off += int64(len(t.Data))
+	}
+	js, err := json.Marshal(header)
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if pad := (8 - len(js)%8) % 8; pad > 0 {
+		js = append(js, bytes.Repeat([]byte{' '}, pad)...)
+	}
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(js)))
+	if _, err := w.Write(n[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(js); err != nil {
+		return err
+	}
+	for _, t := range tensors {
+		if _, err := w.Write(t.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteFile writes a safetensors file atomically: to a temporary file in
+// the same directory, synced to disk, then renamed over path. A reader never
+// sees a half-written file, and a failure leaves any old file in place.
+func WriteFile(path string, meta map[string]string, tensors []Tensor) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = Encode(tmp, meta, tensors); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync() // make the rename durable where the OS allows it
+		d.Close()
+	}
+	return nil
+}
