@@ -25,7 +25,7 @@ func ExamplePaperTrain() {
 
 	dst := make([]float32, views*c*h*w)
 	rng := rand.New(rand.NewPCG(1, 2)) // one generator per item makes it reproducible
-	var scratch augment.Scratch       // one per goroutine
+	var scratch augment.Scratch        // one per goroutine
 	if err := p.Process(dst, src, rng, &scratch); err != nil {
 		panic(err)
 	}
