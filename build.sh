@@ -68,6 +68,7 @@ test)
   echo "== go test -race (fast packages)"
   go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors
   go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
+  go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
   ;;
 *)
   echo "usage: $0 [build|test|tags]" >&2

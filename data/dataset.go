@@ -36,12 +36,16 @@ var ErrBadImage = errors.New("corrupt or unreadable image")
 // ImageError is the error for an image that cannot be read or decoded. It
 // matches [ErrBadImage] and its cause with errors.Is.
 type ImageError struct {
-	Index int    // the item
+	Index int    // the item, or -1 for a file outside a dataset
 	Path  string // the file
 	Err   error  // the cause
 }
 
+// Error names the item, the file and the cause.
 func (e *ImageError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("data: %s: %v: %v", e.Path, ErrBadImage, e.Err)
+	}
 	return fmt.Sprintf("data: item %d (%s): %v: %v", e.Index, e.Path, ErrBadImage, e.Err)
 }
 

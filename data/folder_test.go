@@ -205,6 +205,7 @@ func TestDecodeImage(t *testing.T) {
 	_, err = DecodeImage(filepath.Join(root, "bad.jpg"))
 	assert.ErrorIs(t, err, ErrBadImage)
 	assert.ErrorContains(t, err, "bad.jpg")
+	assert.NotContains(t, err.Error(), "item -1")
 	_, err = DecodeImage(filepath.Join(root, "missing.png"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }

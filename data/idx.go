@@ -244,6 +244,7 @@ const (
 	Test               // 10,000 images
 )
 
+// String returns "train" or "test".
 func (s Split) String() string {
 	if s == Test {
 		return "test"

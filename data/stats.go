@@ -24,9 +24,9 @@ const StatsVersion = 1
 type StatsOptions struct {
 	// Resize brings each image to the size the statistics are taken at,
 	// normally the training pipeline's Resize. The zero value takes them at
-	// the decoded size, which is faster; resampling smooths images, so the
-	// covariance differs slightly (for Fashion-MNIST enlarged from 28 to 256
-	// the variances are a few per cent lower).
+	// the decoded size, which is much faster; resampling smooths images, so
+	// the covariance differs (Fashion-MNIST: λ₁ = 0.374 at 28×28 over all
+	// 60,000 images in 0.2 s; 0.344 at 256×256 over 10,000 in 10 s).
 	Resize augment.Resize
 	// MaxImages limits the images used to an evenly spaced sample of that
 	// many (0: all). The paper used the whole training set; a sample of

@@ -40,9 +40,13 @@
 // # Pixel scale
 //
 // Values stay in [0, 1] until a step changes them; the mean and the PCA
-// statistics are in the same scale. Note that the paper's colour noise adds
-// αλ with λ a variance: in [0, 1] units λ₁ is typically 0.02–0.1, so the
-// shift is a few grey levels out of 255. [Scale] multiplies by a factor at
-// the end of a pipeline (e.g. 255 for the 8-bit range Caffe's AlexNet is
-// trained on).
+// statistics are in the same scale. The paper's colour noise adds αλp with
+// λ a variance, so its size depends on that scale: in [0, 1] units λ₁ is
+// 0.374 for Fashion-MNIST (grey: 3 × its pixel variance 0.1246, along
+// (1,1,1)/√3), giving a shift with a standard deviation of 0.1·0.374/√3 ≈
+// 0.022 per channel, about 5 grey levels out of 255; for photographs with
+// ImageNet's per-channel spread (standard deviations about 0.23, strongly
+// correlated) λ₁ is roughly 0.15, about 2 grey levels. [Scale] multiplies by
+// a factor at the end of a pipeline (e.g. 255 for the 8-bit range Caffe's
+// AlexNet is trained on).
 package augment

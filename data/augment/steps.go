@@ -90,6 +90,7 @@ func (s RandomCrop) OutSize(h, w int) (int, int, error) {
 	return cropOutSize(s.String(), s.H, s.W, h, w)
 }
 
+// String describes the step for logs.
 func (s RandomCrop) String() string { return fmt.Sprintf("random crop %d×%d", s.H, s.W) }
 
 // CenterCrop keeps the central H×W window (offsets rounded down when the
@@ -110,6 +111,7 @@ func (s CenterCrop) OutSize(h, w int) (int, int, error) {
 	return cropOutSize(s.String(), s.H, s.W, h, w)
 }
 
+// String describes the step for logs.
 func (s CenterCrop) String() string { return fmt.Sprintf("centre crop %d×%d", s.H, s.W) }
 
 // Flip mirrors the image left to right with probability P: the paper's
@@ -149,6 +151,7 @@ func flipInPlace(m *Image) {
 // OutSize returns the input size.
 func (s Flip) OutSize(h, w int) (int, int, error) { return h, w, nil }
 
+// String describes the step for logs.
 func (s Flip) String() string { return fmt.Sprintf("horizontal flip p=%g", s.P) }
 
 // PCANoise is the paper's colour augmentation ("altering the intensities
@@ -206,6 +209,7 @@ func (s PCANoise) OutSize(h, w int) (int, int, error) {
 	return h, w, nil
 }
 
+// String describes the step for logs.
 func (s PCANoise) String() string { return fmt.Sprintf("PCA colour noise std=%g", s.Std) }
 
 // SubtractMean subtracts a per-channel mean (red, green, blue), normally
@@ -237,6 +241,7 @@ func (s SubtractMean) Apply(img *Image, _ *rand.Rand) error {
 // OutSize returns the input size.
 func (s SubtractMean) OutSize(h, w int) (int, int, error) { return h, w, nil }
 
+// String describes the step for logs.
 func (s SubtractMean) String() string {
 	return fmt.Sprintf("subtract mean (%.4g, %.4g, %.4g)", s.Mean[0], s.Mean[1], s.Mean[2])
 }
@@ -260,4 +265,5 @@ func (s Scale) Apply(img *Image, _ *rand.Rand) error {
 // OutSize returns the input size.
 func (s Scale) OutSize(h, w int) (int, int, error) { return h, w, nil }
 
+// String describes the step for logs.
 func (s Scale) String() string { return fmt.Sprintf("scale ×%g", s.Factor) }

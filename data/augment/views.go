@@ -38,6 +38,7 @@ func (t TenCrop) OutSize(h, w int) (int, int, error) {
 	return cropOutSize(t.String(), t.H, t.W, h, w)
 }
 
+// String describes the stage for logs.
 func (t TenCrop) String() string { return fmt.Sprintf("ten crops %d×%d", t.H, t.W) }
 
 // Offsets returns the top-left corner (row, column) of each of the five
