@@ -1,0 +1,35 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// AVX2 is the 6×16 AVX2+FMA micro-kernel: twelve YMM accumulators (six
+// rows of two 8-float halves), one broadcast of A and two loads of B per
+// step of k. Zen 3 and Haswell-or-later run its two FMAs per cycle.
+var AVX2 = Kernel{Name: "avx2 6x16", MR: 6, NR: 16, Fn: kernelAVX2}
+
+func archKernels() []Kernel {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		return []Kernel{AVX2}
+	}
+	return nil
+}
+
+func kernelAVX2(kc int, a, b, c []float32, ldc int, beta float32) {
+	// The assembly trusts its pointers: check the extents once here.
+	if kc < 1 || len(a) < 6*kc || len(b) < 16*kc || ldc < 16 || len(c) < 5*ldc+16 {
+		if kc == 0 && len(c) >= 5*ldc+16 {
+			scale(c, ldc, 0, 6, 0, 16, beta)
+			return
+		}
+		panic("gemm: avx2 kernel called with short slices") // a bug in this package, not bad user input
+	}
+	sgemm6x16(kc, &a[0], &b[0], &c[0], ldc, beta)
+}
+
+// sgemm6x16 computes C[i*ldc+j] = Σ_p a[p*6+i]·b[p*16+j] + beta·C (C not
+// read when beta == 0) for i < 6, j < 16. Implemented in kernel_amd64.s.
+//
+//go:noescape
+func sgemm6x16(kc int, a, b, c *float32, ldc int, beta float32)
