@@ -34,7 +34,10 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 		p.colSize = 0
 	}
 	p.accSize = p.wshape.Numel()
-	b.reserve(b.threads * (p.colSize + p.accSize))
+	// Weights packed once per call for the per-image GEMMs: W[g] for the
+	// forward, W[g]ᵀ for the backward data pass.
+	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
+	b.reserve(b.threads*(p.colSize+p.accSize) + p.g*p.packSize)
 	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterImage, p.sumAcc
 	p.used = make([]bool, b.threads)
 	return p, nil
@@ -50,6 +53,7 @@ type convPlan struct {
 	crs, pix           int
 	direct, perImage   bool
 	colSize, accSize   int
+	packSize           int // per group
 
 	// Operands of the running call, for the parallel bodies.
 	x, wt, bias, y, dy, dx, dw []float32
@@ -83,6 +87,7 @@ func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
 	}
 	p.x, p.wt, p.bias, p.y = xt.data, wt.data, bias, yt.data
 	if p.perImage {
+		p.packWeights(false)
 		p.b.pool.Run(p.n, p.fwdFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -128,7 +133,7 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
 		if serial {
-			p.b.gemm.GemmSerial(worker, false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
+			p.b.gemm.GemmPackedSerial(worker, p.kg, p.pix, p.crs, p.packed(g), false, cg, p.pix, 0, yg, p.pix)
 		} else {
 			p.b.gemm.Gemm(false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
 		}
@@ -164,6 +169,7 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	}
 	p.dy, p.wt, p.dx = dyt.data, wt.data, dxt.data
 	if p.perImage {
+		p.packWeights(true)
 		p.b.pool.Run(p.n, p.bdFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -188,7 +194,7 @@ func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
 		if serial {
-			p.b.gemm.GemmSerial(worker, true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
+			p.b.gemm.GemmPackedSerial(worker, p.crs, p.pix, p.kg, p.packed(g), false, dyg, p.pix, 0, cg, p.pix)
 		} else {
 			p.b.gemm.Gemm(true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
 		}
@@ -283,6 +289,25 @@ func (p *convPlan) sumAcc(_, i int) {
 		acc := accs[w*p.accSize+lo : w*p.accSize+hi]
 		for j, v := range acc {
 			dw[j] += v
+		}
+	}
+}
+
+// packed returns group g's packed weights in the arena.
+func (p *convPlan) packed(g int) []float32 {
+	base := p.b.threads * (p.colSize + p.accSize)
+	return p.b.arena[base+g*p.packSize : base+(g+1)*p.packSize]
+}
+
+// packWeights packs every group's W[g] (or W[g]ᵀ when transposed, for the
+// backward data pass) once, for all the images of the call.
+func (p *convPlan) packWeights(transposed bool) {
+	for g := 0; g < p.g; g++ {
+		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		if transposed {
+			p.b.gemm.PackA(p.packed(g), true, p.crs, p.kg, 1, wg, p.crs)
+		} else {
+			p.b.gemm.PackA(p.packed(g), false, p.kg, p.crs, 1, wg, p.crs)
 		}
 	}
 }

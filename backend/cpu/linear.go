@@ -14,6 +14,7 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
+	b.reserve(d.Out * d.Input[0])
 	return &linearPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out},
 		n: d.Input[0], k: d.In()}, nil
 }
@@ -47,21 +48,22 @@ func (p *linearPlan) Forward(x, w, b, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	p.b.gemm.Gemm(false, true, p.n, p.d.Out, p.k, 1, xt.data, p.k, wt.data, p.k, 0, yt.data, p.d.Out)
-	switch {
-	case bias != nil:
-		for r := 0; r < p.n; r++ {
-			row := yt.data[r*p.d.Out : (r+1)*p.d.Out]
-			for i, v := range row {
-				if v += bias[i]; p.d.ReLU {
-					v = max(v, 0)
-				}
-				row[i] = v
+	// yᵀ (Out × N) = w · xᵀ: the weights, by far the largest operand, are
+	// then read row by row as the GEMM's A (packed a block at a time, in
+	// cache) rather than gathered column-wise as a transposed B.
+	yt2 := p.b.scratch(p.d.Out * p.n)
+	p.b.gemm.Gemm(false, true, p.d.Out, p.n, p.k, 1, wt.data, p.k, xt.data, p.k, 0, yt2, p.n)
+	for r := 0; r < p.n; r++ {
+		row := yt.data[r*p.d.Out : (r+1)*p.d.Out]
+		for o := range row {
+			v := yt2[o*p.n+r]
+			if bias != nil {
+				v += bias[o]
 			}
-		}
-	case p.d.ReLU:
-		for i, v := range yt.data {
-			yt.data[i] = max(v, 0)
+			if p.d.ReLU {
+				v = max(v, 0)
+			}
+			row[o] = v
 		}
 	}
 	return nil

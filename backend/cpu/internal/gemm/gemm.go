@@ -21,7 +21,15 @@ type Kernel struct {
 	Name   string
 	MR, NR int
 	Fn     func(kc int, a, b, c []float32, ldc int, beta float32)
+	// Direct, if not nil, is Fn reading A unpacked: row i of the MR×KC
+	// block at a[i*lda:]. Gemm uses it when A would be used for only a few
+	// panels of B (narrow C: a fully connected layer at a small batch), so
+	// that packing A would cost as much as the multiply.
+	Direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32)
 }
+
+// directMaxN is the widest C for which A is read unpacked.
+const directMaxN = 64
 
 // Blocking sizes. KC×NR floats of B (16 KiB for NR=16) stay in L1, MC×KC
 // of A (144 KiB) in L2, a KC×NC block of B in L3.
@@ -147,8 +155,8 @@ func (ctx *Context) computeTask(worker, i int) {
 	ch := i % ctx.chunks
 	p0, p1 := ctx.panels*ch/ctx.chunks, ctx.panels*(ch+1)/ctx.chunks
 	mc := min(MC, cl.m-ic)
-	packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, ctx.pc, ctx.kc, ctx.k.MR, cl.alpha)
-	ctx.macro(worker, cl, ctx.packA[worker], ctx.shared, ic, mc, ctx.jc, ctx.nc, ctx.kc, p0*nr, min(p1*nr, ctx.nc), ctx.beta)
+	ctx.packA_(worker, cl, ic, mc, ctx.pc, ctx.kc)
+	ctx.macro(worker, cl, ctx.packA[worker], ctx.shared, ic, mc, ctx.jc, ctx.nc, ctx.pc, ctx.kc, p0*nr, min(p1*nr, ctx.nc), ctx.beta)
 }
 
 // GemmSerial is Gemm on the calling goroutine only, using worker's
@@ -175,30 +183,58 @@ func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alp
 			packB(pb, b, ldb, transB, pc, kc, jc, nc, ctx.k.NR)
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
-				packA(pa, a, lda, transA, ic, mc, pc, kc, ctx.k.MR, alpha)
-				ctx.macro(worker, &cl, pa, pb, ic, mc, jc, nc, kc, 0, nc, bt)
+				ctx.packA_(worker, &cl, ic, mc, pc, kc)
+				ctx.macro(worker, &cl, pa, pb, ic, mc, jc, nc, pc, kc, 0, nc, bt)
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over the packed A block (rows [ic, ic+mc))
-// and the packed B panels covering block columns [j0, j1) of the block that
-// starts at column jc, writing C with the given beta.
-func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc, kc, j0, j1 int, beta float32) {
+// direct reports whether the call reads A unpacked.
+func (ctx *Context) direct(cl *call) bool {
+	return ctx.k.Direct != nil && cl.a != nil && !cl.transA && cl.alpha == 1 && cl.n <= directMaxN
+}
+
+// packA_ packs the block of A for rows [ic, ic+mc) and depth [pc, pc+kc)
+// into worker's buffer; in direct mode only the ragged last rows (fewer than
+// MR) are packed, at the panel position they would have.
+func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
+	if !ctx.direct(cl) {
+		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, ctx.k.MR, cl.alpha)
+		return
+	}
+	if full := mc - mc%ctx.k.MR; full < mc {
+		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, ctx.k.MR, cl.alpha)
+	}
+}
+
+// macro runs the micro-kernel over the A block (rows [ic, ic+mc), packed,
+// or in place in direct mode) and the packed B panels covering block
+// columns [j0, j1) of the block that starts at column jc, writing C with
+// the given beta.
+func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc, pc, kc, j0, j1 int, beta float32) {
 	mr, nr := ctx.k.MR, ctx.k.NR
 	edge := ctx.edge[worker]
+	direct := ctx.direct(cl)
 	for jr := j0; jr < j1; jr += nr {
 		bp := pb[jr*kc : (jr+nr)*kc]
 		for ir := 0; ir < mc; ir += mr {
 			ap := pa[ir*kc : (ir+mr)*kc]
 			off := (ic+ir)*cl.ldc + jc + jr
 			if ir+mr <= mc && jr+nr <= nc {
-				ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+				if direct {
+					ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
+				} else {
+					ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+				}
 				continue
 			}
 			// Ragged edge: compute the full tile aside, then merge.
-			ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+			if direct && ir+mr <= mc {
+				ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+			} else {
+				ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+			}
 			rows, cols := min(mr, mc-ir), min(nr, nc-jr)
 			for i := 0; i < rows; i++ {
 				crow := cl.c[off+i*cl.ldc : off+i*cl.ldc+cols]
@@ -246,26 +282,43 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 // packB packs rows [pc, pc+kc) × cols [jc, jc+nc) of op(B) into NR-wide
 // panels: dst[(jr/NR)*NR*kc + p*NR + j].
 func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		panel := dst[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		if !trans && cols == nr {
-			for p := 0; p < kc; p++ {
-				copy(panel[p*nr:p*nr+nr], b[(pc+p)*ldb+jc+jr:])
-			}
-			continue
-		}
+	full := nc - nc%nr // columns in whole panels
+	if !trans {
+		// Row by row, so that B is read sequentially (its rows may be far
+		// apart: a fully connected layer's weights), each row scattered
+		// into the panels.
 		for p := 0; p < kc; p++ {
-			out := panel[p*nr : p*nr+nr]
-			for j := 0; j < nr; j++ {
-				switch {
-				case j >= cols:
-					out[j] = 0
-				case trans: // op(B)[p][col] = b[col*ldb+p]
-					out[j] = b[(jc+jr+j)*ldb+pc+p]
-				default:
-					out[j] = b[(pc+p)*ldb+jc+jr+j]
+			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+			for jr := 0; jr < full; jr += nr {
+				copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
+			}
+		}
+	} else {
+		for jr := 0; jr < full; jr += nr {
+			panel := dst[jr*kc : (jr+nr)*kc]
+			for j := 0; j < nr; j++ { // op(B)[p][col] = b[col*ldb+p]
+				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+				for p, v := range src {
+					panel[p*nr+j] = v
 				}
+			}
+		}
+	}
+	if full == nc {
+		return
+	}
+	// The ragged last panel, zero-padded.
+	panel := dst[full*kc : (full+nr)*kc]
+	for p := 0; p < kc; p++ {
+		out := panel[p*nr : p*nr+nr]
+		for j := range out {
+			switch col := jc + full + j; {
+			case full+j >= nc:
+				out[j] = 0
+			case trans:
+				out[j] = b[col*ldb+pc+p]
+			default:
+				out[j] = b[(pc+p)*ldb+col]
 			}
 		}
 	}
@@ -286,3 +339,49 @@ func scale(c []float32, ldc, i0, i1, j0, j1 int, beta float32) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// PackedSize is the length of the buffer PackA needs for an m×k op(A).
+func (ctx *Context) PackedSize(m, k int) int { return roundUp(m, ctx.k.MR) * k }
+
+// PackA packs alpha·op(A) (m×k) once, for GemmPacked calls that share it:
+// the weights of a convolution, multiplied by every image of a batch. The
+// layout is the one Gemm builds block by block: for each KC-deep slice at
+// depth pc, the MR-tall panels of all m rows, at dst[pc*roundUp(m, MR):].
+func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
+	mm := roundUp(m, ctx.k.MR)
+	for pc := 0; pc < k; pc += KC {
+		kc := min(KC, k-pc)
+		for ic := 0; ic < m; ic += MC {
+			packA(dst[pc*mm+ic*kc:], a, lda, transA, ic, min(MC, m-ic), pc, kc, ctx.k.MR, alpha)
+		}
+	}
+}
+
+// GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
+// folded in there), on worker's buffers.
+func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(c, ldc, 0, m, 0, n, beta)
+		return
+	}
+	cl := call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}
+	pb := ctx.packB[worker]
+	mm := roundUp(m, ctx.k.MR)
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		for pc := 0; pc < k; pc += KC {
+			kc := min(KC, k-pc)
+			bt := beta
+			if pc > 0 {
+				bt = 1
+			}
+			packB(pb, b, ldb, transB, pc, kc, jc, nc, ctx.k.NR)
+			for ic := 0; ic < m; ic += MC {
+				ctx.macro(worker, &cl, pa[pc*mm+ic*kc:], pb, ic, min(MC, m-ic), jc, nc, pc, kc, 0, nc, bt)
+			}
+		}
+	}
+}

@@ -141,3 +141,37 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+func TestGemmPackedMatchesGemm(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kern := range testKernels() {
+		pool := parallel.New(2)
+		ctx := New(kern, pool)
+		for _, sz := range [][3]int{{1, 1, 1}, {7, 19, 300}, {150, 40, 513}, {384, 169, 600}} {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+				m, n, k := sz[0], sz[1], sz[2]
+				t.Run(fmt.Sprintf("%s/m%d_n%d_k%d/tA=%v_tB=%v", kern.Name, m, n, k, tr[0], tr[1]), func(t *testing.T) {
+					lda, ldb := k, n
+					if tr[0] {
+						lda = m
+					}
+					if tr[1] {
+						ldb = k
+					}
+					a, b := randSlice(r, m*k), randSlice(r, k*n)
+					c0 := randSlice(r, m*n)
+					want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					ctx.GemmSerial(1, tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, 0.25, want, n)
+					pa := make([]float32, ctx.PackedSize(m, k))
+					ctx.PackA(pa, tr[0], m, k, 0.5, a, lda)
+					ctx.GemmPackedSerial(1, m, n, k, pa, tr[1], b, ldb, 0.25, got, n)
+					if ctx.direct(&call{a: a, transA: tr[0], alpha: 0.5, n: n}) {
+						t.Fatal("alpha 0.5 never reads A unpacked")
+					}
+					require.Equal(t, want, got, "the same blocking gives bit-identical results")
+				})
+			}
+		}
+		pool.Close()
+	}
+}

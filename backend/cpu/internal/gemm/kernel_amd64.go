@@ -7,7 +7,7 @@ import "golang.org/x/sys/cpu"
 // AVX2 is the 6×16 AVX2+FMA micro-kernel: twelve YMM accumulators (six
 // rows of two 8-float halves), one broadcast of A and two loads of B per
 // step of k. Zen 3 and Haswell-or-later run its two FMAs per cycle.
-var AVX2 = Kernel{Name: "avx2 6x16", MR: 6, NR: 16, Fn: kernelAVX2}
+var AVX2 = Kernel{Name: "avx2 6x16", MR: 6, NR: 16, Fn: kernelAVX2, Direct: kernelAVX2Direct}
 
 func archKernels() []Kernel {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -33,3 +33,16 @@ func kernelAVX2(kc int, a, b, c []float32, ldc int, beta float32) {
 //
 //go:noescape
 func sgemm6x16(kc int, a, b, c *float32, ldc int, beta float32)
+
+func kernelAVX2Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32) {
+	if kc < 1 || lda < kc || len(a) < 5*lda+kc || len(b) < 16*kc || ldc < 16 || len(c) < 5*ldc+16 {
+		panic("gemm: avx2 direct kernel called with short slices") // a bug in this package, not bad user input
+	}
+	sgemm6x16direct(kc, &a[0], lda, &b[0], &c[0], ldc, beta)
+}
+
+// sgemm6x16direct is sgemm6x16 with A read in place: row i of the block
+// at a[i*lda:]. Implemented in kernel_amd64.s.
+//
+//go:noescape
+func sgemm6x16direct(kc int, a *float32, lda int, b, c *float32, ldc int, beta float32)
