@@ -64,6 +64,10 @@ test)
     echo "== go test -tags '${tags}' ./..."
     go test -count=1 -tags "$tags" ./...
   done < <(tag_sets)
+  # The pure-Go backend without assembly, as on CPUs without AVX2 or
+  # with CGO-free static builds that choose -tags purego.
+  echo "== go test -tags purego (cpu backend, no assembly)"
+  go test -count=1 -tags purego ./backend/cpu/...
   # The race detector on the packages whose tests are quick under it.
   echo "== go test -race (fast packages)"
   go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors

@@ -289,6 +289,12 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		// into the panels.
 		for p := 0; p < kc; p++ {
 			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+			if nr == 16 { // fixed-size copies compile to a few vector moves, not a memmove call
+				for jr := 0; jr < full; jr += 16 {
+					*(*[16]float32)(dst[jr*kc+p*16:]) = *(*[16]float32)(src[jr:])
+				}
+				continue
+			}
 			for jr := 0; jr < full; jr += nr {
 				copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
 			}

@@ -175,3 +175,41 @@ func TestGemmPackedMatchesGemm(t *testing.T) {
 		pool.Close()
 	}
 }
+
+// TestArchKernelsMatchGeneric runs every architecture kernel against the
+// portable one on random shapes: ragged edges in m, n and k, transposes,
+// alpha and beta ≠ 0.
+func TestArchKernelsMatchGeneric(t *testing.T) {
+	archs := archKernels()
+	if len(archs) == 0 {
+		t.Skip("no architecture kernel on this CPU or in this build (purego)")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	pool := parallel.New(2)
+	defer pool.Close()
+	ref := New(Generic, pool)
+	for _, kern := range archs {
+		ctx := New(kern, pool)
+		for trial := 0; trial < 40; trial++ {
+			m, n, k := 1+r.IntN(200), 1+r.IntN(200), 1+r.IntN(600)
+			tA, tB := r.IntN(2) == 0, r.IntN(2) == 0
+			alpha, beta := float32(r.NormFloat64()), float32(r.IntN(3))*0.5
+			t.Run(fmt.Sprintf("%s/m%d_n%d_k%d/tA=%v_tB=%v", kern.Name, m, n, k, tA, tB), func(t *testing.T) {
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+				want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+				ref.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, n)
+				ctx.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, n)
+				for i := range want {
+					require.InDelta(t, want[i], got[i], 2e-5*math.Sqrt(float64(k))*(1+math.Abs(float64(want[i]))), "C[%d][%d]", i/n, i%n)
+				}
+			})
+		}
+	}
+}
