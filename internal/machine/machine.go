@@ -117,7 +117,7 @@ func measureClock() float64 {
 		return 0
 	}
 	const n = 20_000_000 // iterations of 8 dependent adds: ~50 ms at 3 GHz
-	clockLoop(n / 10)     // warm up, let the frequency governor wake
+	clockLoop(n / 10)    // warm up, let the frequency governor wake
 	best := 0.0
 	for i := 0; i < 3; i++ {
 		t0 := time.Now()
