@@ -313,14 +313,14 @@ type pool struct {
 
 func (p *pool) init() { p.free = map[uint64][]C.dn_dptr{} }
 
-// sizeClass rounds n up to a multiple of an eighth of the next power of
-// two (at least 512 bytes): at most 12.5 % waste.
+// sizeClass rounds n up to a multiple of an eighth of the largest power
+// of two not above it (at least 512 bytes): at most 12.5 % waste.
 func sizeClass(n uint64) uint64 {
 	if n <= 512 {
 		return 512
 	}
 	p := uint64(1)
-	for p < n {
+	for p*2 <= n {
 		p <<= 1
 	}
 	g := p / 8

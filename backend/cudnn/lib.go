@@ -433,3 +433,10 @@ func loadGlobal() (*libs, error) {
 	}
 	return l, nil
 }
+
+// loadNew runs the search into a table of its own, leaving the process's
+// libraries alone: for tests of the search on made-up folders (the table
+// is never freed, like the libraries it points into).
+func (c searchConfig) loadNew() (*libs, error) {
+	return c.load(C.dn_table_new())
+}
