@@ -8,8 +8,15 @@ package cudnn
 import "C"
 
 import (
+	"os"
+
 	"github.com/dnngo/dnngo/backend"
 )
+
+// EnvNoFuse, when set, turns off cudnnConvolutionBiasActivationForward:
+// convolutions with bias and ReLU then run as three cuDNN calls (a switch
+// for isolating a fault on a GPU).
+const EnvNoFuse = "DNNGO_CUDNN_NOFUSE"
 
 // Directions of a convolution, as the shim numbers them.
 const (
@@ -35,7 +42,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	p.ds.c = b.c
 	p.plan = b.newPlan(p.ds.free)
 	p.half = b.hasHalf
-	p.fuse = d.Bias && d.ReLU
+	p.fuse = d.Bias && d.ReLU && os.Getenv(EnvNoFuse) == ""
 	if err := p.init(b, op); err != nil {
 		p.ds.free()
 		return nil, initErr(op, err)
