@@ -37,10 +37,26 @@ func TestMatchesGo(t *testing.T) {
 			{"SquareAcc", func() []float32 { x := clone(a); SquareAcc(x, b); return x }, func() []float32 { x := clone(a); squareAccGo(x, b); return x }, 2},
 			{"Add", func() []float32 { x := clone(a); Add(x, b); return x }, func() []float32 { x := clone(a); addGo(x, b); return x }, 0},
 			{"LRNScale", func() []float32 { y := make([]float32, n); LRNScale(y, a, c, 2, 1e-4); return y }, func() []float32 { y := make([]float32, n); lrnScaleGo(y, a, c, 2, 1e-4); return y }, 4},
-			{"LRNBwdPrep pw", func() []float32 { pw, tt := make([]float32, n), make([]float32, n); LRNBwdPrep(pw, tt, c, a, b, 1, 0.3); return pw },
-				func() []float32 { pw, tt := make([]float32, n), make([]float32, n); lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3); return pw }, 4},
-			{"LRNBwdPrep t", func() []float32 { pw, tt := make([]float32, n), make([]float32, n); LRNBwdPrep(pw, tt, c, a, b, 1, 0.3); return tt },
-				func() []float32 { pw, tt := make([]float32, n), make([]float32, n); lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3); return tt }, 4},
+			{"LRNBwdPrep pw", func() []float32 {
+				pw, tt := make([]float32, n), make([]float32, n)
+				LRNBwdPrep(pw, tt, c, a, b, 1, 0.3)
+				return pw
+			},
+				func() []float32 {
+					pw, tt := make([]float32, n), make([]float32, n)
+					lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3)
+					return pw
+				}, 4},
+			{"LRNBwdPrep t", func() []float32 {
+				pw, tt := make([]float32, n), make([]float32, n)
+				LRNBwdPrep(pw, tt, c, a, b, 1, 0.3)
+				return tt
+			},
+				func() []float32 {
+					pw, tt := make([]float32, n), make([]float32, n)
+					lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3)
+					return tt
+				}, 4},
 			{"LRNBwdOut", func() []float32 { x := make([]float32, n); LRNBwdOut(x, a, b, d, e, 0.7); return x },
 				func() []float32 { x := make([]float32, n); lrnBwdOutGo(x, a, b, d, e, 0.7); return x }, 64},
 			{"ReLU", func() []float32 { y := make([]float32, n); ReLU(y, a); return y }, func() []float32 { y := make([]float32, n); reluGo(y, a); return y }, 0},
