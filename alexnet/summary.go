@@ -127,9 +127,12 @@ func (s Summary) String() string {
 	c := s.Config
 	fmt.Fprintf(&b, "AlexNet %q: input %s, %d classes, LRN n=%d α=%g β=%g k=%g (α/n convention), dropout %g, init %v, SGD %v\n",
 		c.Name, dims(s.Input), c.Classes, c.LRN.Size, c.LRN.Alpha, c.LRN.Beta, c.LRN.K, c.Dropout, c.Init, c.SGD.Rule)
-	fmt.Fprintf(&b, "%-6s %-44s %-12s %4s %15s %-20s %12s %8s %15s\n",
-		"layer", "op", "output", "size", "activations", "weights", "", "biases", "MACs/image")
-	fmt.Fprintf(&b, "%-6s %-44s %-12s %4s %15s %-20s %12s %8s %15s\n", "input", "", dims(s.Input), fmt.Sprint(s.Input[1]), "", "", "", "", "")
+	row := func(cols ...any) {
+		line := fmt.Sprintf("%-6s %-44s %-12s %4s %15s  %-14s %12s %8s %15s", cols...)
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	row("layer", "op", "output", "size", "activations", "weight shape", "weights", "biases", "MACs/image")
+	row("input", "", dims(s.Input), fmt.Sprint(s.Input[1]), "", "", "", "", "")
 	for _, r := range s.Layers {
 		size, wshape, weights, biases, macs := "", "", "", "", ""
 		if r.Size > 0 {
@@ -141,15 +144,16 @@ func (s Summary) String() string {
 			macs = group(r.MACs)
 		}
 		act := fmt.Sprintf("%s ×%d", group(int64(r.Output.Numel())), r.ActFactor)
-		fmt.Fprintf(&b, "%-6s %-44s %-12s %4s %15s %-20s %12s %8s %15s\n", r.Name, r.Op, dims(r.Output), size, act, wshape, weights, biases, macs)
+		row(r.Name, r.Op, dims(r.Output), size, act, wshape, weights, biases, macs)
 	}
 	fmt.Fprintf(&b, "total: %s weights (%.2f M), %s with biases; forward %s multiply-adds per image (%.3f G MACs, %.2f GFLOP)\n",
 		group(s.Weights), float64(s.Weights)/1e6, group(s.Weights+s.Biases), group(s.MACs), float64(s.MACs)/1e9, 2*float64(s.MACs)/1e9)
 	fmt.Fprintf(&b, "activations: %s values per image (%.2f M, %.1f MB as float32; the %s-value input not counted)",
 		group(s.Activations), float64(s.Activations)/1e6, 4*float64(s.Activations)/1e6, group(int64(s.Input.Numel())))
 	if sameShapes(c, Seed()) {
-		fmt.Fprintf(&b, "; the spec states %.2f M: with its ×3/×2/×3 accounting, pools ×1 and fc8 ×1 this config gives %.2f M, "+
-			"and no way of counting the pools, fc8 or the input reaches %.2f M", SpecActivations/1e6, float64(s.Activations)/1e6, SpecActivations/1e6)
+		fmt.Fprintf(&b, "\nnote: the spec states %.2f M; its ×3 (conv+ReLU+LRN), ×2 (conv+ReLU), ×3 (FC+ReLU+dropout) accounting "+
+			"with the pools and fc8 counted once gives %.2f M here, and no way of counting the pools, fc8 or the input reaches %.2f M",
+			SpecActivations/1e6, float64(s.Activations)/1e6, SpecActivations/1e6)
 	}
 	b.WriteByte('\n')
 	return b.String()
