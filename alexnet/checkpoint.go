@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -30,7 +31,10 @@ const (
 	metaLR       = "lr"       // current learning rate, shortest float32 decimal
 	metaSchedule = "schedule" // the plateau schedule's state as JSON
 	metaBackend  = "backend"  // the backend that wrote it (information only)
+	metaCRC      = "crc32c"   // JSON object: tensor name → CRC-32C of its bytes, 8 hex digits
 )
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Save writes a checkpoint to path atomically (a temporary file in the
 // same directory, synced, then renamed over path): every parameter as F32
@@ -99,6 +103,15 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		}
 		tensors = append(tensors, safetensors.Float32Tensor(momentumPrefix+p.name, p.shape, v))
 	}
+	sums := map[string]string{}
+	for _, t := range tensors {
+		sums[t.Name] = fmt.Sprintf("%08x", crc32.Checksum(t.Data, castagnoli))
+	}
+	js, err := json.Marshal(sums)
+	if err != nil {
+		return nil, nil, fmt.Errorf("alexnet: save: checksums: %w", err)
+	}
+	meta[metaCRC] = string(js)
 	return meta, tensors, nil
 }
 
@@ -131,7 +144,7 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 	}
 	layers, err := cfg.layers()
 	if err != nil {
-		return nil, fmt.Errorf("alexnet: load: %w", err)
+		return nil, fmt.Errorf("%w (the config of the checkpoint being loaded)", err)
 	}
 	// Check every tensor before allocating anything, so memory stays
 	// bounded by the file's size whatever the config claims.
@@ -162,10 +175,19 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 			return nil, fmt.Errorf("alexnet: load: unexpected tensor %q (not a parameter or momentum buffer of config %q)", t.Name, cfg.Name)
 		}
 	}
+	for _, name := range order {
+		raw, _, err := f.Raw(name)
+		if err != nil {
+			return nil, fmt.Errorf("alexnet: load: %w", err)
+		}
+		if got := fmt.Sprintf("%08x", crc32.Checksum(raw, castagnoli)); got != st.sums[name] {
+			return nil, fmt.Errorf("alexnet: load: tensor %s is corrupt: its bytes have CRC-32C %s, the checkpoint recorded %q", name, got, st.sums[name])
+		}
+	}
 
 	n, err := build(b, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("alexnet: load: %w", err)
+		return nil, err
 	}
 	if err := n.restore(f); err != nil {
 		n.Close()
@@ -213,6 +235,7 @@ type trainState struct {
 	step  uint64
 	lr    float32
 	sched schedState
+	sums  map[string]string // CRC-32C per tensor
 }
 
 // parseCheckpointMeta reads and checks the metadata of a checkpoint.
@@ -228,7 +251,7 @@ func parseCheckpointMeta(meta map[string]string) (Config, trainState, error) {
 	if f := meta[metaFormat]; f != CheckpointFormat {
 		return bad("metadata format %q, want %q", f, CheckpointFormat)
 	}
-	for _, k := range []string{metaConfig, metaStep, metaLR, metaSchedule} {
+	for _, k := range []string{metaConfig, metaStep, metaLR, metaSchedule, metaCRC} {
 		if _, ok := meta[k]; !ok {
 			return bad("metadata %q is missing", k)
 		}
@@ -249,6 +272,9 @@ func parseCheckpointMeta(meta map[string]string) (Config, trainState, error) {
 	}
 	if s := st.sched; s.Bad < 0 || s.Drops < 0 || math.IsNaN(s.Best) {
 		return bad("metadata schedule %s: negative counts or NaN best", meta[metaSchedule])
+	}
+	if err := strictJSON(meta[metaCRC], &st.sums); err != nil {
+		return bad("metadata crc32c: %v", err)
 	}
 	st.step, st.lr = step, float32(lr)
 	return cfg, st, nil
