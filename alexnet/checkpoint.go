@@ -41,10 +41,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // under its name (conv1.weight, conv1.bias, …, fc8.bias: OIHW conv
 // weights, [out, in] FC weights), every momentum buffer under
 // "momentum.<name>", and in the metadata the Config (JSON), the step count,
-// the current learning rate and the schedule's state. Those are the whole
-// training state: dropout masks are a function of the seed and the step,
-// so a network loaded from the checkpoint continues exactly as this one
-// would.
+// the current learning rate, the schedule's state and a CRC-32C of every
+// tensor. Those are the whole training state: dropout masks are a function
+// of the seed and the step, so a network loaded from the checkpoint
+// continues exactly as this one would.
 func (n *Network) Save(path string) error {
 	meta, tensors, err := n.checkpoint()
 	if err != nil {
