@@ -188,19 +188,19 @@ func (n *Network) ensureGrads(bt *batch) error {
 		}
 	}
 	for _, s := range bt.stages {
-		var err error
-		if s.gAct, err = n.b.NewTensor(s.act.Shape()...); err != nil {
-			return fmt.Errorf("alexnet: batch %d: %s gradient: %w", bt.n, s.l.name, err)
-		}
-		if s.lrn != nil {
-			if s.gLRN, err = n.b.NewTensor(s.act.Shape()...); err != nil {
-				return fmt.Errorf("alexnet: batch %d: %s lrn gradient: %w", bt.n, s.l.name, err)
+		for _, g := range []struct {
+			dst  *backend.Tensor
+			like backend.Tensor
+			what string
+		}{{&s.gAct, s.act, "gradient"}, {&s.gLRN, s.lrnOut, "lrn gradient"}, {&s.gPool, s.poolOut, "pool gradient"}} {
+			if *g.dst != nil || g.like == nil {
+				continue // made by an earlier, interrupted call; or no such op
 			}
-		}
-		if s.pool != nil {
-			if s.gPool, err = n.b.NewTensor(s.poolOut.Shape()...); err != nil {
-				return fmt.Errorf("alexnet: batch %d: %s pool gradient: %w", bt.n, s.l.name, err)
+			t, err := n.b.NewTensor(g.like.Shape()...)
+			if err != nil {
+				return fmt.Errorf("alexnet: batch %d: %s %s: %w", bt.n, s.l.name, g.what, err)
 			}
+			*g.dst = t
 		}
 	}
 	bt.grads = true

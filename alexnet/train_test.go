@@ -479,3 +479,59 @@ func TestTopK(t *testing.T) {
 	require.Empty(t, alexnet.TopK(row, -1))
 	require.Empty(t, alexnet.TopK(nil, 5))
 }
+
+// TestGroupedMiniTrains runs the paper's two-tower layout (groups = 2 in
+// conv2, conv4, conv5) and its update rule at Mini's size: the grouped
+// weights have half the input channels, and training lowers the loss.
+func TestGroupedMiniTrains(t *testing.T) {
+	cfg := alexnet.Mini()
+	cfg.Conv[1].Groups, cfg.Conv[3].Groups, cfg.Conv[4].Groups = 2, 2, 2
+	cfg.SGD.Rule = backend.PaperSGD
+	net, err := alexnet.New(openCPU(t, 2), cfg)
+	require.NoError(t, err)
+	defer net.Close()
+	for layer, want := range map[string]backend.Shape{
+		"conv2.weight": {32, 8, 5, 5}, "conv3.weight": {48, 32, 3, 3}, "conv4.weight": {48, 24, 3, 3}, "conv5.weight": {32, 24, 3, 3},
+	} {
+		got, err := net.ParamShape(layer)
+		require.NoError(t, err)
+		require.Equal(t, want, got, layer)
+	}
+	x, labels := batchOf(12, 4, net.InputSize(), cfg.Classes)
+	first, err := net.TrainStep(x, labels)
+	require.NoError(t, err)
+	for range 14 {
+		_, err = net.TrainStep(x, labels)
+		require.NoError(t, err)
+	}
+	last, _, err := net.Evaluate(x, labels)
+	require.NoError(t, err)
+	t.Logf("loss %.4f → %.4f after 15 steps", first, last)
+	require.Less(t, last, first/2)
+}
+
+// TestSeedBuilds builds the full network of the spec (62 M parameters,
+// paper init) and checks every parameter's shape; nothing runs on it here
+// (see the benchmarks).
+func TestSeedBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates and initialises 62 M parameters")
+	}
+	net, err := alexnet.New(openCPU(t, 1), alexnet.Seed())
+	require.NoError(t, err)
+	defer net.Close()
+	want := []backend.Shape{
+		{96, 3, 11, 11}, {96}, {256, 96, 5, 5}, {256}, {384, 256, 3, 3}, {384}, {384, 384, 3, 3}, {384}, {256, 384, 3, 3}, {256},
+		{4096, 9216}, {4096}, {4096, 4096}, {4096}, {1000, 4096}, {1000},
+	}
+	var total int
+	for i, name := range net.ParamNames() {
+		got, err := net.ParamShape(name)
+		require.NoError(t, err)
+		require.Equal(t, want[i], got, name)
+		total += got.Numel()
+	}
+	require.Equal(t, 62_378_344, total)
+	require.Equal(t, 3*227*227, net.InputSize())
+	require.Contains(t, net.String(), "62,367,776 weights")
+}
