@@ -62,25 +62,29 @@ func state(t *testing.T, net *alexnet.Network) map[string][]float32 {
 
 // TestCheckpointResumeIsExact trains 8 steps straight, and 4 steps, save,
 // load on a fresh backend, 4 more: losses, parameters, momentum buffers,
-// learning rate and schedule must be bit-identical. The cpu backend runs
-// with one thread: with several, its convolution filter gradient adds
-// per-worker partial sums whose split over images depends on scheduling,
-// so the last bits vary from run to run even without a checkpoint.
+// learning rate and schedule must be bit-identical, with the cpu backend
+// on 1 and on 3 worker threads.
 func TestCheckpointResumeIsExact(t *testing.T) {
+	for _, threads := range []int{1, 3} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) { checkResume(t, threads) })
+	}
+}
+
+func checkResume(t *testing.T, threads int) {
 	cfg := resumeConfig()
-	straight, err := alexnet.New(openCPU(t, 1), cfg)
+	straight, err := alexnet.New(openCPU(t, threads), cfg)
 	require.NoError(t, err)
 	defer straight.Close()
 	want := trainPhase(t, straight, 0, 8)
 
-	first, err := alexnet.New(openCPU(t, 1), cfg)
+	first, err := alexnet.New(openCPU(t, threads), cfg)
 	require.NoError(t, err)
 	got := trainPhase(t, first, 0, 4)
 	path := filepath.Join(t.TempDir(), "mini.safetensors")
 	require.NoError(t, first.Save(path))
 	require.NoError(t, first.Close())
 
-	resumed, err := alexnet.Load(openCPU(t, 1), path)
+	resumed, err := alexnet.Load(openCPU(t, threads), path)
 	require.NoError(t, err)
 	defer resumed.Close()
 	require.Equal(t, cfg, resumed.Config())

@@ -157,10 +157,9 @@
 // file gives an error, never a panic or a half-loaded network. Tensors
 // cross through Upload, so a checkpoint written on one backend loads on
 // every other. Training resumed from a checkpoint continues exactly as it
-// would have without stopping: bit for bit on the cpu backend opened with
-// one thread. (With several threads the cpu backend's convolution filter
-// gradient adds per-worker partial sums whose split over the images depends
-// on scheduling, so its last bits vary from run to run, checkpoint or not.)
+// would have without stopping: bit for bit on the cpu backend, whose
+// results do not depend on how its workers are scheduled (for a given
+// thread count).
 //
 // # Concurrency and resources
 //

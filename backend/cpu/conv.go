@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
+	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
 
 // Conv plans a convolution as im2col + GEMM per image and group:
@@ -38,8 +40,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	// forward, W[g]ᵀ for the backward data pass.
 	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
 	b.reserve(b.threads*(p.colSize+p.accSize) + p.g*p.packSize)
-	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterImage, p.sumAcc
-	p.used = make([]bool, b.threads)
+	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
 	return p, nil
 }
 
@@ -57,7 +58,6 @@ type convPlan struct {
 
 	// Operands of the running call, for the parallel bodies.
 	x, wt, bias, y, dy, dx, dw []float32
-	used                       []bool // which workers accumulated into their dW buffer
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
 }
 
@@ -227,9 +227,10 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	}
 	p.x, p.dy, p.dw = xt.data, dyt.data, dwt.data
 	if p.perImage {
-		clear(p.used)
-		p.b.pool.Run(p.n, p.bfFn)
-		// dw = Σ over workers of their accumulators.
+		// Chunk c of the images accumulates into buffer c, then dw is the
+		// sum of the buffers in chunk order: the same bits whichever worker
+		// ran which chunk.
+		p.b.pool.Run(p.b.threads, p.bfFn)
 		p.b.pool.Run(p.b.threads, p.sumFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -243,11 +244,15 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	return nil
 }
 
-func (p *convPlan) backwardFilterImage(worker, n int) {
+// backwardFilterChunk accumulates the dW of image chunk c (of
+// b.threads) into accumulator c.
+func (p *convPlan) backwardFilterChunk(worker, c int) {
 	acc := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
-	acc = acc[worker*p.accSize : (worker+1)*p.accSize]
-	p.backwardFilterOne(worker, n, true, p.used[worker], acc)
-	p.used[worker] = true
+	acc = acc[c*p.accSize : (c+1)*p.accSize]
+	lo, hi := parallel.Chunks(p.n, p.b.threads, c)
+	for n := lo; n < hi; n++ {
+		p.backwardFilterOne(worker, n, true, n > lo, acc)
+	}
 }
 
 // backwardFilterOne adds (or, unless accumulate, writes) image n's dW into
@@ -276,20 +281,15 @@ func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw 
 	}
 }
 
-// sumAcc writes chunk i of dw as the sum of the workers' accumulators.
+// sumAcc writes part i of dw as the sum, in chunk order, of the image
+// chunks' accumulators.
 func (p *convPlan) sumAcc(_, i int) {
-	lo, hi := i*p.accSize/p.b.threads, (i+1)*p.accSize/p.b.threads
+	lo, hi := parallel.Chunks(p.accSize, p.b.threads, i)
 	dw := p.dw[lo:hi]
-	clear(dw)
 	accs := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
-	for w := 0; w < p.b.threads; w++ {
-		if !p.used[w] {
-			continue
-		}
-		acc := accs[w*p.accSize+lo : w*p.accSize+hi]
-		for j, v := range acc {
-			dw[j] += v
-		}
+	copy(dw, accs[lo:hi])
+	for c := 1; c < p.b.threads; c++ {
+		vec.Add(dw, accs[c*p.accSize+lo:c*p.accSize+hi])
 	}
 }
 
