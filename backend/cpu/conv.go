@@ -322,6 +322,8 @@ func (p *convPlan) im2col(x, col []float32) {
 		for i := 0; i < d.KernelH; i++ {
 			for j := 0; j < d.KernelW; j++ {
 				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
+				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+				iw0, n := lo*d.StrideW-d.PadW+j, hi-lo
 				for oh := 0; oh < p.oh; oh++ {
 					dst := row[oh*p.ow : (oh+1)*p.ow]
 					ih := oh*d.StrideH - d.PadH + i
@@ -329,18 +331,16 @@ func (p *convPlan) im2col(x, col []float32) {
 						clear(dst)
 						continue
 					}
-					src := plane[ih*p.w : (ih+1)*p.w]
-					lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
 					clear(dst[:lo])
 					clear(dst[hi:])
-					iw := lo*d.StrideW - d.PadW + j
 					if d.StrideW == 1 {
-						copy(dst[lo:hi], src[iw:])
+						copy(dst[lo:hi], plane[ih*p.w+iw0:])
 						continue
 					}
-					for ow := lo; ow < hi; ow++ {
-						dst[ow] = src[iw]
-						iw += d.StrideW
+					src := plane[ih*p.w+iw0:]
+					out := dst[lo:hi]
+					for k := 0; k < n; k++ {
+						out[k] = src[k*d.StrideW]
 					}
 				}
 			}

@@ -287,16 +287,14 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		// Row by row, so that B is read sequentially (its rows may be far
 		// apart: a fully connected layer's weights), each row scattered
 		// into the panels.
-		for p := 0; p < kc; p++ {
-			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-			if nr == 16 { // fixed-size copies compile to a few vector moves, not a memmove call
-				for jr := 0; jr < full; jr += 16 {
-					*(*[16]float32)(dst[jr*kc+p*16:]) = *(*[16]float32)(src[jr:])
+		if nr == 16 {
+			packRows16(dst, b[pc*ldb+jc:], ldb, kc, full/16)
+		} else {
+			for p := 0; p < kc; p++ {
+				src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+				for jr := 0; jr < full; jr += nr {
+					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
 				}
-				continue
-			}
-			for jr := 0; jr < full; jr += nr {
-				copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
 			}
 		}
 	} else {
@@ -326,6 +324,16 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 			default:
 				out[j] = b[(pc+p)*ldb+col]
 			}
+		}
+	}
+}
+
+// packRows16Go is the portable packRows16.
+func packRows16Go(dst, src []float32, ldb, kc, panels int) {
+	for p := 0; p < kc; p++ {
+		row := src[p*ldb : p*ldb+16*panels]
+		for jr := 0; jr < panels; jr++ {
+			copy(dst[(jr*kc+p)*16:(jr*kc+p)*16+16], row[jr*16:jr*16+16])
 		}
 	}
 }

@@ -46,3 +46,24 @@ func kernelAVX2Direct(kc int, a []float32, lda int, b, c []float32, ldc int, bet
 //
 //go:noescape
 func sgemm6x16direct(kc int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+
+// packB16 packs kc rows × 16·panels columns of B into 16-wide panels
+// (kernel_amd64.s); the Go compiler turns a 64-byte array copy into a
+// memmove call, which cost more than the copy.
+//
+//go:noescape
+func packB16(dst, src *float32, ldb, kc, panels int)
+
+// packRows16 is packB's inner loop for 16-wide panels of a non-transposed
+// B: rows [0, kc) × columns [0, 16·panels) of src (row stride ldb).
+func packRows16(dst, src []float32, ldb, kc, panels int) {
+	if !useAsm || kc == 0 || panels == 0 {
+		packRows16Go(dst, src, ldb, kc, panels)
+		return
+	}
+	_ = dst[(panels*kc-1)*16+15] // bounds, checked once for the assembly
+	_ = src[(kc-1)*ldb+16*panels-1]
+	packB16(&dst[0], &src[0], ldb, kc, panels)
+}
+
+var useAsm = cpu.X86.HasAVX2

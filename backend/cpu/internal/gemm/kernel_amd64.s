@@ -213,3 +213,36 @@ daccumulate:
 	ACCUM(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// func packB16(dst, src *float32, ldb, kc, panels int)
+// Packs kc rows × (16·panels) columns of a row-major B (row stride ldb
+// floats) into 16-wide panels of kc rows each: dst[jr·kc·16 + p·16 + j] =
+// src[p·ldb + jr·16 + j]. Rows are read in order.
+TEXT ·packB16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8          // row stride of B in bytes
+	MOVQ kc+24(FP), CX
+	MOVQ panels+32(FP), R9
+	MOVQ CX, R10
+	SHLQ $6, R10         // panel stride in dst: kc·16·4 bytes
+prow:
+	MOVQ SI, AX          // source: this row
+	MOVQ DI, DX          // destination: row p of panel 0
+	MOVQ R9, BX
+ppanel:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    $64, AX
+	ADDQ    R10, DX
+	DECQ    BX
+	JNZ     ppanel
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     prow
+	VZEROUPPER
+	RET
