@@ -24,9 +24,10 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	p := &convPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out}}
+	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
+		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d}
 	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
-	p.oh, p.ow = p.out[2], p.out[3]
+	p.oh, p.ow = p.ys[2], p.ys[3]
 	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups
 	p.crs, p.pix = p.cg*d.KernelH*d.KernelW, p.oh*p.ow
 	p.direct = d.KernelH == 1 && d.KernelW == 1 && d.StrideH == 1 && d.StrideW == 1 && d.PadH == 0 && d.PadW == 0
@@ -35,7 +36,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	if p.direct {
 		p.colSize = 0
 	}
-	p.accSize = p.wshape.Numel()
+	p.accSize = p.ws.Numel()
 	// Weights packed once per call for the per-image GEMMs: W[g] for the
 	// forward, W[g]ᵀ for the backward data pass.
 	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
@@ -45,10 +46,8 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 }
 
 type convPlan struct {
-	plan
+	weightLayer
 	d                  backend.ConvDesc
-	in, out, wshape    backend.Shape
-	bshape             backend.Shape
 	n, c, h, w, oh, ow int
 	g, cg, kg          int
 	crs, pix           int
@@ -62,28 +61,9 @@ type convPlan struct {
 }
 
 func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
-	const op = "conv2d.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
+	xt, wt, bias, yt, err := p.forwardArgs("conv2d.forward", x, w, b, y)
 	if err != nil {
 		return err
-	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	bias, err := p.optionalBias(op, "b", b)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
 	}
 	p.x, p.wt, p.bias, p.y = xt.data, wt.data, bias, yt.data
 	if p.perImage {
@@ -96,26 +76,6 @@ func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
 	}
 	p.x, p.wt, p.bias, p.y = nil, nil, nil, nil
 	return nil
-}
-
-// optionalBias resolves a bias argument that must be given exactly when
-// the desc has a bias.
-func (p *convPlan) optionalBias(op, arg string, b backend.Tensor) ([]float32, error) {
-	return biasArg(p.b, op, arg, b, p.d.Bias, p.bshape)
-}
-
-func biasArg(be *Backend, op, arg string, b backend.Tensor, want bool, shape backend.Shape) ([]float32, error) {
-	if !want {
-		if b != nil {
-			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
-		}
-		return nil, nil
-	}
-	t, err := be.get(op, arg, b, shape)
-	if err != nil {
-		return nil, err
-	}
-	return t.data, nil
 }
 
 func (p *convPlan) forwardImage(worker, n int) { p.forwardOne(worker, n, true) }
@@ -148,24 +108,9 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 }
 
 func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
-	const op = "conv2d.backward_data"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
+	dyt, wt, dxt, err := p.dataArgs("conv2d.backward_data", dy, w, dx)
 	if err != nil {
 		return err
-	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	dxt, err := p.b.get(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if dxt == dyt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
 	}
 	p.dy, p.wt, p.dx = dyt.data, wt.data, dxt.data
 	if p.perImage {
@@ -205,23 +150,7 @@ func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 }
 
 func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	const op = "conv2d.backward_filter"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dwt, err := p.b.get(op, "dw", dw, p.wshape)
-	if err != nil {
-		return err
-	}
-	dbias, err := p.optionalBias(op, "db", db)
+	xt, dyt, dwt, dbias, err := p.filterArgs("conv2d.backward_filter", x, dy, dw, db)
 	if err != nil {
 		return err
 	}

@@ -163,28 +163,41 @@ func (ctx *Context) computeTask(worker, i int) {
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ctx.serial(worker, &call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+}
+
+// serial runs a call on one worker: for each KC×NC block of B, pack it,
+// then multiply every MC block of A by it — A packed block by block into
+// the worker's buffer, or taken from prepacked (PackA's layout) if given.
+func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
+	m, n, k := cl.m, cl.n, cl.k
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		scale(c, ldc, 0, m, 0, n, beta)
+		scale(cl.c, cl.ldc, 0, m, 0, n, cl.beta)
 		return
 	}
-	cl := call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
+	mm := roundUp(m, ctx.k.MR)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
 		for pc := 0; pc < k; pc += KC {
 			kc := min(KC, k-pc)
-			bt := beta
+			beta := cl.beta
 			if pc > 0 {
-				bt = 1
+				beta = 1
 			}
-			packB(pb, b, ldb, transB, pc, kc, jc, nc, ctx.k.NR)
+			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, ctx.k.NR)
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
-				ctx.packA_(worker, &cl, ic, mc, pc, kc)
-				ctx.macro(worker, &cl, pa, pb, ic, mc, jc, nc, pc, kc, 0, nc, bt)
+				a := pa
+				if prepacked != nil {
+					a = prepacked[pc*mm+ic*kc:]
+				} else {
+					ctx.packA_(worker, cl, ic, mc, pc, kc)
+				}
+				ctx.macro(worker, cl, a, pb, ic, mc, jc, nc, pc, kc, 0, nc, beta)
 			}
 		}
 	}
@@ -374,28 +387,5 @@ func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
 // folded in there), on worker's buffers.
 func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		scale(c, ldc, 0, m, 0, n, beta)
-		return
-	}
-	cl := call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}
-	pb := ctx.packB[worker]
-	mm := roundUp(m, ctx.k.MR)
-	for jc := 0; jc < n; jc += NC {
-		nc := min(NC, n-jc)
-		for pc := 0; pc < k; pc += KC {
-			kc := min(KC, k-pc)
-			bt := beta
-			if pc > 0 {
-				bt = 1
-			}
-			packB(pb, b, ldb, transB, pc, kc, jc, nc, ctx.k.NR)
-			for ic := 0; ic < m; ic += MC {
-				ctx.macro(worker, &cl, pa[pc*mm+ic*kc:], pb, ic, min(MC, m-ic), jc, nc, pc, kc, 0, nc, bt)
-			}
-		}
-	}
+	ctx.serial(worker, &call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
 }
