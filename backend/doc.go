@@ -77,8 +77,9 @@
 //   - Max pooling ([Backend.MaxPool]): window, stride, padding (padded
 //     positions never win), floor mode. Backward sends each window's dy to
 //     its argmax; an input that is the maximum of several overlapping windows
-//     receives the sum. On exact ties the first position in row-major order
-//     of the window wins.
+//     receives the sum. On exact ties exactly one of the tied positions
+//     receives the window's dy; which one is the backend's choice (the cpu
+//     backend: the first in row-major order).
 //   - Dropout ([Backend.Dropout]), inverted: in training y = x·mask/(1−p);
 //     the mask is a function of the seed and the element index only (see
 //     [DropoutKeep]), so the same seed gives the same mask; Backward routes
@@ -103,6 +104,10 @@
 // concurrent use; open one per goroutine (several may run at once).
 // Backends that drive a device make the device context current on every
 // call (Go moves goroutines between OS threads).
+//
+// A backend may refuse a description that passes Validate but that its
+// library cannot run (cuDNN's LRN window is at most 16, for instance): the
+// plan call then returns ErrInvalid naming the limit.
 //
 // Every call validates what it is given and returns an error, never panics:
 // errors are *[OpError] values that name the op, say what was given and what

@@ -18,8 +18,9 @@ const (
 	TF32
 	// BF16 computes in bfloat16 with float32 master weights (GPU only).
 	BF16
-	// FP16 computes in half precision with float32 master weights and loss
-	// scaling (GPU only).
+	// FP16 computes in half precision with float32 master weights (GPU
+	// only). Loss scaling, which FP16 training needs, belongs to the
+	// training loop: scale the loss gradient up and the learning rate down.
 	FP16
 )
 

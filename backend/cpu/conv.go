@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
+	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
 
 // Conv plans a convolution as im2col + GEMM per image and group:
@@ -22,9 +24,10 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	p := &convPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out}}
+	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
+		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d}
 	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
-	p.oh, p.ow = p.out[2], p.out[3]
+	p.oh, p.ow = p.ys[2], p.ys[3]
 	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups
 	p.crs, p.pix = p.cg*d.KernelH*d.KernelW, p.oh*p.ow
 	p.direct = d.KernelH == 1 && d.KernelW == 1 && d.StrideH == 1 && d.StrideW == 1 && d.PadH == 0 && d.PadW == 0
@@ -33,56 +36,38 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	if p.direct {
 		p.colSize = 0
 	}
-	p.accSize = p.wshape.Numel()
-	b.reserve(b.threads * (p.colSize + p.accSize))
-	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterImage, p.sumAcc
-	p.used = make([]bool, b.threads)
+	p.accSize = p.ws.Numel()
+	// Weights packed once per call for the per-image GEMMs: W[g] for the
+	// forward, W[g]ᵀ for the backward data pass.
+	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
+	b.reserve(b.threads*(p.colSize+p.accSize) + p.g*p.packSize)
+	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
 	return p, nil
 }
 
 type convPlan struct {
-	plan
+	weightLayer
 	d                  backend.ConvDesc
-	in, out, wshape    backend.Shape
-	bshape             backend.Shape
 	n, c, h, w, oh, ow int
 	g, cg, kg          int
 	crs, pix           int
 	direct, perImage   bool
 	colSize, accSize   int
+	packSize           int // per group
 
 	// Operands of the running call, for the parallel bodies.
 	x, wt, bias, y, dy, dx, dw []float32
-	used                       []bool // which workers accumulated into their dW buffer
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
 }
 
 func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
-	const op = "conv2d.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
+	xt, wt, bias, yt, err := p.forwardArgs("conv2d.forward", x, w, b, y)
 	if err != nil {
 		return err
-	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	bias, err := p.optionalBias(op, "b", b)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
 	}
 	p.x, p.wt, p.bias, p.y = xt.data, wt.data, bias, yt.data
 	if p.perImage {
+		p.packWeights(false)
 		p.b.pool.Run(p.n, p.fwdFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -91,26 +76,6 @@ func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
 	}
 	p.x, p.wt, p.bias, p.y = nil, nil, nil, nil
 	return nil
-}
-
-// optionalBias resolves a bias argument that must be given exactly when
-// the desc has a bias.
-func (p *convPlan) optionalBias(op, arg string, b backend.Tensor) ([]float32, error) {
-	return biasArg(p.b, op, arg, b, p.d.Bias, p.bshape)
-}
-
-func biasArg(be *Backend, op, arg string, b backend.Tensor, want bool, shape backend.Shape) ([]float32, error) {
-	if !want {
-		if b != nil {
-			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
-		}
-		return nil, nil
-	}
-	t, err := be.get(op, arg, b, shape)
-	if err != nil {
-		return nil, err
-	}
-	return t.data, nil
 }
 
 func (p *convPlan) forwardImage(worker, n int) { p.forwardOne(worker, n, true) }
@@ -128,7 +93,7 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
 		if serial {
-			p.b.gemm.GemmSerial(worker, false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
+			p.b.gemm.GemmPackedSerial(worker, p.kg, p.pix, p.crs, p.packed(g), false, cg, p.pix, 0, yg, p.pix)
 		} else {
 			p.b.gemm.Gemm(false, false, p.kg, p.pix, p.crs, 1, wg, p.crs, cg, p.pix, 0, yg, p.pix)
 		}
@@ -143,27 +108,13 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 }
 
 func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
-	const op = "conv2d.backward_data"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
+	dyt, wt, dxt, err := p.dataArgs("conv2d.backward_data", dy, w, dx)
 	if err != nil {
 		return err
-	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	dxt, err := p.b.get(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if dxt == dyt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
 	}
 	p.dy, p.wt, p.dx = dyt.data, wt.data, dxt.data
 	if p.perImage {
+		p.packWeights(true)
 		p.b.pool.Run(p.n, p.bdFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -188,7 +139,7 @@ func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
 		if serial {
-			p.b.gemm.GemmSerial(worker, true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
+			p.b.gemm.GemmPackedSerial(worker, p.crs, p.pix, p.kg, p.packed(g), false, dyg, p.pix, 0, cg, p.pix)
 		} else {
 			p.b.gemm.Gemm(true, false, p.crs, p.pix, p.kg, 1, wg, p.crs, dyg, p.pix, 0, cg, p.pix)
 		}
@@ -199,31 +150,16 @@ func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 }
 
 func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	const op = "conv2d.backward_filter"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dwt, err := p.b.get(op, "dw", dw, p.wshape)
-	if err != nil {
-		return err
-	}
-	dbias, err := p.optionalBias(op, "db", db)
+	xt, dyt, dwt, dbias, err := p.filterArgs("conv2d.backward_filter", x, dy, dw, db)
 	if err != nil {
 		return err
 	}
 	p.x, p.dy, p.dw = xt.data, dyt.data, dwt.data
 	if p.perImage {
-		clear(p.used)
-		p.b.pool.Run(p.n, p.bfFn)
-		// dw = Σ over workers of their accumulators.
+		// Chunk c of the images accumulates into buffer c, then dw is the
+		// sum of the buffers in chunk order: the same bits whichever worker
+		// ran which chunk.
+		p.b.pool.Run(p.b.threads, p.bfFn)
 		p.b.pool.Run(p.b.threads, p.sumFn)
 	} else {
 		for n := 0; n < p.n; n++ {
@@ -237,11 +173,15 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	return nil
 }
 
-func (p *convPlan) backwardFilterImage(worker, n int) {
+// backwardFilterChunk accumulates the dW of image chunk c (of
+// b.threads) into accumulator c.
+func (p *convPlan) backwardFilterChunk(worker, c int) {
 	acc := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
-	acc = acc[worker*p.accSize : (worker+1)*p.accSize]
-	p.backwardFilterOne(worker, n, true, p.used[worker], acc)
-	p.used[worker] = true
+	acc = acc[c*p.accSize : (c+1)*p.accSize]
+	lo, hi := parallel.Chunks(p.n, p.b.threads, c)
+	for n := lo; n < hi; n++ {
+		p.backwardFilterOne(worker, n, true, n > lo, acc)
+	}
 }
 
 // backwardFilterOne adds (or, unless accumulate, writes) image n's dW into
@@ -270,19 +210,33 @@ func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw 
 	}
 }
 
-// sumAcc writes chunk i of dw as the sum of the workers' accumulators.
+// sumAcc writes part i of dw as the sum, in chunk order, of the image
+// chunks' accumulators.
 func (p *convPlan) sumAcc(_, i int) {
-	lo, hi := i*p.accSize/p.b.threads, (i+1)*p.accSize/p.b.threads
+	lo, hi := parallel.Chunks(p.accSize, p.b.threads, i)
 	dw := p.dw[lo:hi]
-	clear(dw)
 	accs := p.b.scratch(p.b.threads * (p.colSize + p.accSize))[p.b.threads*p.colSize:]
-	for w := 0; w < p.b.threads; w++ {
-		if !p.used[w] {
-			continue
-		}
-		acc := accs[w*p.accSize+lo : w*p.accSize+hi]
-		for j, v := range acc {
-			dw[j] += v
+	copy(dw, accs[lo:hi])
+	for c := 1; c < p.b.threads; c++ {
+		vec.Add(dw, accs[c*p.accSize+lo:c*p.accSize+hi])
+	}
+}
+
+// packed returns group g's packed weights in the arena.
+func (p *convPlan) packed(g int) []float32 {
+	base := p.b.threads * (p.colSize + p.accSize)
+	return p.b.arena[base+g*p.packSize : base+(g+1)*p.packSize]
+}
+
+// packWeights packs every group's W[g] (or W[g]ᵀ when transposed, for the
+// backward data pass) once, for all the images of the call.
+func (p *convPlan) packWeights(transposed bool) {
+	for g := 0; g < p.g; g++ {
+		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		if transposed {
+			p.b.gemm.PackA(p.packed(g), true, p.crs, p.kg, 1, wg, p.crs)
+		} else {
+			p.b.gemm.PackA(p.packed(g), false, p.kg, p.crs, 1, wg, p.crs)
 		}
 	}
 }
@@ -297,6 +251,8 @@ func (p *convPlan) im2col(x, col []float32) {
 		for i := 0; i < d.KernelH; i++ {
 			for j := 0; j < d.KernelW; j++ {
 				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
+				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+				iw0, n := lo*d.StrideW-d.PadW+j, hi-lo
 				for oh := 0; oh < p.oh; oh++ {
 					dst := row[oh*p.ow : (oh+1)*p.ow]
 					ih := oh*d.StrideH - d.PadH + i
@@ -304,18 +260,16 @@ func (p *convPlan) im2col(x, col []float32) {
 						clear(dst)
 						continue
 					}
-					src := plane[ih*p.w : (ih+1)*p.w]
-					lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
 					clear(dst[:lo])
 					clear(dst[hi:])
-					iw := lo*d.StrideW - d.PadW + j
 					if d.StrideW == 1 {
-						copy(dst[lo:hi], src[iw:])
+						copy(dst[lo:hi], plane[ih*p.w+iw0:])
 						continue
 					}
-					for ow := lo; ow < hi; ow++ {
-						dst[ow] = src[iw]
-						iw += d.StrideW
+					src := plane[ih*p.w+iw0:]
+					out := dst[lo:hi]
+					for k := 0; k < n; k++ {
+						out[k] = src[k*d.StrideW]
 					}
 				}
 			}

@@ -71,14 +71,9 @@ func OpenKernel(o backend.Options, k gemm.Kernel) (*Backend, error) {
 }
 
 // Kernels lists the GEMM micro-kernels this CPU can run, fastest first;
-// the last is always the portable Go kernel.
-func Kernels() []gemm.Kernel {
-	best := gemm.Best()
-	if best.Name == gemm.Generic.Name {
-		return []gemm.Kernel{gemm.Generic}
-	}
-	return []gemm.Kernel{best, gemm.Generic}
-}
+// the last is always the portable Go kernel. Open uses the first, unless
+// the environment variable DNNGO_GEMM_KERNEL names another ("generic").
+func Kernels() []gemm.Kernel { return gemm.Kernels() }
 
 // Info describes the backend.
 func (b *Backend) Info() backend.Info {

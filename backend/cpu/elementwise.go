@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
 
 // ReLU plans y = max(x, 0).
@@ -35,12 +36,7 @@ func (p *reluPlan) Forward(x, y backend.Tensor) error {
 	return nil
 }
 
-func (p *reluPlan) forward(lo, hi int) {
-	x, y := p.x[lo:hi], p.y[lo:hi]
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
-}
+func (p *reluPlan) forward(lo, hi int) { vec.ReLU(p.y[lo:hi], p.x[lo:hi]) }
 
 func (p *reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	const op = "relu.backward"
@@ -57,16 +53,7 @@ func (p *reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	return nil
 }
 
-func (p *reluPlan) backward(lo, hi int) {
-	m, dy, dx := p.mask[lo:hi], p.x[lo:hi], p.y[lo:hi]
-	for i, v := range m {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
-	}
-}
+func (p *reluPlan) backward(lo, hi int) { vec.ReLUMask(p.y[lo:hi], p.x[lo:hi], p.mask[lo:hi]) }
 
 // get2 resolves two tensors of the plan's shape.
 func (p *reluPlan) get2(op string, a backend.Tensor, an string, c backend.Tensor, cn string) (*tensor, *tensor, error) {

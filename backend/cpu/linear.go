@@ -14,73 +14,45 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	return &linearPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out},
-		n: d.Input[0], k: d.In()}, nil
+	b.reserve(d.Out * d.Input[0])
+	return &linearPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
+		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d, n: d.Input[0], k: d.In()}, nil
 }
 
 type linearPlan struct {
-	plan
-	d               backend.LinearDesc
-	in, out, wshape backend.Shape
-	bshape          backend.Shape
-	n, k            int
+	weightLayer
+	d    backend.LinearDesc
+	n, k int
 }
 
 func (p *linearPlan) Forward(x, w, b, y backend.Tensor) error {
-	const op = "linear.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
+	xt, wt, bias, yt, err := p.forwardArgs("linear.forward", x, w, b, y)
 	if err != nil {
 		return err
 	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	bias, err := biasArg(p.b, op, "b", b, p.d.Bias, p.bshape)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	p.b.gemm.Gemm(false, true, p.n, p.d.Out, p.k, 1, xt.data, p.k, wt.data, p.k, 0, yt.data, p.d.Out)
-	switch {
-	case bias != nil:
-		for r := 0; r < p.n; r++ {
-			row := yt.data[r*p.d.Out : (r+1)*p.d.Out]
-			for i, v := range row {
-				if v += bias[i]; p.d.ReLU {
-					v = max(v, 0)
-				}
-				row[i] = v
+	// yᵀ (Out × N) = w · xᵀ: the weights, by far the largest operand, are
+	// then read row by row as the GEMM's A (packed a block at a time, in
+	// cache) rather than gathered column-wise as a transposed B.
+	yt2 := p.b.scratch(p.d.Out * p.n)
+	p.b.gemm.Gemm(false, true, p.d.Out, p.n, p.k, 1, wt.data, p.k, xt.data, p.k, 0, yt2, p.n)
+	for r := 0; r < p.n; r++ {
+		row := yt.data[r*p.d.Out : (r+1)*p.d.Out]
+		for o := range row {
+			v := yt2[o*p.n+r]
+			if bias != nil {
+				v += bias[o]
 			}
-		}
-	case p.d.ReLU:
-		for i, v := range yt.data {
-			yt.data[i] = max(v, 0)
+			if p.d.ReLU {
+				v = max(v, 0)
+			}
+			row[o] = v
 		}
 	}
 	return nil
 }
 
 func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
-	const op = "linear.backward_data"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	wt, err := p.b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	dxt, err := p.b.get(op, "dx", dx, p.in)
+	dyt, wt, dxt, err := p.dataArgs("linear.backward_data", dy, w, dx)
 	if err != nil {
 		return err
 	}
@@ -89,23 +61,7 @@ func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
 }
 
 func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	const op = "linear.backward_filter"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dwt, err := p.b.get(op, "dw", dw, p.wshape)
-	if err != nil {
-		return err
-	}
-	dbias, err := biasArg(p.b, op, "db", db, p.d.Bias, p.bshape)
+	xt, dyt, dwt, dbias, err := p.filterArgs("linear.backward_filter", x, dy, dw, db)
 	if err != nil {
 		return err
 	}

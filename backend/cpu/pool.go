@@ -1,14 +1,16 @@
 package cpu
 
 import (
-	"math"
-
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
 
-// MaxPool plans max pooling. Forward records each window's argmax (an
-// index into the input plane) so that Backward is a scatter-add; the plan
-// keeps the indices of its latest Forward.
+// MaxPool plans max pooling. The forward is separable: for each output row
+// the maximum over the window's rows is taken across the whole input row at
+// once (8 lanes at a time on AVX2), then each output takes the maximum of
+// its window's columns of that. The backward needs no saved argmax: the
+// window's maximum is y, so dy goes to the first position (row-major) in
+// the window whose x equals it — the same first-maximum rule on ties.
 func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	if err := b.checkOpen("maxpool2d"); err != nil {
 		return nil, err
@@ -17,8 +19,14 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 		return nil, err
 	}
 	out := d.OutputShape()
-	p := &poolPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: out, argmax: make([]int32, out.Numel()),
+	p := &poolPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: out,
 		planes: d.Input[0] * d.Input[1], h: d.Input[2], w: d.Input[3], oh: out[2], ow: out[3]}
+	// Each output row's input rows and each output column's input columns,
+	// clipped to the input (padding never wins).
+	p.rowLo, p.rowHi = window(p.oh, d.StrideH, d.PadH, d.KernelH, p.h)
+	p.colLo, p.colHi = window(p.ow, d.StrideW, d.PadW, d.KernelW, p.w)
+	p.k3s2 = d.KernelW == 3 && d.StrideW == 2 && d.PadW == 0
+	b.reserve(b.threads * p.w)
 	p.fwdFn, p.bwdFn = p.forwardPlanes, p.backwardPlanes
 	return p, nil
 }
@@ -27,11 +35,13 @@ type poolPlan struct {
 	plan
 	d            backend.PoolDesc
 	in, out      backend.Shape
-	argmax       []int32
 	last         *tensor // x of the latest Forward
 	planes       int
 	h, w, oh, ow int
-	x, y         []float32
+	k3s2         bool // 3 wide, stride 2, no padding horizontally
+	rowLo, rowHi []int
+	colLo, colHi []int
+	x, y, dy, dx []float32
 	fwdFn, bwdFn func(worker, i int)
 }
 
@@ -57,33 +67,46 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 	return nil
 }
 
-func (p *poolPlan) forwardPlanes(_, i int) {
-	d := &p.d
+// window returns, for each of n outputs, the input range [lo, hi) its
+// window covers inside [0, size).
+func window(n, stride, pad, k, size int) (lo, hi []int) {
+	lo, hi = make([]int, n), make([]int, n)
+	for o := range lo {
+		start := o*stride - pad
+		lo[o], hi[o] = max(start, 0), min(start+k, size)
+	}
+	return lo, hi
+}
+
+func (p *poolPlan) forwardPlanes(worker, i int) {
 	k := p.chunks()
+	colmax := p.b.scratch(p.b.threads * p.w)[worker*p.w : (worker+1)*p.w]
 	for pl := p.planes * i / k; pl < p.planes*(i+1)/k; pl++ {
 		x := p.x[pl*p.h*p.w : (pl+1)*p.h*p.w]
 		y := p.y[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
-		arg := p.argmax[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
 		for oh := 0; oh < p.oh; oh++ {
-			h0 := oh*d.StrideH - d.PadH
-			hlo, hhi := max(h0, 0), min(h0+d.KernelH, p.h)
-			for ow := 0; ow < p.ow; ow++ {
-				w0 := ow*d.StrideW - d.PadW
-				wlo, whi := max(w0, 0), min(w0+d.KernelW, p.w)
-				best, at := float32(math.Inf(-1)), hlo*p.w+wlo
-				for ih := hlo; ih < hhi; ih++ {
-					for iw := wlo; iw < whi; iw++ {
-						// Strictly greater: the first maximum in row-major
-						// order wins ties; a NaN wins and propagates.
-						if v := x[ih*p.w+iw]; v > best || v != v {
-							best, at = v, ih*p.w+iw
-							if v != v {
-								ih, iw = hhi, whi
-							}
-						}
+			hlo, hhi := p.rowLo[oh], p.rowHi[oh]
+			copy(colmax, x[hlo*p.w:(hlo+1)*p.w])
+			for ih := hlo + 1; ih < hhi; ih++ {
+				vec.MaxInto(colmax, x[ih*p.w:(ih+1)*p.w])
+			}
+			yr := y[oh*p.ow : (oh+1)*p.ow]
+			if p.k3s2 { // AlexNet's pools: 3 wide, stride 2, no padding
+				for ow := range yr {
+					c := colmax[2*ow : 2*ow+3 : 2*ow+3]
+					yr[ow] = max3(c[0], c[1], c[2])
+				}
+				continue
+			}
+			clo, chi := p.colLo[:len(yr)], p.colHi[:len(yr)]
+			for ow := range yr {
+				m := colmax[clo[ow]]
+				for j := clo[ow] + 1; j < chi[ow]; j++ {
+					if v := colmax[j]; v > m {
+						m = v
 					}
 				}
-				y[oh*p.ow+ow], arg[oh*p.ow+ow] = best, int32(at)
+				yr[ow] = m
 			}
 		}
 	}
@@ -98,7 +121,8 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.b.get(op, "y", y, p.out); err != nil {
+	yt, err := p.b.get(op, "y", y, p.out)
+	if err != nil {
 		return err
 	}
 	dyt, err := p.b.get(op, "dy", dy, p.out)
@@ -112,29 +136,82 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if p.last == nil || p.last != xt {
 		return backend.Errorf(op, backend.ErrState, "x %v is not the input of this plan's latest forward", p.in)
 	}
-	if dxt == xt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be x")
+	if dxt == xt || dxt == yt || dxt == dyt {
+		return backend.Errorf(op, backend.ErrInvalid, "dx must not alias x, y or dy")
 	}
-	p.x, p.y = dyt.data, dxt.data
+	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
 	p.b.pool.Run(p.chunks(), p.bwdFn)
-	p.x, p.y = nil, nil
+	p.x, p.y, p.dy, p.dx = nil, nil, nil, nil
 	return nil
 }
 
 func (p *poolPlan) backwardPlanes(_, i int) {
 	k := p.chunks()
 	for pl := p.planes * i / k; pl < p.planes*(i+1)/k; pl++ {
-		dy := p.x[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
-		dx := p.y[pl*p.h*p.w : (pl+1)*p.h*p.w]
-		arg := p.argmax[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		x := p.x[pl*p.h*p.w : (pl+1)*p.h*p.w]
+		y := p.y[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		dy := p.dy[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		dx := p.dx[pl*p.h*p.w : (pl+1)*p.h*p.w]
 		clear(dx)
-		for j, v := range dy {
-			dx[arg[j]] += v
+		for oh := 0; oh < p.oh; oh++ {
+			hlo, hhi := p.rowLo[oh], p.rowHi[oh]
+			yr, dyr := y[oh*p.ow:(oh+1)*p.ow], dy[oh*p.ow:(oh+1)*p.ow]
+			clo, chi := p.colLo[:len(yr)], p.colHi[:len(yr)]
+			if p.k3s2 {
+				for ow, m := range yr {
+					if at := argmax3(x, p.w, hlo, hhi, 2*ow, m); at >= 0 {
+						dx[at] += dyr[ow]
+					}
+				}
+				continue
+			}
+		window:
+			for ow, m := range yr {
+				// The first position (row-major) holding the maximum; none
+				// when m is NaN.
+				for ih := hlo; ih < hhi; ih++ {
+					row := x[ih*p.w : (ih+1)*p.w]
+					for j := clo[ow]; j < chi[ow]; j++ {
+						if row[j] == m {
+							dx[ih*p.w+j] += dyr[ow]
+							continue window
+						}
+					}
+				}
+			}
 		}
 	}
 }
 
+// max3 is the first-wins maximum of three values.
+func max3(a, b, c float32) float32 {
+	if b > a {
+		a = b
+	}
+	if c > a {
+		a = c
+	}
+	return a
+}
+
+// argmax3 returns the first position (row-major) in rows [hlo, hhi) ×
+// columns [j, j+3) of the plane x (row length w) holding m, or −1.
+func argmax3(x []float32, w, hlo, hhi, j int, m float32) int {
+	for ih := hlo; ih < hhi; ih++ {
+		r := x[ih*w+j : ih*w+j+3 : ih*w+j+3]
+		switch m {
+		case r[0]:
+			return ih*w + j
+		case r[1]:
+			return ih*w + j + 1
+		case r[2]:
+			return ih*w + j + 2
+		}
+	}
+	return -1
+}
+
 func (p *poolPlan) Close() error {
-	p.closed, p.argmax, p.last = true, nil, nil
+	p.closed, p.last = true, nil
 	return nil
 }

@@ -13,10 +13,6 @@
 // with the same contract (see Kernel).
 package gemm
 
-import (
-	"sync/atomic"
-)
-
 // Kernel is a register-blocked micro-kernel: it multiplies an MR×KC packed
 // panel of A (a, k-major: a[p*MR+i]) by a KC×NR packed panel of B (b,
 // b[p*NR+j]) and stores C[i*ldc+j] = AB[i][j] + beta·C[i*ldc+j] for the
@@ -25,7 +21,15 @@ type Kernel struct {
 	Name   string
 	MR, NR int
 	Fn     func(kc int, a, b, c []float32, ldc int, beta float32)
+	// Direct, if not nil, is Fn reading A unpacked: row i of the MR×KC
+	// block at a[i*lda:]. Gemm uses it when A would be used for only a few
+	// panels of B (narrow C: a fully connected layer at a small batch), so
+	// that packing A would cost as much as the multiply.
+	Direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32)
 }
+
+// directMaxN is the widest C for which A is read unpacked.
+const directMaxN = 64
 
 // Blocking sizes. KC×NR floats of B (16 KiB for NR=16) stay in L1, MC×KC
 // of A (144 KiB) in L2, a KC×NC block of B in L3.
@@ -43,20 +47,23 @@ type Runner interface {
 	Run(n int, fn func(worker, i int))
 }
 
-// Context holds a kernel and per-worker packing buffers. It is not safe for
-// concurrent use; its Gemm* methods allocate nothing.
+// Context holds a kernel and its packing buffers. It is not safe for
+// concurrent use, except that GemmSerial may run on several workers at once;
+// its Gemm* methods allocate nothing.
 type Context struct {
 	k      Kernel
 	runner Runner
-	packA  [][]float32
-	packB  [][]float32
-	edge   [][]float32 // per-worker MR×NR tile for ragged edges
+	packA  [][]float32 // per worker: an MC×KC block of A
+	packB  [][]float32 // per worker, for GemmSerial: a KC×NC block of B
+	shared []float32   // Gemm's KC×NC block of B, packed by all workers
+	edge   [][]float32 // per worker: an MR×NR tile for ragged edges
 
-	// The call being run in parallel, read by the task method value.
-	call   call
-	tiles  struct{ m, n, mt, nt int }
-	taskFn func(worker, i int)
-	next   atomic.Int64
+	// The call in progress, read by the parallel task method values.
+	call               call
+	jc, nc, pc, kc     int
+	beta               float32
+	mt, chunks, panels int
+	packFn, computeFn  func(worker, i int)
 }
 
 type call struct {
@@ -75,13 +82,13 @@ type call struct {
 // New returns a Context that runs kernel k with the workers of r.
 func New(k Kernel, r Runner) *Context {
 	w := r.Workers()
-	ctx := &Context{k: k, runner: r}
+	ctx := &Context{k: k, runner: r, shared: make([]float32, KC*roundUp(NC, k.NR))}
 	for i := 0; i < w; i++ {
 		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, k.MR)*KC))
 		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, k.NR)))
 		ctx.edge = append(ctx.edge, make([]float32, k.MR*k.NR))
 	}
-	ctx.taskFn = ctx.task
+	ctx.packFn, ctx.computeFn = ctx.packTask, ctx.computeTask
 	return ctx
 }
 
@@ -93,93 +100,164 @@ func (ctx *Context) Kernel() Kernel { return ctx.k }
 // k×n (B is k×n, or n×k when transB) and C is m×n with row stride ldc. With
 // beta == 0, C is not read. The caller guarantees the slices are long
 // enough.
+//
+// Work is split the way BLIS splits it: each KC×NC block of op(B) is packed
+// once, its NR-wide panels shared out among the workers; then the workers
+// take (MC rows × a share of the panels) tiles of C, each packing its own
+// block of A. When C has few row blocks (a small batch in a fully connected
+// layer) the panels are cut finer so that every worker has tiles.
 func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w := ctx.runner.Workers()
+	if w == 1 {
+		ctx.GemmSerial(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if m == 0 || n == 0 {
 		return
 	}
-	ctx.call = call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	// Tile C so that every worker gets work: whole MC rows, and columns
-	// split finely enough when there are few row blocks.
-	w := ctx.runner.Workers()
-	mt := ceilDiv(m, MC)
-	ncols := NC
-	if want := 2 * w; mt < want {
-		per := ceilDiv(want, mt) // column tiles wanted per row block
-		ncols = min(NC, max(roundUp(ceilDiv(n, per), ctx.k.NR), 4*ctx.k.NR))
-	}
-	nt := ceilDiv(n, ncols)
-	ctx.tiles.m, ctx.tiles.n, ctx.tiles.mt, ctx.tiles.nt = MC, ncols, mt, nt
-	if mt*nt == 1 || w == 1 {
-		for i := 0; i < mt*nt; i++ {
-			ctx.task(0, i)
-		}
+	if k == 0 {
+		scale(c, ldc, 0, m, 0, n, beta)
 		return
 	}
-	ctx.runner.Run(mt*nt, ctx.taskFn)
+	ctx.call = call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	nr := ctx.k.NR
+	ctx.mt = ceilDiv(m, MC)
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		ctx.panels = ceilDiv(nc, nr)
+		ctx.chunks = min(ctx.panels, max(1, ceilDiv(2*w, ctx.mt)))
+		for pc := 0; pc < k; pc += KC {
+			ctx.jc, ctx.nc, ctx.pc, ctx.kc = jc, nc, pc, min(KC, k-pc)
+			ctx.beta = beta
+			if pc > 0 {
+				ctx.beta = 1
+			}
+			ctx.runner.Run(min(w, ctx.panels), ctx.packFn)
+			ctx.runner.Run(ctx.mt*ctx.chunks, ctx.computeFn)
+		}
+	}
+}
+
+// packTask packs worker i's share of the current B block's panels.
+func (ctx *Context) packTask(_, i int) {
+	nr, cl := ctx.k.NR, &ctx.call
+	tasks := min(ctx.runner.Workers(), ctx.panels)
+	p0, p1 := ctx.panels*i/tasks, ctx.panels*(i+1)/tasks
+	lo, hi := p0*nr, min(p1*nr, ctx.nc)
+	packB(ctx.shared[lo*ctx.kc:], cl.b, cl.ldb, cl.transB, ctx.pc, ctx.kc, ctx.jc+lo, hi-lo, nr)
+}
+
+// computeTask computes tile i: one MC block of rows and one chunk of the
+// packed panels.
+func (ctx *Context) computeTask(worker, i int) {
+	nr, cl := ctx.k.NR, &ctx.call
+	ic := (i / ctx.chunks) * MC
+	ch := i % ctx.chunks
+	p0, p1 := ctx.panels*ch/ctx.chunks, ctx.panels*(ch+1)/ctx.chunks
+	mc := min(MC, cl.m-ic)
+	ctx.packA_(worker, cl, ic, mc, ctx.pc, ctx.kc)
+	ctx.macro(worker, cl, ctx.packA[worker], ctx.shared, ic, mc, ctx.jc, ctx.nc, ctx.pc, ctx.kc, p0*nr, min(p1*nr, ctx.nc), ctx.beta)
 }
 
 // GemmSerial is Gemm on the calling goroutine only, using worker's
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ctx.serial(worker, &call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+}
+
+// serial runs a call on one worker: for each KC×NC block of B, pack it,
+// then multiply every MC block of A by it — A packed block by block into
+// the worker's buffer, or taken from prepacked (PackA's layout) if given.
+func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
+	m, n, k := cl.m, cl.n, cl.k
 	if m == 0 || n == 0 {
 		return
 	}
-	cl := call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	ctx.block(worker, &cl, 0, m, 0, n)
-}
-
-func (ctx *Context) task(worker, i int) {
-	t := &ctx.tiles
-	i0 := (i / t.nt) * t.m
-	j0 := (i % t.nt) * t.n
-	ctx.block(worker, &ctx.call, i0, min(i0+t.m, ctx.call.m), j0, min(j0+t.n, ctx.call.n))
-}
-
-// block computes the rows [i0, i1) and columns [j0, j1) of C.
-func (ctx *Context) block(worker int, cl *call, i0, i1, j0, j1 int) {
-	mr, nr := ctx.k.MR, ctx.k.NR
-	pa, pb, edge := ctx.packA[worker], ctx.packB[worker], ctx.edge[worker]
-	if cl.k == 0 {
-		scale(cl.c, cl.ldc, i0, i1, j0, j1, cl.beta)
+	if k == 0 {
+		scale(cl.c, cl.ldc, 0, m, 0, n, cl.beta)
 		return
 	}
-	for jc := j0; jc < j1; jc += NC {
-		nc := min(NC, j1-jc)
-		for pc := 0; pc < cl.k; pc += KC {
-			kc := min(KC, cl.k-pc)
+	pa, pb := ctx.packA[worker], ctx.packB[worker]
+	mm := roundUp(m, ctx.k.MR)
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		for pc := 0; pc < k; pc += KC {
+			kc := min(KC, k-pc)
 			beta := cl.beta
 			if pc > 0 {
 				beta = 1
 			}
-			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, nr)
-			for ic := i0; ic < i1; ic += MC {
-				mc := min(MC, i1-ic)
-				packA(pa, cl.a, cl.lda, cl.transA, ic, mc, pc, kc, mr, cl.alpha)
-				for jr := 0; jr < nc; jr += nr {
-					bp := pb[jr*kc : (jr+nr)*kc]
-					for ir := 0; ir < mc; ir += mr {
-						ap := pa[ir*kc : (ir+mr)*kc]
-						off := (ic+ir)*cl.ldc + jc + jr
-						if ir+mr <= mc && jr+nr <= nc {
-							ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
-							continue
-						}
-						// Ragged edge: compute the full tile aside, then merge.
-						ctx.k.Fn(kc, ap, bp, edge, nr, 0)
-						rows, cols := min(mr, mc-ir), min(nr, nc-jr)
-						for i := 0; i < rows; i++ {
-							crow := cl.c[off+i*cl.ldc : off+i*cl.ldc+cols]
-							erow := edge[i*nr : i*nr+cols]
-							if beta == 0 {
-								copy(crow, erow)
-								continue
-							}
-							for j := range crow {
-								crow[j] = erow[j] + beta*crow[j]
-							}
-						}
-					}
+			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, ctx.k.NR)
+			for ic := 0; ic < m; ic += MC {
+				mc := min(MC, m-ic)
+				a := pa
+				if prepacked != nil {
+					a = prepacked[pc*mm+ic*kc:]
+				} else {
+					ctx.packA_(worker, cl, ic, mc, pc, kc)
+				}
+				ctx.macro(worker, cl, a, pb, ic, mc, jc, nc, pc, kc, 0, nc, beta)
+			}
+		}
+	}
+}
+
+// direct reports whether the call reads A unpacked.
+func (ctx *Context) direct(cl *call) bool {
+	return ctx.k.Direct != nil && cl.a != nil && !cl.transA && cl.alpha == 1 && cl.n <= directMaxN
+}
+
+// packA_ packs the block of A for rows [ic, ic+mc) and depth [pc, pc+kc)
+// into worker's buffer; in direct mode only the ragged last rows (fewer than
+// MR) are packed, at the panel position they would have.
+func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
+	if !ctx.direct(cl) {
+		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, ctx.k.MR, cl.alpha)
+		return
+	}
+	if full := mc - mc%ctx.k.MR; full < mc {
+		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, ctx.k.MR, cl.alpha)
+	}
+}
+
+// macro runs the micro-kernel over the A block (rows [ic, ic+mc), packed,
+// or in place in direct mode) and the packed B panels covering block
+// columns [j0, j1) of the block that starts at column jc, writing C with
+// the given beta.
+func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc, pc, kc, j0, j1 int, beta float32) {
+	mr, nr := ctx.k.MR, ctx.k.NR
+	edge := ctx.edge[worker]
+	direct := ctx.direct(cl)
+	for jr := j0; jr < j1; jr += nr {
+		bp := pb[jr*kc : (jr+nr)*kc]
+		for ir := 0; ir < mc; ir += mr {
+			ap := pa[ir*kc : (ir+mr)*kc]
+			off := (ic+ir)*cl.ldc + jc + jr
+			if ir+mr <= mc && jr+nr <= nc {
+				if direct {
+					ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
+				} else {
+					ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+				}
+				continue
+			}
+			// Ragged edge: compute the full tile aside, then merge.
+			if direct && ir+mr <= mc {
+				ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+			} else {
+				ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+			}
+			rows, cols := min(mr, mc-ir), min(nr, nc-jr)
+			for i := 0; i < rows; i++ {
+				crow := cl.c[off+i*cl.ldc : off+i*cl.ldc+cols]
+				erow := edge[i*nr : i*nr+cols]
+				if beta == 0 {
+					copy(crow, erow)
+					continue
+				}
+				for j := range crow {
+					crow[j] = erow[j] + beta*crow[j]
 				}
 			}
 		}
@@ -217,27 +295,58 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 // packB packs rows [pc, pc+kc) × cols [jc, jc+nc) of op(B) into NR-wide
 // panels: dst[(jr/NR)*NR*kc + p*NR + j].
 func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		panel := dst[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		if !trans && cols == nr {
+	full := nc - nc%nr // columns in whole panels
+	if !trans {
+		// Row by row, so that B is read sequentially (its rows may be far
+		// apart: a fully connected layer's weights), each row scattered
+		// into the panels.
+		if nr == 16 {
+			packRows16(dst, b[pc*ldb+jc:], ldb, kc, full/16)
+		} else {
 			for p := 0; p < kc; p++ {
-				copy(panel[p*nr:p*nr+nr], b[(pc+p)*ldb+jc+jr:])
-			}
-			continue
-		}
-		for p := 0; p < kc; p++ {
-			out := panel[p*nr : p*nr+nr]
-			for j := 0; j < nr; j++ {
-				switch {
-				case j >= cols:
-					out[j] = 0
-				case trans: // op(B)[p][col] = b[col*ldb+p]
-					out[j] = b[(jc+jr+j)*ldb+pc+p]
-				default:
-					out[j] = b[(pc+p)*ldb+jc+jr+j]
+				src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+				for jr := 0; jr < full; jr += nr {
+					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
 				}
 			}
+		}
+	} else {
+		for jr := 0; jr < full; jr += nr {
+			panel := dst[jr*kc : (jr+nr)*kc]
+			for j := 0; j < nr; j++ { // op(B)[p][col] = b[col*ldb+p]
+				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+				for p, v := range src {
+					panel[p*nr+j] = v
+				}
+			}
+		}
+	}
+	if full == nc {
+		return
+	}
+	// The ragged last panel, zero-padded.
+	panel := dst[full*kc : (full+nr)*kc]
+	for p := 0; p < kc; p++ {
+		out := panel[p*nr : p*nr+nr]
+		for j := range out {
+			switch col := jc + full + j; {
+			case full+j >= nc:
+				out[j] = 0
+			case trans:
+				out[j] = b[col*ldb+pc+p]
+			default:
+				out[j] = b[(pc+p)*ldb+col]
+			}
+		}
+	}
+}
+
+// packRows16Go is the portable packRows16.
+func packRows16Go(dst, src []float32, ldb, kc, panels int) {
+	for p := 0; p < kc; p++ {
+		row := src[p*ldb : p*ldb+16*panels]
+		for jr := 0; jr < panels; jr++ {
+			copy(dst[(jr*kc+p)*16:(jr*kc+p)*16+16], row[jr*16:jr*16+16])
 		}
 	}
 }
@@ -257,3 +366,26 @@ func scale(c []float32, ldc, i0, i1, j0, j1 int, beta float32) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// PackedSize is the length of the buffer PackA needs for an m×k op(A).
+func (ctx *Context) PackedSize(m, k int) int { return roundUp(m, ctx.k.MR) * k }
+
+// PackA packs alpha·op(A) (m×k) once, for GemmPacked calls that share it:
+// the weights of a convolution, multiplied by every image of a batch. The
+// layout is the one Gemm builds block by block: for each KC-deep slice at
+// depth pc, the MR-tall panels of all m rows, at dst[pc*roundUp(m, MR):].
+func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
+	mm := roundUp(m, ctx.k.MR)
+	for pc := 0; pc < k; pc += KC {
+		kc := min(KC, k-pc)
+		for ic := 0; ic < m; ic += MC {
+			packA(dst[pc*mm+ic*kc:], a, lda, transA, ic, min(MC, m-ic), pc, kc, ctx.k.MR, alpha)
+		}
+	}
+}
+
+// GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
+// folded in there), on worker's buffers.
+func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ctx.serial(worker, &call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
+}

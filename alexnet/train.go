@@ -1,0 +1,245 @@
+package alexnet
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dnngo/dnngo/backend"
+)
+
+// InputSize is the number of float32 values of one input image:
+// Channels·Input·Input.
+func (n *Network) InputSize() int { return n.cfg.Channels * n.cfg.Input * n.cfg.Input }
+
+// Forward runs the network on a batch of images, x dense NCHW float32
+// ([N, Channels, Input, Input], N = len(x)/InputSize()). In Train mode the
+// dropout layers drop units with the mask of the current step (a function
+// of Config.Seed and Step only); in Eval mode they pass everything. The
+// activations stay in the network for Loss, Backward, Logits and
+// Activation.
+//
+// The first Forward of a batch size plans every layer at that size and
+// allocates its buffers; later ones reuse them and allocate nothing.
+func (n *Network) Forward(x []float32, m Mode) error {
+	if n.closed {
+		return fmt.Errorf("alexnet: forward: %w", ErrClosed)
+	}
+	if m != Train && m != Eval {
+		return fmt.Errorf("alexnet: forward: unknown mode %v", m)
+	}
+	per := n.InputSize()
+	if len(x) == 0 || len(x)%per != 0 {
+		return fmt.Errorf("alexnet: forward: input has %d values, want a positive multiple of %d (%d×%d×%d per image)",
+			len(x), per, n.cfg.Channels, n.cfg.Input, n.cfg.Input)
+	}
+	bt, err := n.batchFor(len(x) / per)
+	if err != nil {
+		return err
+	}
+	n.forwarded, n.lossed = false, false
+	if err := n.b.Upload(bt.x, x); err != nil {
+		return fmt.Errorf("alexnet: forward: input: %w", err)
+	}
+	if err := n.forward(bt, m); err != nil {
+		return err
+	}
+	n.cur, n.mode, n.forwarded = bt, m, true
+	return nil
+}
+
+// batchFor returns the plans and buffers of batch size bn, making them the
+// first time.
+func (n *Network) batchFor(bn int) (*batch, error) {
+	if n.cur != nil && n.cur.n == bn {
+		return n.cur, nil
+	}
+	if bt, ok := n.batches[bn]; ok {
+		return bt, nil
+	}
+	if err := (backend.Shape{bn, n.cfg.Channels, n.cfg.Input, n.cfg.Input}).Validate(); err != nil {
+		return nil, fmt.Errorf("alexnet: forward: batch of %d images: %w", bn, err)
+	}
+	bt, err := n.newBatch(bn)
+	if err != nil {
+		return nil, err
+	}
+	n.batches[bn] = bt
+	return bt, nil
+}
+
+// Loss computes the mean softmax cross-entropy of the latest Forward's
+// logits against labels (one per image, each in [0, Classes)) and the
+// gradient of the loss with respect to the logits, which Backward starts
+// from. It returns the loss (waiting for the backend to compute it).
+func (n *Network) Loss(labels []int32) (float32, error) {
+	if n.closed {
+		return 0, fmt.Errorf("alexnet: loss: %w", ErrClosed)
+	}
+	if !n.forwarded {
+		return 0, fmt.Errorf("alexnet: loss: no activations: call Forward first: %w", ErrState)
+	}
+	bt := n.cur
+	if len(labels) != bt.n {
+		return 0, fmt.Errorf("alexnet: loss: %d labels for a batch of %d images", len(labels), bt.n)
+	}
+	if err := n.ensureGrads(bt); err != nil {
+		return 0, err
+	}
+	n.lossed = false
+	last := bt.stages[len(bt.stages)-1]
+	if err := bt.loss.Forward(last.act, labels, bt.lossT, last.gAct); err != nil {
+		return 0, fmt.Errorf("alexnet: loss: %w", err)
+	}
+	n.lossed = true
+	return n.readLoss(bt)
+}
+
+func (n *Network) readLoss(bt *batch) (float32, error) {
+	if err := n.b.Download(n.lossHost[:], bt.lossT); err != nil {
+		return 0, fmt.Errorf("alexnet: loss: %w", err)
+	}
+	return n.lossHost[0], nil
+}
+
+// Backward computes the gradient of the latest Loss with respect to every
+// parameter (read them with Grad), back through the activations of the
+// latest Forward in its mode (through its dropout masks in Train mode).
+func (n *Network) Backward() error {
+	if n.closed {
+		return fmt.Errorf("alexnet: backward: %w", ErrClosed)
+	}
+	if !n.lossed {
+		return fmt.Errorf("alexnet: backward: no loss gradient: call Forward, then Loss: %w", ErrState)
+	}
+	n.backwarded = false
+	if err := n.backward(n.cur, n.mode); err != nil {
+		return err
+	}
+	n.backwarded = true
+	return nil
+}
+
+// Step applies one SGD update to every parameter with the gradients of the
+// latest Backward and the current learning rate (see SetLR and Observe),
+// momentum and weight decay of Config.SGD, then counts the step (Step,
+// which also moves the dropout masks on). Each Backward feeds one Step.
+func (n *Network) Step() error {
+	if n.closed {
+		return fmt.Errorf("alexnet: step: %w", ErrClosed)
+	}
+	if !n.backwarded {
+		return fmt.Errorf("alexnet: step: no fresh gradients: call Backward first: %w", ErrState)
+	}
+	if err := n.ensureOptimizer(); err != nil {
+		return err
+	}
+	hp := backend.SGDParams{LR: n.lr, Momentum: n.cfg.SGD.Momentum, WeightDecay: n.cfg.SGD.WeightDecay, Rule: n.cfg.SGD.Rule}
+	for _, p := range n.params {
+		if err := p.sgd.Step(p.w, p.g, p.v, hp); err != nil {
+			return fmt.Errorf("alexnet: step %s: %w", p.name, err)
+		}
+	}
+	n.backwarded = false
+	n.step++
+	return nil
+}
+
+// ensureOptimizer makes the momentum buffers (zero) and update plans, once.
+func (n *Network) ensureOptimizer() error {
+	for _, p := range n.params {
+		if p.v == nil {
+			v, err := n.b.NewTensor(p.shape...)
+			if err != nil {
+				return fmt.Errorf("alexnet: momentum buffer of %s %v: %w", p.name, p.shape, err)
+			}
+			p.v = v
+		}
+		if p.sgd == nil {
+			s, err := n.b.SGD(p.shape)
+			if err != nil {
+				return fmt.Errorf("alexnet: sgd plan of %s %v: %w", p.name, p.shape, err)
+			}
+			p.sgd = s
+		}
+	}
+	return nil
+}
+
+// TrainStep is one training step on a batch: Forward in Train mode, Loss,
+// Backward and Step. It returns the loss before the update. In steady state
+// (same batch size as before) it allocates nothing.
+func (n *Network) TrainStep(x []float32, labels []int32) (float32, error) {
+	if err := n.Forward(x, Train); err != nil {
+		return 0, err
+	}
+	loss, err := n.Loss(labels)
+	if err != nil {
+		return 0, err
+	}
+	if err := n.Backward(); err != nil {
+		return 0, err
+	}
+	if err := n.Step(); err != nil {
+		return 0, err
+	}
+	return loss, nil
+}
+
+// Steps is the number of optimiser steps taken (restored by Load).
+func (n *Network) Steps() uint64 { return n.step }
+
+// LR is the current learning rate.
+func (n *Network) LR() float32 { return n.lr }
+
+// SetLR sets the learning rate of the following steps (it may change at
+// every step). The schedule's own reductions (Observe) start from it.
+func (n *Network) SetLR(lr float32) error {
+	if math.IsNaN(float64(lr)) || math.IsInf(float64(lr), 0) || lr < 0 {
+		return fmt.Errorf("alexnet: set lr: %g, want finite and ≥ 0", lr)
+	}
+	n.lr = lr
+	return nil
+}
+
+// schedState is the plateau schedule's memory.
+type schedState struct {
+	HasBest bool    `json:"has_best"`
+	Best    float64 `json:"best"`
+	Bad     int     `json:"bad"`   // rounds in a row without improvement
+	Drops   int     `json:"drops"` // reductions so far
+}
+
+// Observe feeds the plateau schedule (Config.Schedule) one validation
+// metric, such as the top-1 error after an epoch, and returns the learning
+// rate for what follows: the current one, or the current one times the
+// schedule's Factor when the metric has not improved for Patience rounds
+// (at most MaxDrops times). A NaN metric is an error.
+func (n *Network) Observe(metric float64) (float32, error) {
+	if math.IsNaN(metric) {
+		return n.lr, fmt.Errorf("alexnet: observe: metric is NaN")
+	}
+	s, st := n.cfg.Schedule, &n.sched
+	better := !st.HasBest
+	if st.HasBest {
+		margin := s.Threshold * math.Abs(st.Best)
+		if s.Maximize {
+			better = metric > st.Best+margin
+		} else {
+			better = metric < st.Best-margin
+		}
+	}
+	if better {
+		st.HasBest, st.Best, st.Bad = true, metric, 0
+		return n.lr, nil
+	}
+	st.Bad++
+	if st.Bad >= s.Patience && (s.MaxDrops == 0 || st.Drops < s.MaxDrops) {
+		n.lr = float32(float64(n.lr) * s.Factor)
+		st.Drops++
+		st.Bad = 0
+	}
+	return n.lr, nil
+}
+
+// Drops is the number of learning-rate reductions the schedule has made.
+func (n *Network) Drops() int { return n.sched.Drops }

@@ -1,0 +1,58 @@
+package cpu_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDeterministicWithThreads runs a convolution's three passes twice on
+// fresh backends with several workers: results must be bit-identical, so
+// that multi-threaded training runs reproduce (and resume) exactly.
+func TestDeterministicWithThreads(t *testing.T) {
+	d := backend.ConvDesc{Input: backend.Shape{7, 6, 11, 11}, Out: 8, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2, Bias: true}
+	r := rand.New(rand.NewPCG(3, 3))
+	x, w := make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
+	dy := make([]float32, d.OutputShape().Numel())
+	for _, s := range [][]float32{x, w, dy} {
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+	}
+	run := func(threads int) [][]float32 {
+		b, err := cpu.Open(backend.Options{Threads: threads})
+		require.NoError(t, err)
+		defer b.Close()
+		p, err := b.Conv(d)
+		require.NoError(t, err)
+		mk := func(s backend.Shape, v []float32) backend.Tensor {
+			tt, err := b.NewTensor(s...)
+			require.NoError(t, err)
+			if v != nil {
+				require.NoError(t, b.Upload(tt, v))
+			}
+			return tt
+		}
+		xt, wt, bt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(backend.Shape{8}, nil), mk(d.OutputShape(), nil)
+		dyt, dxt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.Input, nil), mk(d.WeightShape(), nil), mk(backend.Shape{8}, nil)
+		require.NoError(t, p.Forward(xt, wt, bt, yt))
+		require.NoError(t, p.BackwardData(dyt, wt, dxt))
+		require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
+		var out [][]float32
+		for _, tt := range []backend.Tensor{yt, dxt, dwt, dbt} {
+			v := make([]float32, tt.Shape().Numel())
+			require.NoError(t, b.Download(v, tt))
+			out = append(out, v)
+		}
+		return out
+	}
+	for _, threads := range []int{2, 3} {
+		first := run(threads)
+		for rep := 0; rep < 5; rep++ {
+			require.Equal(t, first, run(threads), "threads=%d run %d", threads, rep)
+		}
+	}
+}

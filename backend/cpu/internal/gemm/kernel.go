@@ -1,0 +1,26 @@
+package gemm
+
+import "os"
+
+// KernelEnv names the environment variable that forces a kernel by name
+// prefix ("generic" selects the portable Go kernel), for tests and for
+// comparing kernels on one machine.
+const KernelEnv = "DNNGO_GEMM_KERNEL"
+
+// Kernels lists the kernels this CPU can run, fastest first; the last is
+// always the portable Go kernel.
+func Kernels() []Kernel { return append(archKernels(), Generic) }
+
+// Best is the fastest kernel this CPU can run, unless $DNNGO_GEMM_KERNEL
+// names another (by a prefix of its name).
+func Best() Kernel {
+	ks := Kernels()
+	if want := os.Getenv(KernelEnv); want != "" {
+		for _, k := range ks {
+			if len(k.Name) >= len(want) && k.Name[:len(want)] == want {
+				return k
+			}
+		}
+	}
+	return ks[0]
+}

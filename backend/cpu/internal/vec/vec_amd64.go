@@ -1,0 +1,126 @@
+//go:build amd64 && !purego
+
+package vec
+
+import "golang.org/x/sys/cpu"
+
+var avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Accelerated reports whether the assembly versions are in use.
+func Accelerated() bool { return avx2 }
+
+// split returns the length handled by the assembly (a multiple of 8) when
+// it is usable.
+func split(n int) int {
+	if !avx2 {
+		return 0
+	}
+	return n &^ 7
+}
+
+// MaxInto sets dst[i] = max(dst[i], src[i]) (src wins only if greater).
+func MaxInto(dst, src []float32) {
+	src = src[:len(dst)]
+	if m := split(len(dst)); m > 0 {
+		maxInto8(&dst[0], &src[0], m)
+		dst, src = dst[m:], src[m:]
+	}
+	maxIntoGo(dst, src)
+}
+
+// SquareAcc adds x[i]² to dst[i].
+func SquareAcc(dst, x []float32) {
+	x = x[:len(dst)]
+	if m := split(len(dst)); m > 0 {
+		squareAcc8(&dst[0], &x[0], m)
+		dst, x = dst[m:], x[m:]
+	}
+	squareAccGo(dst, x)
+}
+
+// Add adds x[i] to dst[i].
+func Add(dst, x []float32) {
+	x = x[:len(dst)]
+	if m := split(len(dst)); m > 0 {
+		add8(&dst[0], &x[0], m)
+		dst, x = dst[m:], x[m:]
+	}
+	addGo(dst, x)
+}
+
+// LRNScale sets y[i] = x[i]·(k + an·sum[i])^−0.75.
+func LRNScale(y, x, sum []float32, k, an float32) {
+	x, sum = x[:len(y)], sum[:len(y)]
+	if m := split(len(y)); m > 0 {
+		lrnScale8(&y[0], &x[0], &sum[0], m, k, an)
+		y, x, sum = y[m:], x[m:], sum[m:]
+	}
+	lrnScaleGo(y, x, sum, k, an)
+}
+
+// LRNBwdPrep sets, with d = k + an·sum[i], pw[i] = d^−0.75 and
+// t[i] = dy[i]·y[i]/d.
+func LRNBwdPrep(pw, t, sum, y, dy []float32, k, an float32) {
+	t, sum, y, dy = t[:len(pw)], sum[:len(pw)], y[:len(pw)], dy[:len(pw)]
+	if m := split(len(pw)); m > 0 {
+		lrnBwdPrep8(&pw[0], &t[0], &sum[0], &y[0], &dy[0], m, k, an)
+		pw, t, sum, y, dy = pw[m:], t[m:], sum[m:], y[m:], dy[m:]
+	}
+	lrnBwdPrepGo(pw, t, sum, y, dy, k, an)
+}
+
+// LRNBwdOut sets dx[i] = dy[i]·pw[i] − coef·x[i]·s[i].
+func LRNBwdOut(dx, dy, pw, x, s []float32, coef float32) {
+	dy, pw, x, s = dy[:len(dx)], pw[:len(dx)], x[:len(dx)], s[:len(dx)]
+	if m := split(len(dx)); m > 0 {
+		lrnBwdOut8(&dx[0], &dy[0], &pw[0], &x[0], &s[0], m, coef)
+		dx, dy, pw, x, s = dx[m:], dy[m:], pw[m:], x[m:], s[m:]
+	}
+	lrnBwdOutGo(dx, dy, pw, x, s, coef)
+}
+
+// ReLU sets y[i] = max(x[i], 0).
+func ReLU(y, x []float32) {
+	x = x[:len(y)]
+	if m := split(len(y)); m > 0 {
+		relu8(&y[0], &x[0], m)
+		y, x = y[m:], x[m:]
+	}
+	reluGo(y, x)
+}
+
+// ReLUMask sets dx[i] = dy[i] where y[i] > 0, else 0.
+func ReLUMask(dx, dy, y []float32) {
+	dy, y = dy[:len(dx)], y[:len(dx)]
+	if m := split(len(dx)); m > 0 {
+		reluMask8(&dx[0], &dy[0], &y[0], m)
+		dx, dy, y = dx[m:], dy[m:], y[m:]
+	}
+	reluMaskGo(dx, dy, y)
+}
+
+// The assembly, in vec_amd64.s; n is a positive multiple of 8.
+
+//go:noescape
+func maxInto8(dst, src *float32, n int)
+
+//go:noescape
+func squareAcc8(dst, x *float32, n int)
+
+//go:noescape
+func add8(dst, x *float32, n int)
+
+//go:noescape
+func lrnScale8(y, x, sum *float32, n int, k, an float32)
+
+//go:noescape
+func lrnBwdPrep8(pw, t, sum, y, dy *float32, n int, k, an float32)
+
+//go:noescape
+func lrnBwdOut8(dx, dy, pw, x, s *float32, n int, coef float32)
+
+//go:noescape
+func relu8(y, x *float32, n int)
+
+//go:noescape
+func reluMask8(dx, dy, y *float32, n int)

@@ -1,0 +1,31 @@
+//go:build !amd64 || purego
+
+package vec
+
+// MaxInto sets dst[i] = max(dst[i], src[i]).
+func MaxInto(dst, src []float32) { maxIntoGo(dst, src) }
+
+// SquareAcc adds x[i]² to dst[i].
+func SquareAcc(dst, x []float32) { squareAccGo(dst, x) }
+
+// Add adds x[i] to dst[i].
+func Add(dst, x []float32) { addGo(dst, x) }
+
+// LRNScale sets y[i] = x[i]·(k + an·sum[i])^−0.75.
+func LRNScale(y, x, sum []float32, k, an float32) { lrnScaleGo(y, x, sum, k, an) }
+
+// LRNBwdPrep sets, with d = k + an·sum[i], pw[i] = d^−0.75 and
+// t[i] = dy[i]·y[i]/d.
+func LRNBwdPrep(pw, t, sum, y, dy []float32, k, an float32) { lrnBwdPrepGo(pw, t, sum, y, dy, k, an) }
+
+// LRNBwdOut sets dx[i] = dy[i]·pw[i] − coef·x[i]·s[i].
+func LRNBwdOut(dx, dy, pw, x, s []float32, coef float32) { lrnBwdOutGo(dx, dy, pw, x, s, coef) }
+
+// ReLU sets y[i] = max(x[i], 0).
+func ReLU(y, x []float32) { reluGo(y, x) }
+
+// ReLUMask sets dx[i] = dy[i] where y[i] > 0, else 0.
+func ReLUMask(dx, dy, y []float32) { reluMaskGo(dx, dy, y) }
+
+// Accelerated reports whether the assembly versions are in use.
+func Accelerated() bool { return false }

@@ -1,0 +1,99 @@
+package vec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func rnd(r *rand.Rand, n int, lo, hi float64) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(lo + (hi-lo)*r.Float64())
+	}
+	return s
+}
+
+func clone(s []float32) []float32 { return append([]float32(nil), s...) }
+
+// TestMatchesGo compares every exported function (assembly where the CPU
+// has AVX2) with its portable Go definition on lengths that exercise both
+// the 8-wide body and the tail.
+func TestMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	t.Logf("assembly in use: %v", Accelerated())
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 31, 64, 203} {
+		a, b, c := rnd(r, n, -3, 3), rnd(r, n, -3, 3), rnd(r, n, 0, 50)
+		d, e := rnd(r, n, -1, 1), rnd(r, n, -1, 1)
+		cases := []struct {
+			name      string
+			got, want func() []float32
+			ulps      float64
+		}{
+			{"MaxInto", func() []float32 { x := clone(a); MaxInto(x, b); return x }, func() []float32 { x := clone(a); maxIntoGo(x, b); return x }, 0},
+			{"SquareAcc", func() []float32 { x := clone(a); SquareAcc(x, b); return x }, func() []float32 { x := clone(a); squareAccGo(x, b); return x }, 2},
+			{"Add", func() []float32 { x := clone(a); Add(x, b); return x }, func() []float32 { x := clone(a); addGo(x, b); return x }, 0},
+			{"LRNScale", func() []float32 { y := make([]float32, n); LRNScale(y, a, c, 2, 1e-4); return y }, func() []float32 { y := make([]float32, n); lrnScaleGo(y, a, c, 2, 1e-4); return y }, 4},
+			{"LRNBwdPrep pw", func() []float32 {
+				pw, tt := make([]float32, n), make([]float32, n)
+				LRNBwdPrep(pw, tt, c, a, b, 1, 0.3)
+				return pw
+			},
+				func() []float32 {
+					pw, tt := make([]float32, n), make([]float32, n)
+					lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3)
+					return pw
+				}, 4},
+			{"LRNBwdPrep t", func() []float32 {
+				pw, tt := make([]float32, n), make([]float32, n)
+				LRNBwdPrep(pw, tt, c, a, b, 1, 0.3)
+				return tt
+			},
+				func() []float32 {
+					pw, tt := make([]float32, n), make([]float32, n)
+					lrnBwdPrepGo(pw, tt, c, a, b, 1, 0.3)
+					return tt
+				}, 4},
+			{"LRNBwdOut", func() []float32 { x := make([]float32, n); LRNBwdOut(x, a, b, d, e, 0.7); return x },
+				func() []float32 { x := make([]float32, n); lrnBwdOutGo(x, a, b, d, e, 0.7); return x }, 64},
+			{"ReLU", func() []float32 { y := make([]float32, n); ReLU(y, a); return y }, func() []float32 { y := make([]float32, n); reluGo(y, a); return y }, 0},
+			{"ReLUMask", func() []float32 { x := make([]float32, n); ReLUMask(x, b, a); return x }, func() []float32 { x := make([]float32, n); reluMaskGo(x, b, a); return x }, 0},
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/n=%d", tc.name, n), func(t *testing.T) {
+				got, want := tc.got(), tc.want()
+				require.Len(t, got, n)
+				for i := range want {
+					tol := tc.ulps * math.Abs(float64(want[i])) * 6e-8
+					if tc.name == "LRNBwdOut" || tc.name == "SquareAcc" { // cancellation: compare on the operands' scale (FMA rounds once)
+						tol = 2e-6
+					}
+					require.InDelta(t, float64(want[i]), float64(got[i]), tol, "element %d", i)
+				}
+			})
+		}
+	}
+}
+
+func TestPow075(t *testing.T) {
+	for _, d := range []float32{1, 2, 2.25, 16, 1e-3, 1e6} {
+		require.InDelta(t, math.Pow(float64(d), -0.75), float64(pow075(d)), 3e-7*math.Pow(float64(d), -0.75))
+	}
+}
+
+// TestReLUEdgeValues checks NaN and −0 in the 8-wide body and the tail:
+// both give 0, as the Go definition (v > 0 ? v : 0) does.
+func TestReLUEdgeValues(t *testing.T) {
+	nan, negz := float32(math.NaN()), float32(math.Copysign(0, -1))
+	x := []float32{negz, nan, -1, 2, 0, 3, -4, 5, nan, negz}
+	y := make([]float32, len(x))
+	ReLU(y, x)
+	require.Equal(t, []float32{0, 0, 0, 2, 0, 3, 0, 5, 0, 0}, y)
+	require.False(t, math.Signbit(float64(y[0])), "−0 becomes +0")
+	dx := make([]float32, len(x))
+	ReLUMask(dx, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, x)
+	require.Equal(t, []float32{0, 0, 0, 1, 0, 1, 0, 1, 0, 0}, dx)
+}

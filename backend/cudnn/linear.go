@@ -1,0 +1,227 @@
+//go:build cudnn
+
+package cudnn
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"github.com/dnngo/dnngo/backend"
+)
+
+// Linear plans a fully connected layer on cuBLAS. Row-major X [N×in],
+// W [out×in] and Y [N×out] are, to column-major cuBLAS, Xᵀ, Wᵀ and Yᵀ, so
+//
+//	forward         Y = X·Wᵀ   gemm(T, N, out, N, in,  W, in, X,  in,  Y,  out)
+//	backward data   dX = dY·W  gemm(N, N, in,  N, out, W, in, dY, out, dX, in)
+//	backward filter dW = dYᵀ·X gemm(N, T, in, out, N,  X, in, dY, out, dW, in)
+//
+// and the bias is cudnnAddTensor over N×out×1×1 (its gradient
+// cudnnConvolutionBackwardBias). In the BF16/FP16 modes the GEMMs are
+// cublasGemmEx on the 16-bit copies with float32 accumulation.
+func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
+	const op = "linear"
+	if err := b.checkOpen(op); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	p := &linearPlan{d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out},
+		n: d.Input[0], k: d.In(), m: d.Out, half: b.hasHalf}
+	p.ds.c = b.c
+	p.plan = b.newPlan(p.ds.free)
+	if err := p.init(b, op); err != nil {
+		p.ds.free()
+		return nil, initErr(op, err)
+	}
+	p.register()
+	return p, nil
+}
+
+type linearPlan struct {
+	plan
+	d                       backend.LinearDesc
+	in, out, wshape, bshape backend.Shape
+	n, k, m                 int // batch, in, out features
+	half                    bool
+	ds                      descs
+	yd, bd, yd32, bd32      C.dn_cudnnTensorDescriptor_t
+	epi32                   bool
+}
+
+func (p *linearPlan) init(b *Backend, op string) error {
+	dt := C.int(C.DN_CUDNN_DATA_FLOAT)
+	if p.half {
+		dt = b.halfDNN
+	}
+	var err error
+	ys, bs := [4]C.int{C.int(p.n), C.int(p.m), 1, 1}, [4]C.int{1, C.int(p.m), 1, 1}
+	if p.yd, err = b.tensorDesc(op, &p.ds, dt, ys); err != nil {
+		return err
+	}
+	if p.bd, err = b.tensorDesc(op, &p.ds, dt, bs); err != nil {
+		return err
+	}
+	p.yd32, p.bd32 = p.yd, p.bd
+	if p.half {
+		if p.yd32, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, ys); err != nil {
+			return err
+		}
+		if p.bd32, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, bs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *linearPlan) read(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.rdh(op, t)
+	}
+	return p.b.rd(op, t)
+}
+
+func (p *linearPlan) write(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.wrh(op, t)
+	}
+	return p.b.wr(t), nil
+}
+
+// gemm runs C = op(A)·op(B) (+ beta·C) in the plan's type.
+func (p *linearPlan) gemm(op string, ta, tb C.int, m, n, k int, a C.dn_dptr, lda int, bb C.dn_dptr, ldb int, c C.dn_dptr, ldc int) error {
+	b := p.b
+	if p.half {
+		return b.ok(C.dn_gemm_ex(b.c, b.halfBLAS, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
+	}
+	return b.ok(C.dn_gemm(b.c, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
+}
+
+func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
+	const op = "linear.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	b := p.b
+	xt, err := b.get(op, "x", x, p.in)
+	if err != nil {
+		return err
+	}
+	wt, err := b.get(op, "w", w, p.wshape)
+	if err != nil {
+		return err
+	}
+	bt, err := biasArg(b, op, "b", bias, p.d.Bias, p.bshape)
+	if err != nil {
+		return err
+	}
+	yt, err := b.get(op, "y", y, p.out)
+	if err != nil {
+		return err
+	}
+	if xt == yt {
+		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	}
+	xp, err := p.read(op, xt)
+	if err != nil {
+		return err
+	}
+	wp, err := p.read(op, wt)
+	if err != nil {
+		return err
+	}
+	yp, err := p.write(op, yt)
+	if err != nil {
+		return err
+	}
+	if err := p.gemm(op, C.DN_CUBLAS_OP_T, C.DN_CUBLAS_OP_N, p.m, p.n, p.k, wp, p.k, xp, p.k, yp, p.m); err != nil {
+		return err
+	}
+	return epilogue(b, op, &p.epi32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
+}
+
+func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
+	const op = "linear.backward_data"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	b := p.b
+	dyt, err := b.get(op, "dy", dy, p.out)
+	if err != nil {
+		return err
+	}
+	wt, err := b.get(op, "w", w, p.wshape)
+	if err != nil {
+		return err
+	}
+	dxt, err := b.get(op, "dx", dx, p.in)
+	if err != nil {
+		return err
+	}
+	if dxt == dyt {
+		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
+	}
+	dyp, err := p.read(op, dyt)
+	if err != nil {
+		return err
+	}
+	wp, err := p.read(op, wt)
+	if err != nil {
+		return err
+	}
+	dxp, err := p.write(op, dxt)
+	if err != nil {
+		return err
+	}
+	return p.gemm(op, C.DN_CUBLAS_OP_N, C.DN_CUBLAS_OP_N, p.k, p.n, p.m, wp, p.k, dyp, p.m, dxp, p.k)
+}
+
+func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
+	const op = "linear.backward_filter"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	b := p.b
+	xt, err := b.get(op, "x", x, p.in)
+	if err != nil {
+		return err
+	}
+	dyt, err := b.get(op, "dy", dy, p.out)
+	if err != nil {
+		return err
+	}
+	dwt, err := b.get(op, "dw", dw, p.wshape)
+	if err != nil {
+		return err
+	}
+	dbt, err := biasArg(b, op, "db", db, p.d.Bias, p.bshape)
+	if err != nil {
+		return err
+	}
+	xp, err := p.read(op, xt)
+	if err != nil {
+		return err
+	}
+	dyp, err := p.read(op, dyt)
+	if err != nil {
+		return err
+	}
+	dwp, err := p.write(op, dwt)
+	if err != nil {
+		return err
+	}
+	if err := p.gemm(op, C.DN_CUBLAS_OP_N, C.DN_CUBLAS_OP_T, p.k, p.m, p.n, xp, p.k, dyp, p.m, dwp, p.k); err != nil {
+		return err
+	}
+	if dbt == nil {
+		return nil
+	}
+	dbp, err := p.write(op, dbt)
+	if err != nil {
+		return err
+	}
+	return b.ok(C.dn_bias_grad(b.c, p.yd, dyp, p.bd, dbp), op)
+}

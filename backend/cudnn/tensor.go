@@ -1,0 +1,317 @@
+//go:build cudnn
+
+package cudnn
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/dnngo/dnngo/backend"
+)
+
+// tensor is device memory holding a dense row-major float32 array (the
+// master copy) and, in the BF16/FP16 modes, a lazily made 16-bit copy. A
+// flag per copy says whether it holds the current value; a step that
+// writes one copy invalidates the other, and a step that reads a stale
+// copy converts first.
+type tensor struct {
+	b      *Backend
+	shape  backend.Shape
+	n      int
+	f, h   C.dn_dptr // float32 and 16-bit buffers (h is 0 until needed)
+	fc, hc uint64    // their pool classes
+	fok    bool
+	hok    bool
+	fd, hd C.dn_cudnnTensorDescriptor_t // 1×n×1×1 descriptors for conversions
+	closed bool
+}
+
+func (t *tensor) Shape() backend.Shape { return t.shape }
+
+// Close gives the tensor's memory back to the backend's pool.
+func (t *tensor) Close() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	b := t.b
+	if b.closed {
+		return nil
+	}
+	t.releaseDescs()
+	b.release(t.f, t.fc)
+	b.release(t.h, t.hc)
+	t.f, t.h = 0, 0
+	delete(b.tensors, t)
+	return nil
+}
+
+func (t *tensor) releaseDescs() {
+	C.dn_tensor_desc_destroy(t.b.c, t.fd)
+	C.dn_tensor_desc_destroy(t.b.c, t.hd)
+	t.fd, t.hd = nil, nil
+}
+
+// NewTensor allocates a zero-filled float32 tensor on the GPU.
+func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
+	const op = "new tensor"
+	if err := b.checkOpen(op); err != nil {
+		return nil, err
+	}
+	s := backend.Shape(shape).Clone()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	n := s.Numel()
+	p, cls, err := b.alloc(uint64(4 * n))
+	if err != nil {
+		return nil, err
+	}
+	t := &tensor{b: b, shape: s, n: n, f: p, fc: cls, fok: true}
+	if err := b.ok(C.dn_zero(b.c, p, C.size_t(n)), op); err != nil {
+		b.release(p, cls)
+		return nil, err
+	}
+	b.tensors[t] = struct{}{}
+	return t, nil
+}
+
+// Upload copies src into dst through a pinned staging buffer; the copy to
+// the GPU runs asynchronously on the stream.
+func (b *Backend) Upload(dst backend.Tensor, src []float32) error {
+	const op = "upload"
+	t, err := b.get(op, "dst", dst, nil)
+	if err != nil {
+		return err
+	}
+	if len(src) != t.n {
+		return backend.Errorf(op, backend.ErrShape, "source has %d values, tensor %v holds %d", len(src), t.shape, t.n)
+	}
+	if err := b.upload(op, t.f, unsafe.Pointer(&src[0]), uint64(4*t.n)); err != nil {
+		return err
+	}
+	t.fok, t.hok = true, false
+	return nil
+}
+
+// Download waits for the work that writes src and copies it into dst.
+func (b *Backend) Download(dst []float32, src backend.Tensor) error {
+	const op = "download"
+	t, err := b.get(op, "src", src, nil)
+	if err != nil {
+		return err
+	}
+	if len(dst) != t.n {
+		return backend.Errorf(op, backend.ErrShape, "destination has room for %d values, tensor %v holds %d", len(dst), t.shape, t.n)
+	}
+	p, err := b.rd(op, t)
+	if err != nil {
+		return err
+	}
+	return b.ok(C.dn_download(b.c, unsafe.Pointer(&dst[0]), p, C.size_t(4*t.n)), op)
+}
+
+// get resolves a tensor argument: non-nil, made by this open backend, not
+// closed, and (when want is not nil) of shape want.
+func (b *Backend) get(op, arg string, x backend.Tensor, want backend.Shape) (*tensor, error) {
+	if b.closed {
+		return nil, backend.Errorf(op, backend.ErrClosed, "backend is closed")
+	}
+	if x == nil {
+		return nil, backend.Errorf(op, backend.ErrNil, "%s is nil", arg)
+	}
+	t, ok := x.(*tensor)
+	if !ok || t.b != b {
+		return nil, backend.Errorf(op, backend.ErrForeign, "%s (%T) was not made by this cudnn backend", arg, x)
+	}
+	if t.closed {
+		return nil, backend.Errorf(op, backend.ErrClosed, "%s %v is closed", arg, t.shape)
+	}
+	if want != nil {
+		if err := backend.CheckShape(op, arg, t.shape, want); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// rd returns the float32 buffer of t, converting from the 16-bit copy if
+// that holds the current value.
+func (b *Backend) rd(op string, t *tensor) (C.dn_dptr, error) {
+	if !t.fok {
+		if err := b.convert(op, t, false); err != nil {
+			return 0, err
+		}
+	}
+	return t.f, nil
+}
+
+// wr returns the float32 buffer of t for a step that writes it.
+func (b *Backend) wr(t *tensor) C.dn_dptr {
+	t.fok, t.hok = true, false
+	return t.f
+}
+
+// rdh returns the 16-bit buffer of t, converting from float32 if needed.
+func (b *Backend) rdh(op string, t *tensor) (C.dn_dptr, error) {
+	if !t.hok {
+		if err := b.convert(op, t, true); err != nil {
+			return 0, err
+		}
+	}
+	return t.h, nil
+}
+
+// wrh returns the 16-bit buffer of t for a step that writes it.
+func (b *Backend) wrh(op string, t *tensor) (C.dn_dptr, error) {
+	if err := b.halfBuf(t); err != nil {
+		return 0, err
+	}
+	t.fok, t.hok = false, true
+	return t.h, nil
+}
+
+func (b *Backend) halfBuf(t *tensor) error {
+	if t.h == 0 {
+		p, cls, err := b.alloc(uint64(2 * t.n))
+		if err != nil {
+			return err
+		}
+		t.h, t.hc = p, cls
+	}
+	return nil
+}
+
+// convert brings one copy of t up to date from the other with
+// cudnnTransformTensor.
+func (b *Backend) convert(op string, t *tensor, toHalf bool) error {
+	if !b.hasHalf {
+		return backend.Errorf(op, backend.ErrState, "tensor %v has no current value", t.shape)
+	}
+	if err := b.halfBuf(t); err != nil {
+		return err
+	}
+	if t.fd == nil {
+		if err := b.ok(C.dn_tensor_desc(b.c, &t.fd, C.DN_CUDNN_DATA_FLOAT, 1, C.int(t.n), 1, 1), op); err != nil {
+			return err
+		}
+		if err := b.ok(C.dn_tensor_desc(b.c, &t.hd, b.halfDNN, 1, C.int(t.n), 1, 1), op); err != nil {
+			return err
+		}
+	}
+	if toHalf {
+		if err := b.ok(C.dn_transform(b.c, t.fd, t.f, t.hd, t.h), op); err != nil {
+			return err
+		}
+		t.hok = true
+		return nil
+	}
+	if err := b.ok(C.dn_transform(b.c, t.hd, t.h, t.fd, t.f), op); err != nil {
+		return err
+	}
+	t.fok = true
+	return nil
+}
+
+// ---- plans ----
+
+// plan is what every plan embeds: its backend, whether it is closed, and
+// what to release (descriptors, buffers) when it or the backend closes.
+type plan struct {
+	b       *Backend
+	closed  bool
+	release func()
+}
+
+func (b *Backend) newPlan(release func()) plan {
+	return plan{b: b, release: release}
+}
+
+func (p *plan) register() { p.b.plans[p] = struct{}{} }
+
+// Close releases the plan's descriptors and buffers.
+func (p *plan) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if !p.b.closed {
+		delete(p.b.plans, p)
+		p.release()
+	}
+	return nil
+}
+
+func (p *plan) check(op string) error {
+	if p.closed {
+		return backend.Errorf(op, backend.ErrClosed, "plan is closed")
+	}
+	return p.b.checkOpen(op)
+}
+
+// descs collects a plan's cuDNN descriptors so one call releases them all.
+type descs struct {
+	c       *C.dn_ctx
+	tensors []C.dn_cudnnTensorDescriptor_t
+	filters []C.dn_cudnnFilterDescriptor_t
+	convs   []C.dn_cudnnConvolutionDescriptor_t
+	pools   []C.dn_cudnnPoolingDescriptor_t
+	lrns    []C.dn_cudnnLRNDescriptor_t
+}
+
+func (d *descs) free() {
+	for _, x := range d.tensors {
+		C.dn_tensor_desc_destroy(d.c, x)
+	}
+	for _, x := range d.filters {
+		C.dn_filter_desc_destroy(d.c, x)
+	}
+	for _, x := range d.convs {
+		C.dn_conv_desc_destroy(d.c, x)
+	}
+	for _, x := range d.pools {
+		C.dn_pool_desc_destroy(d.c, x)
+	}
+	for _, x := range d.lrns {
+		C.dn_lrn_desc_destroy(d.c, x)
+	}
+	*d = descs{c: d.c}
+}
+
+// dims4 pads a shape of rank 1 to 4 to NCHW: [N, C] is N×C×1×1.
+func dims4(s backend.Shape) [4]C.int {
+	d := [4]C.int{1, 1, 1, 1}
+	for i, v := range s {
+		d[i] = C.int(v)
+	}
+	return d
+}
+
+// tensorDesc makes an NCHW tensor descriptor of data type dt.
+func (b *Backend) tensorDesc(op string, d *descs, dt C.int, s [4]C.int) (C.dn_cudnnTensorDescriptor_t, error) {
+	var x C.dn_cudnnTensorDescriptor_t
+	if err := b.ok(C.dn_tensor_desc(b.c, &x, dt, s[0], s[1], s[2], s[3]), op); err != nil {
+		return nil, err
+	}
+	d.tensors = append(d.tensors, x)
+	return x, nil
+}
+
+// flat is the 1×n×1×1 shape elementwise steps use.
+func flat(n int) [4]C.int { return [4]C.int{1, C.int(n), 1, 1} }
+
+// initErr is what a plan constructor returns when cuDNN rejects a
+// description: the library's reason, as ErrInvalid when cuDNN calls it a
+// bad or unsupported parameter.
+func initErr(op string, err error) error {
+	if oe, ok := err.(*backend.OpError); ok {
+		if le, ok := oe.Err.(*LibError); ok && le.NotSupported() {
+			oe.Kind = backend.ErrInvalid
+		}
+	}
+	return err
+}

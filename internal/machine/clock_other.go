@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package machine
+
+const haveClockLoop = false
+
+func clockLoop(int) {}
