@@ -88,6 +88,9 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		metaSchedule: string(sched),
 		metaBackend:  n.b.Info().Name,
 	}
+	for k, v := range n.notes {
+		meta[notePrefix+k] = v
+	}
 	var tensors []safetensors.Tensor
 	for _, p := range n.params {
 		w, err := n.download("save "+p.name, p.w)
@@ -194,8 +197,19 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 		return nil, err
 	}
 	n.step, n.lr, n.sched = st.step, st.lr, st.sched
+	for k, v := range f.Metadata {
+		if key, ok := strings.CutPrefix(k, notePrefix); ok && key != "" {
+			if n.notes == nil {
+				n.notes = map[string]string{}
+			}
+			n.notes[key] = v
+		}
+	}
 	return n, nil
 }
+
+// notePrefix marks the metadata keys that hold SetNote's notes.
+const notePrefix = "note."
 
 func prefixed(names []string) []string {
 	out := make([]string, len(names))

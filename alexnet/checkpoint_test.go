@@ -330,3 +330,20 @@ func crcHex(b []byte) string {
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+func TestCheckpointKeepsNotes(t *testing.T) {
+	b := openCPU(t, 1)
+	net, err := alexnet.New(b, alexnet.Mini())
+	require.NoError(t, err)
+	defer net.Close()
+	require.NoError(t, net.SetNote("labels", `["a","b"]`))
+	require.Error(t, net.SetNote("bad key", "x"))
+	require.Error(t, net.SetNote("", "x"))
+	path := filepath.Join(t.TempDir(), "n.safetensors")
+	require.NoError(t, net.Save(path))
+	back, err := alexnet.Load(b, path)
+	require.NoError(t, err)
+	defer back.Close()
+	require.Equal(t, `["a","b"]`, back.Note("labels"))
+	require.Equal(t, "", back.Note("missing"))
+}

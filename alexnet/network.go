@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"unicode"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -76,7 +77,27 @@ type Network struct {
 
 	lossHost [1]float32
 	closed   bool
+
+	notes map[string]string // saved with checkpoints; see SetNote
 }
+
+// SetNote records a free-form string that checkpoints carry and Load
+// restores: the class names, the input preprocessing, the dataset — what a
+// later user of the checkpoint needs to feed it and read its outputs.
+// Keys must be non-empty and printable.
+func (n *Network) SetNote(key, value string) error {
+	if key == "" || strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }) {
+		return fmt.Errorf("alexnet: note key %q: want a non-empty key without spaces or control characters", key)
+	}
+	if n.notes == nil {
+		n.notes = map[string]string{}
+	}
+	n.notes[key] = value
+	return nil
+}
+
+// Note returns the note recorded under key ("" if none).
+func (n *Network) Note(key string) string { return n.notes[key] }
 
 // New builds the network cfg describes on b and initialises its parameters
 // as cfg.Init says, from cfg.Seed. Plans and activation buffers are made
