@@ -3,6 +3,9 @@
 //	alexnet summary [--variant seed|paper|mini]   the layer table: sizes, memory, weights, FLOPs
 //	alexnet devices                               backends, CPU, GPUs, library versions
 //	alexnet bench [flags]                         throughput of every backend, as a table and a chart
+//	alexnet train [flags]                         train on Fashion-MNIST or an image folder
+//	alexnet eval --checkpoint FILE                top-1/top-5 error of a checkpoint
+//	alexnet classify --checkpoint FILE IMAGE…     top-5 classes of images
 //
 // Build it with the backends you want: go build -tags onednn,cudnn ./cmd/alexnet
 // (./build.sh detects which this machine can build). Every subcommand has
@@ -31,6 +34,9 @@ func commands() []command {
 		{"summary", "[--variant seed|paper|mini]", "print the layer table: output sizes, activation memory, weights, FLOPs", runSummary},
 		{"devices", "", "list the backends compiled in and whether they open here, the CPU and its estimated peak, GPUs, library versions", runDevices},
 		{"bench", "[--backends …] [--batch …] [--train …] [--duration …] [--json FILE] [--plot FILE]", "measure AlexNet throughput on every backend: table, JSON, chart", runBench},
+		{"train", "[--data fashion-mnist|DIR] [--variant …] [--epochs N] [--batch N] [--checkpoint FILE] [--resume] …", "train with the paper's augmentation; validation, checkpoint, CSV log and chart every epoch", runTrain},
+		{"eval", "--checkpoint FILE [--data …] [--crop center|ten]", "top-1 and top-5 error of a checkpoint on a dataset's test images", runEval},
+		{"classify", "--checkpoint FILE IMAGE…", "the five most probable classes of each image", runClassify},
 	}
 }
 
@@ -61,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case errors.As(err, new(usageError)):
 			fmt.Fprintf(stderr, "alexnet %s: %v\n", c.name, err)
 			return 2
+		case errors.As(err, new(exitInterrupted)):
+			fmt.Fprintf(stderr, "alexnet %s: %v\n", c.name, err)
+			return 130
 		default:
 			fmt.Fprintf(stderr, "alexnet %s: %v\n", c.name, err)
 			return 1

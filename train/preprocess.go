@@ -1,0 +1,97 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/dnngo/dnngo/alexnet"
+	"github.com/dnngo/dnngo/data/augment"
+)
+
+// Preprocess is how images become network input: resized so the shorter
+// side is Resize (then squared), the per-channel Mean subtracted, and a
+// Crop×Crop window taken. It is saved in the checkpoint (as the note
+// "preprocess") so that evaluation and classification feed a trained
+// network exactly what it was trained on.
+type Preprocess struct {
+	Resize int        `json:"resize"` // shorter side before cropping
+	Crop   int        `json:"crop"`   // the network's input side
+	Mean   [3]float32 `json:"mean"`   // subtracted per channel, pixels in [0, 1]
+}
+
+// Eval returns the evaluation pipeline: the resize, the mean, then the
+// centre crop or the paper's ten crops (four corners and the centre, and
+// their mirror images).
+func (p Preprocess) Eval(tenCrop bool) *augment.Pipeline {
+	pl := &augment.Pipeline{Resize: augment.Resize{Shorter: p.Resize, Square: true},
+		Steps: []augment.Step{augment.SubtractMean{Mean: p.Mean}}}
+	if tenCrop {
+		pl.Views = augment.TenCrop{H: p.Crop, W: p.Crop}
+	} else {
+		pl.Steps = append(pl.Steps, augment.CenterCrop{H: p.Crop, W: p.Crop})
+	}
+	return pl
+}
+
+// Train returns the paper's training pipeline for these sizes: random
+// Crop×Crop windows of the resized image, horizontal flips, PCA colour
+// noise (when pca is not nil) and the mean subtracted.
+func (p Preprocess) Train(pca *augment.PCA) *augment.Pipeline {
+	pl := &augment.Pipeline{Resize: augment.Resize{Shorter: p.Resize, Square: true},
+		Steps: []augment.Step{augment.RandomCrop{H: p.Crop, W: p.Crop}, augment.Flip{P: 0.5}}}
+	if pca != nil {
+		pl.Steps = append(pl.Steps, augment.PCANoise{PCA: pca, Std: 0.1})
+	}
+	pl.Steps = append(pl.Steps, augment.SubtractMean{Mean: p.Mean})
+	return pl
+}
+
+// Notes under which a trained network records its preprocessing and its
+// class names.
+const (
+	NotePreprocess = "preprocess"
+	NoteLabels     = "labels"
+)
+
+// Describe records the preprocessing and the class names in the network's
+// checkpoint notes.
+func Describe(net *alexnet.Network, p Preprocess, labels []string) error {
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	lj, err := json.Marshal(labels)
+	if err != nil {
+		return err
+	}
+	if err := net.SetNote(NotePreprocess, string(pj)); err != nil {
+		return err
+	}
+	return net.SetNote(NoteLabels, string(lj))
+}
+
+// Described reads back what Describe recorded; a network without notes
+// (trained elsewhere) gives an error saying what is missing.
+func Described(net *alexnet.Network) (Preprocess, []string, error) {
+	var p Preprocess
+	var labels []string
+	pj, lj := net.Note(NotePreprocess), net.Note(NoteLabels)
+	if pj == "" {
+		return p, nil, fmt.Errorf("train: the checkpoint has no %q note: it was not written by dnngo's trainer", NotePreprocess)
+	}
+	if err := json.Unmarshal([]byte(pj), &p); err != nil {
+		return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NotePreprocess, err)
+	}
+	if p.Resize < p.Crop || p.Crop != net.Config().Input {
+		return p, nil, fmt.Errorf("train: checkpoint note %q: resize %d, crop %d for a %d×%d network", NotePreprocess, p.Resize, p.Crop, net.Config().Input, net.Config().Input)
+	}
+	if lj != "" {
+		if err := json.Unmarshal([]byte(lj), &labels); err != nil {
+			return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NoteLabels, err)
+		}
+		if len(labels) != net.Config().Classes {
+			return p, nil, fmt.Errorf("train: checkpoint note %q has %d names for %d classes", NoteLabels, len(labels), net.Config().Classes)
+		}
+	}
+	return p, labels, nil
+}

@@ -1,0 +1,260 @@
+// Package train is dnngo's training loop: AlexNet on a dataset, the
+// paper's way — SGD with momentum and weight decay over augmented batches
+// prepared ahead by package data, validation top-1/top-5 after every epoch,
+// the learning rate divided by 10 when validation error stops improving,
+// a checkpoint after every epoch and when interrupted, a CSV log and a
+// chart. It is what "alexnet train" and "alexnet eval" run.
+//
+// Runs are reproducible: the data order and augmentation are functions of
+// (seed, epoch, item), dropout of (seed, step), and the cpu backend's
+// arithmetic does not depend on scheduling. So training N epochs in one go
+// and training N−k, stopping, and resuming from the checkpoint for k more
+// end with the same bits on the cpu backend.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/dnngo/dnngo/alexnet"
+	"github.com/dnngo/dnngo/data"
+	"github.com/dnngo/dnngo/data/augment"
+)
+
+// ErrInterrupted is returned when the context is cancelled (Ctrl-C): the
+// step in progress was finished and the checkpoint saved.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Options describe a training run.
+type Options struct {
+	// Net is the network: new (alexnet.New) or loaded from a checkpoint to
+	// resume (alexnet.Load): training continues from Net.Steps().
+	Net *alexnet.Network
+	// Train and Test are the datasets; Test may be nil (no validation,
+	// and then no learning-rate schedule).
+	Train, Test data.Dataset
+	// TrainPipe and TestPipe turn images into network input.
+	TrainPipe, TestPipe *augment.Pipeline
+	// Epochs is the epoch to train up to (counting any done before a
+	// resume); Batch the batch size; Workers the loader goroutines (0:
+	// GOMAXPROCS).
+	Epochs, Batch, Workers int
+	// Seed fixes the data order and augmentation.
+	Seed uint64
+	// Checkpoint, if set, is written (atomically) after every epoch and
+	// when interrupted.
+	Checkpoint string
+	// CSV, if set, receives one line per epoch (rewritten every epoch, the
+	// epochs before a resume kept). Plot, if set, is a PNG of training loss
+	// and validation accuracy by epoch, drawn after every epoch.
+	CSV, Plot string
+	// Log receives one line per epoch and the progress; nil discards them.
+	Log io.Writer
+	// Bar draws a progress bar per epoch on Log (a terminal); otherwise
+	// progress is a line every tenth of an epoch.
+	Bar bool
+}
+
+// Epoch is one epoch's record.
+type Epoch struct {
+	Epoch      int     // from 1
+	Steps      uint64  // optimiser steps done at its end
+	TrainLoss  float64 // mean training loss over the epoch's batches
+	ImagesPerS float64 // training throughput, data loading included
+	DataWait   float64 // fraction of the epoch spent waiting for data
+	LR         float32 // the learning rate the epoch trained with
+	Val        Eval    // validation (zero when there is no test set)
+	Seconds    float64 // wall time of training and validation
+}
+
+// Eval is a model's score on a dataset.
+type Eval struct {
+	N    int     // images scored
+	Loss float64 // mean cross-entropy
+	Top1 float64 // accuracy: the label is the most probable class
+	Top5 float64 // accuracy: the label is among the five most probable
+}
+
+// Run trains up to o.Epochs and returns every epoch's record (those before
+// a resume read back from the CSV log where there is one).
+func Run(ctx context.Context, o Options) ([]Epoch, error) {
+	if o.Net == nil || o.Train == nil || o.TrainPipe == nil {
+		return nil, errors.New("train: Net, Train and TrainPipe are required")
+	}
+	if o.Epochs < 1 || o.Batch < 1 {
+		return nil, fmt.Errorf("train: %d epochs of batch %d: want both ≥ 1", o.Epochs, o.Batch)
+	}
+	if o.Test != nil && o.TestPipe == nil {
+		return nil, errors.New("train: a Test set needs a TestPipe")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	loader, err := data.NewLoader(data.Config{Dataset: o.Train, Pipeline: o.TrainPipe, BatchSize: o.Batch, Workers: o.Workers,
+		Shuffle: true, Seed: o.Seed, DropLast: true})
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	if err := checkShape(o.Net, loader.Shape(), o.Batch); err != nil {
+		return nil, err
+	}
+	bpe := loader.Batches()
+	if bpe == 0 {
+		return nil, fmt.Errorf("train: %d training images make no full batch of %d", o.Train.Len(), o.Batch)
+	}
+	steps := o.Net.Steps()
+	start, startBatch := int(steps/uint64(bpe)), int(steps%uint64(bpe))
+	history, err := readHistory(o.CSV, start, steps == 0)
+	if err != nil {
+		return nil, err
+	}
+	if start >= o.Epochs {
+		return history, fmt.Errorf("train: the network has done %d steps (%d epochs of %d batches): nothing left up to epoch %d", steps, start, bpe, o.Epochs)
+	}
+	if steps > 0 {
+		fmt.Fprintf(o.Log, "resuming at epoch %d, batch %d/%d (step %d, learning rate %g)\n", start+1, startBatch, bpe, steps, o.Net.LR())
+	}
+	for e := start; e < o.Epochs; e++ {
+		rec, err := trainEpoch(ctx, o, loader, e, startBatch)
+		startBatch = 0
+		if err != nil {
+			return history, err
+		}
+		if o.Test != nil {
+			if rec.Val, err = Evaluate(ctx, o.Net, o.Test, o.TestPipe, o.Batch, o.Workers); err != nil {
+				return history, fmt.Errorf("train: epoch %d: validation: %w", e+1, err)
+			}
+			// The paper's schedule: ÷10 when validation error stops improving.
+			if _, err := o.Net.Observe(1 - rec.Val.Top1); err != nil {
+				return history, err
+			}
+		}
+		rec.Seconds = time.Since(rec.started).Seconds()
+		history = append(history, rec.Epoch)
+		fmt.Fprintln(o.Log, rec.Epoch.String(o.Epochs))
+		if err := o.save(history); err != nil {
+			return history, err
+		}
+	}
+	return history, nil
+}
+
+// String formats the epoch's log line.
+func (e Epoch) String(of int) string {
+	s := fmt.Sprintf("epoch %d/%d: train loss %.4f, %.1f images/s (%.0f%% waiting for data), lr %g", e.Epoch, of, e.TrainLoss,
+		e.ImagesPerS, 100*e.DataWait, e.LR)
+	if e.Val.N > 0 {
+		s += fmt.Sprintf("; validation loss %.4f, top-1 %.2f%%, top-5 %.2f%% (%d images)", e.Val.Loss, 100*e.Val.Top1, 100*e.Val.Top5, e.Val.N)
+	}
+	return s + fmt.Sprintf(", %.0f s", e.Seconds)
+}
+
+type epochRun struct {
+	Epoch
+	started time.Time
+}
+
+// trainEpoch trains epoch e (from 0) from batch first on.
+func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first int) (*epochRun, error) {
+	rec := &epochRun{Epoch: Epoch{Epoch: e + 1, LR: o.Net.LR()}, started: time.Now()}
+	ep, err := loader.EpochFrom(ctx, e, first)
+	if err != nil {
+		return nil, err
+	}
+	defer ep.Close()
+	bpe := loader.Batches()
+	bar := newProgress(o.Log, o.Bar, e+1, o.Epochs, bpe, first)
+	var lossSum float64
+	var n, images int
+	t0 := time.Now()
+	var wait time.Duration
+	for {
+		b, err := ep.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, o.interrupted(e, first+n, bpe)
+			}
+			return nil, fmt.Errorf("train: epoch %d: %w", e+1, err)
+		}
+		wait += b.Wait
+		loss, err := o.Net.TrainStep(b.Images, b.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("train: epoch %d, batch %d: %w", e+1, b.Index+1, err)
+		}
+		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving, the last checkpoint %q is intact (try a lower --lr)",
+				o.Net.Steps(), e+1, b.Index+1, loss, o.Checkpoint)
+		}
+		lossSum += float64(loss)
+		n++
+		images += b.N
+		el := time.Since(t0).Seconds()
+		bar.update(first+n, float64(loss), lossSum/float64(n), float64(images)/el)
+		if ctx.Err() != nil {
+			bar.done()
+			return nil, o.interrupted(e, first+n, bpe)
+		}
+	}
+	bar.done()
+	if n == 0 {
+		return nil, fmt.Errorf("train: epoch %d had no batches", e+1)
+	}
+	el := time.Since(t0)
+	rec.Steps = o.Net.Steps()
+	rec.TrainLoss = lossSum / float64(n)
+	rec.ImagesPerS = float64(images) / el.Seconds()
+	rec.DataWait = wait.Seconds() / el.Seconds()
+	return rec, nil
+}
+
+// interrupted saves the checkpoint after the last finished step.
+func (o Options) interrupted(e, batch, bpe int) error {
+	if o.Checkpoint == "" {
+		return fmt.Errorf("%w at epoch %d, batch %d/%d (no checkpoint asked for)", ErrInterrupted, e+1, batch, bpe)
+	}
+	if err := o.Net.Save(o.Checkpoint); err != nil {
+		return fmt.Errorf("%w at epoch %d, batch %d/%d, and saving the checkpoint failed: %v", ErrInterrupted, e+1, batch, bpe, err)
+	}
+	return fmt.Errorf("%w at epoch %d, batch %d/%d (step %d): checkpoint saved to %s; --resume continues from there",
+		ErrInterrupted, e+1, batch, bpe, o.Net.Steps(), o.Checkpoint)
+}
+
+// save writes the checkpoint, the CSV log and the chart.
+func (o Options) save(history []Epoch) error {
+	if o.Checkpoint != "" {
+		if err := o.Net.Save(o.Checkpoint); err != nil {
+			return err
+		}
+	}
+	if o.CSV != "" {
+		if err := writeHistory(o.CSV, history); err != nil {
+			return err
+		}
+	}
+	if o.Plot != "" {
+		if err := plotHistory(o.Plot, history); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkShape checks that the loader's batches fit the network.
+func checkShape(net *alexnet.Network, shape []int, batch int) error {
+	cfg := net.Config()
+	want := []int{batch, cfg.Channels, cfg.Input, cfg.Input}
+	for i := range want {
+		if shape[i]%want[i] != 0 || (i > 0 && shape[i] != want[i]) {
+			return fmt.Errorf("train: the pipeline makes batches of %v, the network takes %v", shape, want)
+		}
+	}
+	return nil
+}
