@@ -95,6 +95,11 @@ test)
     echo "== go test -tags '${tags}' ./..."
     go test -count=1 -tags "$tags" ./...
   done < <(tag_sets)
+  # The benchmarks run (one iteration each) with every backend this machine
+  # builds, so that they cannot rot; their numbers here mean nothing.
+  all_tags=$(tag_sets | tail -n 1)
+  echo "== go test -tags '${all_tags}' -bench . -benchtime 1x ./bench (smoke)"
+  go test -count=1 -tags "$all_tags" -run '^$' -bench . -benchtime 1x ./bench | grep -E '^(Benchmark|ok|FAIL|---)' | tail -n 80
   # The pure-Go backend without assembly, as on CPUs without AVX2 or
   # with CGO-free static builds that choose -tags purego.
   echo "== go test -tags purego (cpu backend, no assembly)"

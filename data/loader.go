@@ -272,13 +272,16 @@ type slot struct {
 
 	mu      sync.Mutex
 	err     error
+	errPos  int // batch position of the item err is about
 	skipped []error
 }
 
-func (s *slot) fail(err error) {
+// fail records the error of the item at batch position pos; of several,
+// the batch reports the first item's, whichever worker failed first.
+func (s *slot) fail(pos int, err error) {
 	s.mu.Lock()
-	if s.err == nil {
-		s.err = err
+	if s.err == nil || pos < s.errPos {
+		s.err, s.errPos = err, pos
 	}
 	s.mu.Unlock()
 }
@@ -379,14 +382,14 @@ func (e *Epoch) fill(j job, pcg *rand.PCG, rng *rand.Rand, scratch *augment.Scra
 		img, label, err := ds.Item(idx)
 		if err == nil {
 			if label < 0 || label >= len(ds.Classes()) {
-				s.fail(fmt.Errorf("data: epoch %d, batch %d: item %d has label %d, want [0, %d)", e.epoch, s.batch.Index, idx, label, len(ds.Classes())))
+				s.fail(j.pos, fmt.Errorf("data: epoch %d, batch %d: item %d has label %d, want [0, %d)", e.epoch, s.batch.Index, idx, label, len(ds.Classes())))
 				return
 			}
 			// Seeded by the item originally drawn, so a replacement does not
 			// depend on which worker ran it either.
 			pcg.Seed(l.itemSeeds(e.epoch, j.index))
 			if err := l.cfg.Pipeline.Process(dst, img, rng, scratch); err != nil {
-				s.fail(fmt.Errorf("data: epoch %d, batch %d: item %d: %w", e.epoch, s.batch.Index, idx, err))
+				s.fail(j.pos, fmt.Errorf("data: epoch %d, batch %d: item %d: %w", e.epoch, s.batch.Index, idx, err))
 				return
 			}
 			s.labels[j.pos] = int32(label)
@@ -394,7 +397,7 @@ func (e *Epoch) fill(j job, pcg *rand.PCG, rng *rand.Rand, scratch *augment.Scra
 			return
 		}
 		if !errors.Is(err, ErrBadImage) {
-			s.fail(fmt.Errorf("data: epoch %d, batch %d: %w", e.epoch, s.batch.Index, err))
+			s.fail(j.pos, fmt.Errorf("data: epoch %d, batch %d: %w", e.epoch, s.batch.Index, err))
 			return
 		}
 		if attempt == 1 {
@@ -405,7 +408,7 @@ func (e *Epoch) fill(j job, pcg *rand.PCG, rng *rand.Rand, scratch *augment.Scra
 			s.mu.Unlock()
 		}
 		if attempt >= l.n {
-			s.fail(fmt.Errorf("data: epoch %d, batch %d: no readable image in the dataset (last: %w)", e.epoch, s.batch.Index, err))
+			s.fail(j.pos, fmt.Errorf("data: epoch %d, batch %d: no readable image in the dataset (last: %w)", e.epoch, s.batch.Index, err))
 			return
 		}
 		idx = (idx + 1) % l.n
