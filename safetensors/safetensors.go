@@ -496,6 +496,9 @@ func WriteFile(path string, meta map[string]string, tensors []Tensor) (err error
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes it private; a checkpoint is an ordinary file
+		return fmt.Errorf("safetensors: %w", err)
+	}
 	if err = Encode(tmp, meta, tensors); err != nil {
 		return err
 	}

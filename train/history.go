@@ -25,6 +25,11 @@ func writeHistory(path string, h []Epoch) error {
 	if err != nil {
 		return err
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it private
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
 	w := csv.NewWriter(tmp)
 	w.Write(csvHeader)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) } // exact: a resumed run's history reads back the same bits
@@ -109,6 +114,7 @@ func plotHistory(path string, h []Epoch) error {
 	if err := addLine(pl, "train", loss, color.RGBA{0x1f, 0x77, 0xb4, 0xff}); err != nil {
 		return err
 	}
+	pl.Legend.Top = true
 	pa := plot.New()
 	pa.Title.Text = "validation accuracy"
 	pa.X.Label.Text = "epoch"
