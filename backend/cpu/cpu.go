@@ -17,11 +17,11 @@ package cpu
 import (
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/cpu/internal/gemm"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
+	"github.com/dnngo/dnngo/internal/machine"
 )
 
 // Name is the name the backend registers under.
@@ -79,7 +79,7 @@ func Kernels() []gemm.Kernel { return gemm.Kernels() }
 func (b *Backend) Info() backend.Info {
 	return backend.Info{
 		Name:      Name,
-		Device:    fmt.Sprintf("%s (%d threads)", cpuModel(), b.threads),
+		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), b.threads),
 		Library:   fmt.Sprintf("pure Go %s, GEMM kernel %s", runtime.Version(), b.gemm.Kernel().Name),
 		Threads:   b.threads,
 		Precision: backend.FP32,
@@ -218,12 +218,4 @@ func (p *plan) check(op string) error {
 		return backend.Errorf(op, backend.ErrClosed, "plan is closed")
 	}
 	return p.b.checkOpen(op)
-}
-
-// cpuModel reads the CPU model name where the OS exposes it.
-func cpuModel() string {
-	if m := readCPUModel(); m != "" {
-		return strings.TrimSpace(m)
-	}
-	return runtime.GOARCH
 }

@@ -51,10 +51,7 @@ func (c CPU) String() string {
 func Detect() CPU {
 	c := CPU{Arch: runtime.GOARCH, Logical: runtime.GOMAXPROCS(0)}
 	info := readCPUInfo()
-	c.Model = info.model
-	if c.Model == "" {
-		c.Model = runtime.GOARCH + " CPU"
-	}
+	c.Model = Model()
 	c.Cores = c.Logical
 	if info.cores > 0 && info.threads > 0 && info.threads > info.cores {
 		// SMT: count the cores behind the logical CPUs we may use.
@@ -74,6 +71,15 @@ func Detect() CPU {
 	}
 	c.ClockGHz = measureClock()
 	return c
+}
+
+// Model is the CPU's model name where the OS says it ("AMD EPYC 7B13"),
+// else "<GOARCH> CPU". Unlike Detect it measures nothing.
+func Model() string {
+	if m := readCPUInfo().model; m != "" {
+		return m
+	}
+	return runtime.GOARCH + " CPU"
 }
 
 type cpuInfo struct {

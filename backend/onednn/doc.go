@@ -1,0 +1,45 @@
+// Package onednn is dnngo's x86 CPU backend on Intel's oneDNN (formerly
+// MKL-DNN, DNNL): every op of the backend contract, forward and backward,
+// through a thin C shim (shim.c, interface in include/dnngo_onednn.h) that
+// makes one cgo call per step. It is compiled in with -tags onednn and
+// links libdnnl (Debian/Ubuntu: apt-get install -y libdnnl-dev); without
+// the tag this package is empty and backend.Open("onednn") says which tag
+// adds it.
+//
+// # oneDNN versions
+//
+// The shim compiles against oneDNN 2.x (Debian 12: 2.6.3, which CI runs)
+// and 3.x (Ubuntu 24.04: 3.1, Debian 13: 3.7) behind #if
+// DNNL_VERSION_MAJOR; the Go side never sees the difference. The 3.x branch
+// is checked by a syntax-only compile against the declarations in
+// testdata/dnnl3 (TestShimCompilesAgainst3x); it has not been run against a
+// real 3.x library.
+//
+// # Layouts
+//
+// Convolutions and fully connected layers are created with format_tag_any,
+// so oneDNN picks blocked layouts (nChw8c activations, OIhw8i8o weights on
+// AVX2). A tensor keeps whatever layout the last plan that wrote it or read
+// it wanted; LRN and max-pooling primitives are made for the layout of
+// their input on first use, and the backward primitives ask for the
+// forward's layouts. So a network runs end to end in the blocked layouts,
+// and after its first step no reorder happens at all: values are converted
+// only at Upload and Download (see Backend.Relayouts).
+//
+// Bias and ReLU are fused into the convolution and inner-product
+// primitives as post-ops when the description asks for them. LRN and
+// pooling keep their oneDNN workspaces for the backward pass. Every
+// primitive uses the user scratchpad mode, from one arena per backend
+// grown to the largest plan.
+//
+// ReLU, bias add, dropout, softmax with cross-entropy and the SGD update
+// are written in the shim (OpenMP loops): ReLU and SGD run on any layout,
+// the others on the plain one.
+//
+// # Threads
+//
+// oneDNN (Debian's build) runs on GNU OpenMP. Options.Threads sets the
+// OpenMP team size (default GOMAXPROCS); the shim applies it on every call,
+// since the setting is per OS thread and Go moves goroutines between
+// threads.
+package onednn

@@ -1,0 +1,167 @@
+//go:build onednn
+
+package onednn
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include -O3 -fopenmp
+#cgo LDFLAGS: -ldnnl -fopenmp -lm
+#include <stdlib.h>
+#include "dnngo_onednn.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/internal/machine"
+)
+
+// Name is the name the backend registers under.
+const Name = "onednn"
+
+func init() {
+	backend.Register(Name, func(o backend.Options) (backend.Backend, error) {
+		b, err := Open(o)
+		if err != nil {
+			return nil, err // not a typed nil inside the interface
+		}
+		return b, nil
+	})
+}
+
+// Version is the oneDNN library this binary runs on (read at run time, so
+// it is the shared library's, not the header's).
+func Version() string {
+	var major, minor, patch, rt C.int
+	C.dn_version(&major, &minor, &patch, &rt)
+	return fmt.Sprintf("%d.%d.%d", major, minor, patch)
+}
+
+// Backend is the oneDNN backend. It is not safe for concurrent use; open
+// one per goroutine.
+type Backend struct {
+	c       *C.dn_ctx
+	threads int
+	live    map[resource]struct{} // tensors and plans, freed by Close
+	closed  bool
+}
+
+// resource is a tensor or plan that holds C memory.
+type resource interface{ free() }
+
+// Open creates a oneDNN CPU engine and stream. Options.Threads sets the
+// OpenMP team size (0: GOMAXPROCS); only FP32 is supported.
+func Open(o backend.Options) (*Backend, error) {
+	if o.Precision != backend.FP32 {
+		return nil, backend.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 only, not %v", o.Precision)
+	}
+	if o.Threads < 0 {
+		return nil, backend.Errorf("open", backend.ErrInvalid, "threads %d, want ≥ 0", o.Threads)
+	}
+	threads := o.Threads
+	if threads == 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	var c *C.dn_ctx
+	var msg [512]C.char
+	if rc := C.dn_ctx_create(&c, C.int(threads), &msg[0], C.size_t(len(msg))); rc != 0 {
+		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
+			Err: errors.New(C.GoString(&msg[0]))}
+	}
+	return &Backend{c: c, threads: threads, live: map[resource]struct{}{}}, nil
+}
+
+// Info describes the backend.
+func (b *Backend) Info() backend.Info {
+	return backend.Info{
+		Name:      Name,
+		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), b.threads),
+		Library:   "oneDNN " + Version() + " (OpenMP)",
+		Threads:   b.threads,
+		Precision: backend.FP32,
+	}
+}
+
+// Sync returns once all submitted work has finished; every op of this
+// backend waits for its primitive, so there is nothing left to wait for.
+func (b *Backend) Sync() error { return b.checkOpen("sync") }
+
+// Close frees every tensor and plan the backend made, then the engine and
+// stream. Closing twice is harmless.
+func (b *Backend) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	for r := range b.live {
+		r.free()
+	}
+	b.live = nil
+	C.dn_ctx_destroy(b.c)
+	b.c = nil
+	return nil
+}
+
+// Relayouts counts the times a tensor's physical layout changed (a reorder
+// of its values, or an output taking a plan's layout). In a network that
+// runs the same plans every step it stops growing after the first step.
+func (b *Backend) Relayouts() int64 {
+	if b.closed {
+		return 0
+	}
+	return int64(C.dn_ctx_relayouts(b.c))
+}
+
+// ArenaBytes is the size of the scratchpad arena shared by every primitive.
+func (b *Backend) ArenaBytes() int {
+	if b.closed {
+		return 0
+	}
+	return int(C.dn_ctx_arena_bytes(b.c))
+}
+
+func (b *Backend) checkOpen(op string) error {
+	if b.closed {
+		return backend.Errorf(op, backend.ErrClosed, "backend is closed")
+	}
+	return nil
+}
+
+// check turns a shim return code into an error: ErrLibrary with what the
+// shim was doing, oneDNN's status name and what the op was given.
+func (b *Backend) check(rc C.int, op string, what fmt.Stringer) error {
+	if rc == 0 {
+		return nil
+	}
+	return &backend.OpError{Op: op, Kind: backend.ErrLibrary, Msg: what.String(),
+		Err: errors.New("oneDNN " + C.GoString(C.dn_ctx_message(b.c)))}
+}
+
+// track registers r to be freed by Close.
+func (b *Backend) track(r resource) { b.live[r] = struct{}{} }
+
+// untrack forgets r (it was closed on its own).
+func (b *Backend) untrack(r resource) {
+	if b.live != nil {
+		delete(b.live, r)
+	}
+}
+
+// dims converts a shape to the int64 array the shim takes.
+func dims(s backend.Shape) [4]C.int64_t {
+	var d [4]C.int64_t
+	for i, v := range s {
+		d[i] = C.int64_t(v)
+	}
+	return d
+}
+
+// layout describes t's physical layout, for tests and debugging.
+func layout(t *tensor) string {
+	var buf [128]C.char
+	C.dn_tensor_layout(t.t, &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}

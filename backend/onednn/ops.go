@@ -1,0 +1,675 @@
+//go:build onednn
+
+package onednn
+
+/*
+#include "dnngo_onednn.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/dnngo/dnngo/backend"
+)
+
+// plan is what every plan of this backend embeds.
+type plan struct {
+	b      *Backend
+	closed bool
+	self   resource
+}
+
+// Close frees the plan's primitives. Closing twice is harmless.
+func (p *plan) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if !p.b.closed {
+		p.self.free()
+		p.b.untrack(p.self)
+	}
+	return nil
+}
+
+func (p *plan) check(op string) error {
+	if p.closed {
+		return backend.Errorf(op, backend.ErrClosed, "plan is closed")
+	}
+	return p.b.checkOpen(op)
+}
+
+// newPlan starts a plan: the backend must be open and the description valid.
+func (b *Backend) newPlan(op string, validate func() error) error {
+	if err := b.checkOpen(op); err != nil {
+		return err
+	}
+	return validate()
+}
+
+// ---- convolution and fully connected ----
+
+// weightPlan is a convolution or a fully connected layer.
+type weightPlan struct {
+	plan
+	name           string // "conv2d" or "linear"
+	desc           fmt.Stringer
+	xs, ys, ws, bs backend.Shape
+	bias           bool
+	conv           *C.dn_conv
+	lin            *C.dn_linear
+}
+
+func (p *weightPlan) free() {
+	C.dn_conv_destroy(p.conv)
+	C.dn_linear_destroy(p.lin)
+	p.conv, p.lin = nil, nil
+}
+
+// Conv plans a convolution: forward with bias and ReLU fused as post-ops;
+// the backward primitives are made on their first use.
+func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
+	if err := b.newPlan("conv2d", d.Validate); err != nil {
+		return nil, err
+	}
+	p := &weightPlan{plan: plan{b: b}, name: "conv2d", desc: d, xs: d.Input.Clone(), ys: d.OutputShape(),
+		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
+	x := dims(d.Input)
+	rc := C.dn_conv_create(b.c, &p.conv, &x[0], C.int64_t(d.Out), C.int64_t(d.KernelH), C.int64_t(d.KernelW),
+		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW), C.int64_t(d.Groups),
+		cbool(d.Bias), cbool(d.ReLU))
+	return b.finish(&p.plan, p, b.check(rc, "conv2d", d))
+}
+
+// Linear plans a fully connected layer on oneDNN's inner product, reading
+// a 4-D input in its own (blocked) layout.
+func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
+	if err := b.newPlan("linear", d.Validate); err != nil {
+		return nil, err
+	}
+	p := &weightPlan{plan: plan{b: b}, name: "linear", desc: d, xs: d.Input.Clone(), ys: d.OutputShape(),
+		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
+	x := dims(d.Input)
+	rc := C.dn_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU))
+	return b.finish(&p.plan, p, b.check(rc, "linear", d))
+}
+
+// finish registers a new plan, or frees it when creating it failed.
+func (b *Backend) finish(p *plan, r *weightPlan, err error) (backend.WeightPlan, error) {
+	if err != nil {
+		r.free()
+		return nil, err
+	}
+	p.self = r
+	b.track(r)
+	return r, nil
+}
+
+func (p *weightPlan) Forward(x, w, bias, y backend.Tensor) error {
+	op := p.name + ".forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.xs)
+	if err != nil {
+		return err
+	}
+	wt, err := p.b.get(op, "w", w, p.ws)
+	if err != nil {
+		return err
+	}
+	bt, err := p.optional(op, "b", bias)
+	if err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.ys)
+	if err != nil {
+		return err
+	}
+	if err := distinct(op, "y", yt, xt, wt, bt); err != nil {
+		return err
+	}
+	var rc C.int
+	if p.conv != nil {
+		rc = C.dn_conv_forward(p.b.c, p.conv, xt.t, wt.t, ptr(bt), yt.t)
+	} else {
+		rc = C.dn_linear_forward(p.b.c, p.lin, xt.t, wt.t, ptr(bt), yt.t)
+	}
+	return p.b.check(rc, op, p.desc)
+}
+
+func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
+	op := p.name + ".backward_data"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.ys)
+	if err != nil {
+		return err
+	}
+	wt, err := p.b.get(op, "w", w, p.ws)
+	if err != nil {
+		return err
+	}
+	dxt, err := p.b.get(op, "dx", dx, p.xs)
+	if err != nil {
+		return err
+	}
+	if err := distinct(op, "dx", dxt, dyt, wt); err != nil {
+		return err
+	}
+	var rc C.int
+	if p.conv != nil {
+		rc = C.dn_conv_backward_data(p.b.c, p.conv, dyt.t, wt.t, dxt.t)
+	} else {
+		rc = C.dn_linear_backward_data(p.b.c, p.lin, dyt.t, wt.t, dxt.t)
+	}
+	return p.b.check(rc, op, p.desc)
+}
+
+func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
+	op := p.name + ".backward_filter"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.xs)
+	if err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.ys)
+	if err != nil {
+		return err
+	}
+	dwt, err := p.b.get(op, "dw", dw, p.ws)
+	if err != nil {
+		return err
+	}
+	dbt, err := p.optional(op, "db", db)
+	if err != nil {
+		return err
+	}
+	if err := distinct(op, "dw", dwt, xt, dyt, dbt); err != nil {
+		return err
+	}
+	if dbt != nil {
+		if err := distinct(op, "db", dbt, xt, dyt); err != nil {
+			return err
+		}
+	}
+	var rc C.int
+	if p.conv != nil {
+		rc = C.dn_conv_backward_filter(p.b.c, p.conv, xt.t, dyt.t, dwt.t, ptr(dbt))
+	} else {
+		rc = C.dn_linear_backward_filter(p.b.c, p.lin, xt.t, dyt.t, dwt.t, ptr(dbt))
+	}
+	return p.b.check(rc, op, p.desc)
+}
+
+// optional resolves a bias argument, given exactly when the plan has a bias.
+func (p *weightPlan) optional(op, arg string, t backend.Tensor) (*tensor, error) {
+	if !p.bias {
+		if t != nil {
+			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
+		}
+		return nil, nil
+	}
+	return p.b.get(op, arg, t, p.bs)
+}
+
+// Impl names the oneDNN implementations a convolution plan runs
+// ("jit:avx2" ...), for benchmarks and debugging; "" for other plans.
+func Impl(p backend.WeightPlan) string {
+	wp, ok := p.(*weightPlan)
+	if !ok || wp.conv == nil || wp.closed {
+		return ""
+	}
+	var buf [256]C.char
+	C.dn_conv_impl(wp.conv, &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}
+
+func cbool(v bool) C.int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// ---- LRN and max pooling ----
+
+// lrnPlan is oneDNN's LRN across channels with its workspace.
+type lrnPlan struct {
+	plan
+	d       backend.LRNDesc
+	c       *C.dn_lrn
+	forward bool
+}
+
+func (p *lrnPlan) free() { C.dn_lrn_destroy(p.c); p.c = nil }
+
+// LRN plans local response normalisation across channels; the primitive
+// is made for the layout of the first input it sees.
+func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
+	if err := b.newPlan("lrn", d.Validate); err != nil {
+		return nil, err
+	}
+	d.Input = d.Input.Clone()
+	p := &lrnPlan{plan: plan{b: b}, d: d}
+	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
+	if err := b.check(C.dn_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
+		return nil, err
+	}
+	p.self = p
+	b.track(p)
+	return p, nil
+}
+
+func (p *lrnPlan) Forward(x, y backend.Tensor) error {
+	const op = "lrn.forward"
+	xt, yt, err := p.pair(op, "x", x, "y", y)
+	if err != nil {
+		return err
+	}
+	if err := p.b.check(C.dn_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+		return err
+	}
+	p.forward = true
+	return nil
+}
+
+func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
+	const op = "lrn.backward"
+	xt, _, err := p.pair(op, "x", x, "y", y)
+	if err != nil {
+		return err
+	}
+	dyt, dxt, err := p.pair(op, "dy", dy, "dx", dx)
+	if err != nil {
+		return err
+	}
+	if err := distinct(op, "dx", dxt, xt); err != nil {
+		return err
+	}
+	if !p.forward {
+		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
+	}
+	return p.b.check(C.dn_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
+}
+
+// pair resolves an input and an output of the plan's shape, which must
+// be distinct.
+func (p *lrnPlan) pair(op, in string, x backend.Tensor, out string, y backend.Tensor) (*tensor, *tensor, error) {
+	if err := p.check(op); err != nil {
+		return nil, nil, err
+	}
+	return p.b.pair(op, in, x, p.d.Input, out, y, p.d.Input)
+}
+
+func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out string, y backend.Tensor, ys backend.Shape) (*tensor, *tensor, error) {
+	xt, err := b.get(op, in, x, xs)
+	if err != nil {
+		return nil, nil, err
+	}
+	yt, err := b.get(op, out, y, ys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return xt, yt, distinct(op, out, yt, xt)
+}
+
+// poolPlan is oneDNN's max pooling with its workspace (the argmax).
+type poolPlan struct {
+	plan
+	d       backend.PoolDesc
+	ys      backend.Shape
+	c       *C.dn_pool
+	forward bool
+}
+
+func (p *poolPlan) free() { C.dn_pool_destroy(p.c); p.c = nil }
+
+// MaxPool plans max pooling; the primitive is made for the layout of the
+// first input it sees.
+func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
+	if err := b.newPlan("maxpool2d", d.Validate); err != nil {
+		return nil, err
+	}
+	d.Input = d.Input.Clone()
+	p := &poolPlan{plan: plan{b: b}, d: d, ys: d.OutputShape()}
+	x, y := dims(d.Input), dims(p.ys)
+	rc := C.dn_pool_create(b.c, &p.c, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
+		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
+	if err := b.check(rc, "maxpool2d", d); err != nil {
+		return nil, err
+	}
+	p.self = p
+	b.track(p)
+	return p, nil
+}
+
+func (p *poolPlan) Forward(x, y backend.Tensor) error {
+	const op = "maxpool2d.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, yt, err := p.b.pair(op, "x", x, p.d.Input, "y", y, p.ys)
+	if err != nil {
+		return err
+	}
+	if err := p.b.check(C.dn_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+		return err
+	}
+	p.forward = true
+	return nil
+}
+
+func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
+	const op = "maxpool2d.backward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	if _, _, err := p.b.pair(op, "x", x, p.d.Input, "y", y, p.ys); err != nil {
+		return err
+	}
+	dyt, dxt, err := p.b.pair(op, "dy", dy, p.ys, "dx", dx, p.d.Input)
+	if err != nil {
+		return err
+	}
+	if !p.forward {
+		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
+	}
+	return p.b.check(C.dn_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
+}
+
+// ---- element-wise steps written in the shim ----
+
+// shapePlan is a plan over tensors of one shape with no C state.
+type shapePlan struct {
+	plan
+	shape backend.Shape
+}
+
+func (p *shapePlan) free() {}
+
+func (b *Backend) newShapePlan(op string, s backend.Shape, validate func() error) (*shapePlan, error) {
+	if err := b.newPlan(op, validate); err != nil {
+		return nil, err
+	}
+	p := &shapePlan{plan: plan{b: b}, shape: s.Clone()}
+	p.self = p
+	return p, nil
+}
+
+type reluPlan struct{ *shapePlan }
+
+// ReLU plans max(x, 0), in any layout.
+func (b *Backend) ReLU(s backend.Shape) (backend.ReLUPlan, error) {
+	p, err := b.newShapePlan("relu", s, func() error { return validShape("relu", s) })
+	if err != nil {
+		return nil, err
+	}
+	return reluPlan{p}, nil
+}
+
+func validShape(op string, s backend.Shape) error {
+	if err := s.Validate(); err != nil {
+		return backend.Errorf(op, backend.ErrShape, "shape %v, want 1 to %d dimensions, each ≥ 1", s, backend.MaxRank)
+	}
+	return nil
+}
+
+func (p reluPlan) Forward(x, y backend.Tensor) error {
+	const op = "relu.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.shape)
+	if err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.shape)
+	if err != nil {
+		return err
+	}
+	return p.b.check(C.dn_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
+}
+
+func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
+	const op = "relu.backward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.shape)
+	if err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.shape)
+	if err != nil {
+		return err
+	}
+	dxt, err := p.b.get(op, "dx", dx, p.shape)
+	if err != nil {
+		return err
+	}
+	if err := distinct(op, "dx", dxt, yt); err != nil {
+		return err
+	}
+	return p.b.check(C.dn_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
+}
+
+type biasPlan struct {
+	*shapePlan
+	bs backend.Shape
+}
+
+// BiasAdd plans a per-channel bias addition.
+func (b *Backend) BiasAdd(d backend.BiasDesc) (backend.BiasPlan, error) {
+	p, err := b.newShapePlan("bias", d.Shape, d.Validate)
+	if err != nil {
+		return nil, err
+	}
+	return biasPlan{p, backend.Shape{d.Shape[1]}}, nil
+}
+
+func (p biasPlan) Forward(x, bias, y backend.Tensor) error {
+	const op = "bias.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.shape)
+	if err != nil {
+		return err
+	}
+	bt, err := p.b.get(op, "b", bias, p.bs)
+	if err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.shape)
+	if err != nil {
+		return err
+	}
+	return p.b.check(C.dn_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
+}
+
+func (p biasPlan) Backward(dy, db backend.Tensor) error {
+	const op = "bias.backward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.shape)
+	if err != nil {
+		return err
+	}
+	dbt, err := p.b.get(op, "db", db, p.bs)
+	if err != nil {
+		return err
+	}
+	return p.b.check(C.dn_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
+}
+
+// dropoutPlan keeps its mask (one byte per element) in Go memory that the
+// shim writes and reads during the call.
+type dropoutPlan struct {
+	*shapePlan
+	d         backend.DropoutDesc
+	mask      []uint8
+	scale     float32
+	threshold uint32
+	forward   bool
+}
+
+// Dropout plans inverted dropout with the contract's counter-based mask.
+func (b *Backend) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
+	p, err := b.newShapePlan("dropout", d.Shape, d.Validate)
+	if err != nil {
+		return nil, err
+	}
+	return &dropoutPlan{shapePlan: p, d: d, mask: make([]uint8, d.Shape.Numel()),
+		scale: float32(1 / (1 - d.P)), threshold: backend.DropoutThreshold(d.P)}, nil
+}
+
+func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
+	const op = "dropout.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, err := p.b.get(op, "x", x, p.shape)
+	if err != nil {
+		return err
+	}
+	yt, err := p.b.get(op, "y", y, p.shape)
+	if err != nil {
+		return err
+	}
+	rc := C.dn_dropout_forward(p.b.c, xt.t, yt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.uint64_t(seed),
+		C.uint32_t(p.threshold), C.float(p.scale))
+	if err := p.b.check(rc, op, p.shape); err != nil {
+		return err
+	}
+	p.forward = true
+	return nil
+}
+
+func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
+	const op = "dropout.backward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	dyt, err := p.b.get(op, "dy", dy, p.shape)
+	if err != nil {
+		return err
+	}
+	dxt, err := p.b.get(op, "dx", dx, p.shape)
+	if err != nil {
+		return err
+	}
+	if !p.forward {
+		return backend.Errorf(op, backend.ErrState, "backward before any forward (dropout over %v)", p.shape)
+	}
+	rc := C.dn_dropout_backward(p.b.c, dyt.t, dxt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.float(p.scale))
+	return p.b.check(rc, op, p.shape)
+}
+
+type lossPlan struct {
+	*shapePlan
+	n, k int
+}
+
+var scalarShape = backend.Shape{1}
+
+// SoftmaxCrossEntropy plans softmax with mean cross-entropy (in the shim,
+// in float64 accumulation; the logits are tiny next to the network).
+func (b *Backend) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan, error) {
+	p, err := b.newShapePlan("softmax_cross_entropy", d.Logits, d.Validate)
+	if err != nil {
+		return nil, err
+	}
+	return lossPlan{p, d.Logits[0], d.Logits[1]}, nil
+}
+
+func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits backend.Tensor) error {
+	const op = "softmax_cross_entropy.forward"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	lt, err := p.b.get(op, "logits", logits, p.shape)
+	if err != nil {
+		return err
+	}
+	if len(labels) != p.n {
+		return backend.Errorf(op, backend.ErrShape, "%d labels for logits %v, want %d", len(labels), p.shape, p.n)
+	}
+	for i, l := range labels {
+		if l < 0 || int(l) >= p.k {
+			return backend.Errorf(op, backend.ErrInvalid, "label %d of row %d is outside [0, %d)", l, i, p.k)
+		}
+	}
+	losst, err := p.b.get(op, "loss", loss, scalarShape)
+	if err != nil {
+		return err
+	}
+	var gt *tensor
+	if dlogits != nil {
+		if gt, err = p.b.get(op, "dlogits", dlogits, p.shape); err != nil {
+			return err
+		}
+		if err := distinct(op, "dlogits", gt, lt, losst); err != nil {
+			return err
+		}
+	}
+	rc := C.dn_softmax_xent(p.b.c, lt.t, (*C.int32_t)(unsafe.Pointer(&labels[0])), losst.t, ptr(gt))
+	return p.b.check(rc, op, p.shape)
+}
+
+func (p lossPlan) Softmax(logits, probs backend.Tensor) error {
+	const op = "softmax_cross_entropy.softmax"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	lt, pt, err := p.b.pair(op, "logits", logits, p.shape, "probs", probs, p.shape)
+	if err != nil {
+		return err
+	}
+	return p.b.check(C.dn_softmax(p.b.c, lt.t, pt.t), op, p.shape)
+}
+
+type sgdPlan struct{ *shapePlan }
+
+// SGD plans the momentum SGD update, element-wise in the parameter's
+// (possibly blocked) layout.
+func (b *Backend) SGD(s backend.Shape) (backend.SGDPlan, error) {
+	p, err := b.newShapePlan("sgd", s, func() error { return validShape("sgd", s) })
+	if err != nil {
+		return nil, err
+	}
+	return sgdPlan{p}, nil
+}
+
+func (p sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams) error {
+	const op = "sgd"
+	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := hp.Validate(); err != nil {
+		return err
+	}
+	wt, err := p.b.get(op, "param", param, p.shape)
+	if err != nil {
+		return err
+	}
+	gt, err := p.b.get(op, "grad", grad, p.shape)
+	if err != nil {
+		return err
+	}
+	vt, err := p.b.get(op, "velocity", velocity, p.shape)
+	if err != nil {
+		return err
+	}
+	if wt == gt || wt == vt || gt == vt {
+		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
+	}
+	rc := C.dn_sgd(p.b.c, wt.t, gt.t, vt.t, C.float(hp.LR), C.float(hp.Momentum), C.float(hp.WeightDecay), C.int(hp.Rule))
+	return p.b.check(rc, op, p.shape)
+}

@@ -1,0 +1,1360 @@
+//go:build onednn
+
+/*
+ * shim.c — dnngo's C shim over oneDNN (2.x or 3.x, chosen by the header it
+ * is compiled against). See include/dnngo_onednn.h for the interface and
+ * ../shared/research/onednn_api.md for the API facts both branches rely on.
+ *
+ * Everything that differs between the majors is in the "compat" section:
+ * memory descriptors (a struct in 2.x, a handle in 3.x) and primitive
+ * descriptor creation (op descriptor + dnnl_primitive_desc_create in 2.x,
+ * one *_primitive_desc_create call per op in 3.x). The rest is common.
+ */
+#if defined(__has_include)
+#if !__has_include(<oneapi/dnnl/dnnl.h>)
+#error "oneDNN headers not found (oneapi/dnnl/dnnl.h): install them (Debian/Ubuntu: apt-get install -y libdnnl-dev; Fedora: dnf install onednn-devel) or build without -tags onednn"
+#endif
+#endif
+#include <oneapi/dnnl/dnnl.h>
+
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnngo_onednn.h"
+
+#if DNNL_VERSION_MAJOR < 2
+#error "oneDNN 2.0 or newer is required"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* compat: memory descriptors                                          */
+/* ------------------------------------------------------------------ */
+
+#if DNNL_VERSION_MAJOR >= 3
+typedef dnnl_memory_desc_t md_t;        /* an owned handle */
+typedef const_dnnl_memory_desc_t cmd_t; /* a borrowed handle */
+
+static dnnl_status_t md_new(md_t *out, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt, dnnl_format_tag_t tag) {
+    *out = NULL;
+    return dnnl_memory_desc_create_with_tag(out, nd, dims, dt, tag);
+}
+
+static md_t md_clone(cmd_t m) {
+    md_t r = NULL;
+    if (dnnl_memory_desc_clone(&r, m) != dnnl_success) return NULL;
+    return r;
+}
+
+static void md_free(md_t m) {
+    if (m) dnnl_memory_desc_destroy(m);
+}
+
+static int md_dims(cmd_t m, int64_t *dims) {
+    int nd = 0;
+    const dnnl_dims_t *d = NULL;
+    if (dnnl_memory_desc_query(m, dnnl_query_ndims_s32, &nd) != dnnl_success) return 0;
+    if (dnnl_memory_desc_query(m, dnnl_query_dims, &d) != dnnl_success || d == NULL) return 0;
+    for (int i = 0; i < nd; i++) dims[i] = (*d)[i];
+    return nd;
+}
+#else
+typedef dnnl_memory_desc_t *md_t;        /* a malloc'd struct */
+typedef const dnnl_memory_desc_t *cmd_t; /* a borrowed struct */
+
+static dnnl_status_t md_new(md_t *out, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt, dnnl_format_tag_t tag) {
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) return dnnl_out_of_memory;
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(*out, nd, dims, dt, tag);
+    if (st != dnnl_success) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static md_t md_clone(cmd_t m) {
+    md_t r = malloc(sizeof *r);
+    if (r) *r = *m;
+    return r;
+}
+
+static void md_free(md_t m) { free(m); }
+
+static int md_dims(cmd_t m, int64_t *dims) {
+    for (int i = 0; i < m->ndims; i++) dims[i] = m->dims[i];
+    return m->ndims;
+}
+#endif
+
+static int md_eq(cmd_t a, cmd_t b) { return dnnl_memory_desc_equal(a, b); }
+static size_t md_size(cmd_t m) { return dnnl_memory_desc_get_size(m); }
+
+static dnnl_format_tag_t plain_tag(int nd) {
+    switch (nd) {
+    case 1: return dnnl_a;
+    case 2: return dnnl_ab;
+    case 3: return dnnl_abc;
+    case 4: return dnnl_abcd;
+    case 5: return dnnl_abcde;
+    }
+    return dnnl_format_tag_undef;
+}
+
+/* ------------------------------------------------------------------ */
+/* compat: primitive descriptors (3.x parameter lists)                 */
+/* ------------------------------------------------------------------ */
+
+typedef dnnl_primitive_desc_t pd_t;
+typedef const_dnnl_primitive_desc_t cpd_t;
+typedef const_dnnl_primitive_attr_t cattr_t;
+
+#if DNNL_VERSION_MAJOR >= 3
+#define CREATE2(desc, pd, attr, eng, hint) dnnl_success
+#else
+#define CREATE2(desc, pd, attr, eng, hint) dnnl_primitive_desc_create(pd, &(desc), attr, eng, hint)
+#endif
+
+static dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,
+                                 const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                 const dnnl_dims_t pr, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_convolution_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_convolution_direct,
+                                                          src, w, b, dst, s, dil, pl, pr, attr);
+#else
+    dnnl_convolution_desc_t d;
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training,
+                                                                  dnnl_convolution_direct, src, w, b, dst, s, dil,
+                                                                  pl, pr);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
+#endif
+}
+
+static dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t w, cmd_t ddst,
+                                      const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                      const dnnl_dims_t pr, cpd_t hint, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_convolution_backward_data_primitive_desc_create(pd, e, dnnl_convolution_direct, dsrc, w, ddst, s,
+                                                                dil, pl, pr, hint, attr);
+#else
+    dnnl_convolution_desc_t d;
+    dnnl_status_t st = dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, dsrc, w, ddst,
+                                                                        s, dil, pl, pr);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst,
+                                   const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                   const dnnl_dims_t pr, cpd_t hint, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_convolution_backward_weights_primitive_desc_create(pd, e, dnnl_convolution_direct, src, dw, db, ddst,
+                                                                   s, dil, pl, pr, hint, attr);
+#else
+    dnnl_convolution_desc_t d;
+    dnnl_status_t st = dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, src, dw, db,
+                                                                           ddst, s, dil, pl, pr);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t ip_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t w, cmd_t b, cmd_t dst, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_inner_product_forward_primitive_desc_create(pd, e, dnnl_forward_training, src, w, b, dst, attr);
+#else
+    dnnl_inner_product_desc_t d;
+    dnnl_status_t st = dnnl_inner_product_forward_desc_init(&d, dnnl_forward_training, src, w, b, dst);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
+#endif
+}
+
+static dnnl_status_t ip_bwd_data_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t w, cmd_t ddst, cpd_t hint,
+                                    cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_inner_product_backward_data_primitive_desc_create(pd, e, dsrc, w, ddst, hint, attr);
+#else
+    dnnl_inner_product_desc_t d;
+    dnnl_status_t st = dnnl_inner_product_backward_data_desc_init(&d, dsrc, w, ddst);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t ip_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst, cpd_t hint,
+                                 cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_inner_product_backward_weights_primitive_desc_create(pd, e, src, dw, db, ddst, hint, attr);
+#else
+    dnnl_inner_product_desc_t d;
+    dnnl_status_t st = dnnl_inner_product_backward_weights_desc_init(&d, src, dw, db, ddst);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t lrn_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dst, int64_t n, float alpha,
+                                float beta, float k, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_lrn_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_lrn_across_channels, src, dst,
+                                                  n, alpha, beta, k, attr);
+#else
+    (void)dst; /* 2.x: the output has the input's layout */
+    dnnl_lrn_desc_t d;
+    dnnl_status_t st = dnnl_lrn_forward_desc_init(&d, dnnl_forward_training, dnnl_lrn_across_channels, src, n, alpha,
+                                                  beta, k);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
+#endif
+}
+
+static dnnl_status_t lrn_bwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t ddst, cmd_t src, int64_t n,
+                                float alpha, float beta, float k, cpd_t hint, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_lrn_backward_primitive_desc_create(pd, e, dnnl_lrn_across_channels, dsrc, ddst, src, n, alpha, beta,
+                                                   k, hint, attr);
+#else
+    (void)ddst; /* 2.x: one layout for both gradients */
+    dnnl_lrn_desc_t d;
+    dnnl_status_t st = dnnl_lrn_backward_desc_init(&d, dnnl_lrn_across_channels, dsrc, src, n, alpha, beta, k);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t pool_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dst, const dnnl_dims_t s,
+                                 const dnnl_dims_t k, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                 const dnnl_dims_t pr, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_pooling_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_pooling_max, src, dst, s, k,
+                                                      dil, pl, pr, attr);
+#else
+    (void)dil;
+    dnnl_pooling_desc_t d;
+    dnnl_status_t st = dnnl_pooling_forward_desc_init(&d, dnnl_forward_training, dnnl_pooling_max, src, dst, s, k, pl,
+                                                      pr);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
+#endif
+}
+
+static dnnl_status_t pool_bwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t ddst, const dnnl_dims_t s,
+                                 const dnnl_dims_t k, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                 const dnnl_dims_t pr, cpd_t hint, cattr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_pooling_backward_primitive_desc_create(pd, e, dnnl_pooling_max, dsrc, ddst, s, k, dil, pl, pr, hint,
+                                                       attr);
+#else
+    (void)dil;
+    dnnl_pooling_desc_t d;
+    dnnl_status_t st = dnnl_pooling_backward_desc_init(&d, dnnl_pooling_max, dsrc, ddst, s, k, pl, pr);
+    return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
+#endif
+}
+
+static dnnl_status_t post_ops_relu(dnnl_post_ops_t po) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_post_ops_append_eltwise(po, dnnl_eltwise_relu, 0.f, 0.f);
+#else
+    return dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f);
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* context, errors, memory                                             */
+/* ------------------------------------------------------------------ */
+
+struct dn_ctx {
+    dnnl_engine_t eng;
+    dnnl_stream_t strm;
+    int threads;
+    void *arena; /* user scratchpad shared by every primitive */
+    size_t arena_cap;
+    int64_t relayouts;
+    char msg[1024];
+};
+
+static const char *status_name(dnnl_status_t st) {
+    switch ((int)st) {
+    case dnnl_success: return "dnnl_success";
+    case dnnl_out_of_memory: return "dnnl_out_of_memory";
+    case dnnl_invalid_arguments: return "dnnl_invalid_arguments";
+    case dnnl_unimplemented: return "dnnl_unimplemented";
+    case dnnl_iterator_ends: return "dnnl_iterator_ends";
+    case dnnl_runtime_error: return "dnnl_runtime_error";
+    case dnnl_not_required: return "dnnl_not_required";
+    case DN_ENOMEM: return "out of host memory";
+    case DN_EINTERNAL: return "internal error";
+    }
+    return "unknown dnnl_status_t";
+}
+
+/* fail records "what: status_name (code)" in the context and returns code. */
+static int fail(dn_ctx *c, int code, const char *fmt, ...) {
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(c->msg, sizeof c->msg, "%s: %s (status %d)", what, status_name((dnnl_status_t)code), code);
+    return code;
+}
+
+#define CK(call, ...)                                                                                                 \
+    do {                                                                                                              \
+        dnnl_status_t st_ = (call);                                                                                   \
+        if (st_ != dnnl_success) return fail(c, (int)st_, __VA_ARGS__);                                               \
+    } while (0)
+
+static void *zalloc(size_t n) {
+    void *p = NULL;
+    if (n < 64) n = 64;
+    n = (n + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, n) != 0) return NULL;
+    memset(p, 0, n);
+    return p;
+}
+
+/* enter makes this OS thread's OpenMP team the backend's size: the value is
+ * thread-local in libgomp and Go may run each call on another thread. */
+static void enter(dn_ctx *c) {
+    if (omp_get_max_threads() != c->threads) omp_set_num_threads(c->threads);
+}
+
+int dn_ctx_create(dn_ctx **out, int threads, char *msg, size_t msglen) {
+    *out = NULL;
+    dn_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(msg, msglen, "allocating the context: out of memory");
+        return DN_ENOMEM;
+    }
+    c->threads = threads > 0 ? threads : omp_get_max_threads();
+    dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
+    if (st == dnnl_success) st = dnnl_stream_create(&c->strm, c->eng, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        snprintf(msg, msglen, "creating the CPU engine and stream: %s (status %d)", status_name(st), (int)st);
+        dn_ctx_destroy(c);
+        return (int)st;
+    }
+    *out = c;
+    return 0;
+}
+
+void dn_ctx_destroy(dn_ctx *c) {
+    if (c == NULL) return;
+    if (c->strm) dnnl_stream_destroy(c->strm);
+    if (c->eng) dnnl_engine_destroy(c->eng);
+    free(c->arena);
+    free(c);
+}
+
+const char *dn_ctx_message(const dn_ctx *c) { return c->msg; }
+int64_t dn_ctx_relayouts(const dn_ctx *c) { return c->relayouts; }
+size_t dn_ctx_arena_bytes(const dn_ctx *c) { return c->arena_cap; }
+int dn_max_threads(void) { return omp_get_max_threads(); }
+
+void dn_version(int *major, int *minor, int *patch, int *cpu_runtime) {
+    const dnnl_version_t *v = dnnl_version();
+    *major = v->major;
+    *minor = v->minor;
+    *patch = v->patch;
+    *cpu_runtime = (int)v->cpu_runtime;
+}
+
+static int arena_reserve(dn_ctx *c, size_t n) {
+    if (n <= c->arena_cap) return 0;
+    void *p = zalloc(n);
+    if (p == NULL) return fail(c, DN_ENOMEM, "growing the scratchpad arena to %zu bytes", n);
+    free(c->arena);
+    c->arena = p;
+    c->arena_cap = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* tensors                                                             */
+/* ------------------------------------------------------------------ */
+
+struct dn_tensor {
+    int nd; /* logical shape */
+    dnnl_dims_t dims;
+    md_t cur;      /* physical layout; its dims may differ from the logical ones (see relayout) */
+    int cur_plain; /* cur is dense row-major over its dims: the bytes are the logical row-major order */
+    void *buf;
+    size_t cap;
+};
+
+static int md_is_plain(cmd_t m) {
+    int64_t d[DNNL_MAX_NDIMS];
+    int nd = md_dims(m, d);
+    md_t p = NULL;
+    if (nd < 1 || nd > 5 || md_new(&p, nd, d, dnnl_f32, plain_tag(nd)) != dnnl_success) return 0;
+    int eq = md_eq(m, p);
+    md_free(p);
+    return eq;
+}
+
+static int set_cur(dn_ctx *c, dn_tensor *t, cmd_t m) {
+    md_t n = md_clone(m);
+    if (n == NULL) return fail(c, DN_ENOMEM, "copying a memory descriptor");
+    md_free(t->cur);
+    t->cur = n;
+    t->cur_plain = md_is_plain(n);
+    return 0;
+}
+
+static int new_tensor(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims, cmd_t layout) {
+    *out = NULL;
+    dn_tensor *t = calloc(1, sizeof *t);
+    if (t == NULL) return fail(c, DN_ENOMEM, "allocating a tensor");
+    t->nd = nd;
+    for (int i = 0; i < nd; i++) t->dims[i] = dims[i];
+    if (layout) {
+        t->cur = md_clone(layout);
+        if (t->cur == NULL) {
+            free(t);
+            return fail(c, DN_ENOMEM, "copying a memory descriptor");
+        }
+        t->cur_plain = md_is_plain(t->cur);
+    } else {
+        dnnl_status_t st = md_new(&t->cur, nd, t->dims, dnnl_f32, plain_tag(nd));
+        if (st != dnnl_success) {
+            free(t);
+            return fail(c, (int)st, "describing a tensor of rank %d", nd);
+        }
+        t->cur_plain = 1;
+    }
+    t->cap = md_size(t->cur);
+    t->buf = zalloc(t->cap);
+    if (t->buf == NULL) {
+        md_free(t->cur);
+        free(t);
+        return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", t->cap);
+    }
+    *out = t;
+    return 0;
+}
+
+int dn_tensor_create(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims) {
+    return new_tensor(c, out, nd, dims, NULL);
+}
+
+void dn_tensor_destroy(dn_tensor *t) {
+    if (t == NULL) return;
+    md_free(t->cur);
+    free(t->buf);
+    free(t);
+}
+
+static size_t numel(const dn_tensor *t) {
+    size_t n = 1;
+    for (int i = 0; i < t->nd; i++) n *= (size_t)t->dims[i];
+    return n;
+}
+
+/* reorder copies the data src (layout sm) into dst (layout dm). */
+static int reorder(dn_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
+    dnnl_memory_t a = NULL, b = NULL;
+    pd_t pd = NULL;
+    dnnl_primitive_t p = NULL;
+    dnnl_status_t st = dnnl_memory_create(&a, sm, c->eng, src);
+    if (st == dnnl_success) st = dnnl_memory_create(&b, dm, c->eng, dst);
+    if (st == dnnl_success) st = dnnl_reorder_primitive_desc_create(&pd, sm, c->eng, dm, c->eng, NULL);
+    if (st == dnnl_success) st = dnnl_primitive_create(&p, pd);
+    if (st == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
+        st = dnnl_primitive_execute(p, c->strm, 2, args);
+    }
+    if (st == dnnl_success) st = dnnl_stream_wait(c->strm);
+    if (p) dnnl_primitive_destroy(p);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (a) dnnl_memory_destroy(a);
+    if (b) dnnl_memory_destroy(b);
+    if (st != dnnl_success) return fail(c, (int)st, "reorder");
+    return 0;
+}
+
+static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep);
+
+/* to_plain puts t in the dense row-major layout of its logical shape. */
+static int to_plain(dn_ctx *c, dn_tensor *t, int keep) {
+    if (t->cur_plain) {
+        int64_t d[DNNL_MAX_NDIMS];
+        int nd = md_dims(t->cur, d);
+        int same = nd == t->nd;
+        for (int i = 0; same && i < nd; i++) same = d[i] == t->dims[i];
+        if (same) return 0;
+    }
+    md_t p = NULL;
+    dnnl_status_t st = md_new(&p, t->nd, t->dims, dnnl_f32, plain_tag(t->nd));
+    if (st != dnnl_success) return fail(c, (int)st, "describing a plain layout");
+    int rc = relayout(c, t, p, keep);
+    md_free(p);
+    return rc;
+}
+
+/* relayout gives t the layout want. With keep, the values are preserved
+ * (reordered); without, only the buffer is made ready for an output. want
+ * may have other dimensions than t's layout (a grouped convolution's 5-D
+ * weights, a fully connected layer's view of its input): the values are then
+ * read in row-major order over want's dimensions. */
+static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
+    if (md_eq(t->cur, want)) return 0;
+    c->relayouts++;
+    size_t need = md_size(want);
+    if (!keep) {
+        if (need > t->cap) {
+            void *nb = zalloc(need);
+            if (nb == NULL) return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+            free(t->buf);
+            t->buf = nb;
+            t->cap = need;
+        }
+        return set_cur(c, t, want);
+    }
+    int64_t wd[DNNL_MAX_NDIMS], cd[DNNL_MAX_NDIMS];
+    int wn = md_dims(want, wd), cn = md_dims(t->cur, cd);
+    int same = wn == cn;
+    for (int i = 0; same && i < wn; i++) same = wd[i] == cd[i];
+    md_t src = NULL;
+    if (same) {
+        src = md_clone(t->cur);
+        if (src == NULL) return fail(c, DN_ENOMEM, "copying a memory descriptor");
+    } else {
+        if (!t->cur_plain) {
+            md_t p = NULL;
+            dnnl_status_t st = md_new(&p, cn, cd, dnnl_f32, plain_tag(cn));
+            if (st != dnnl_success) return fail(c, (int)st, "describing a plain layout");
+            int rc = relayout(c, t, p, 1);
+            md_free(p);
+            if (rc) return rc;
+        }
+        dnnl_status_t st = md_new(&src, wn, wd, dnnl_f32, plain_tag(wn));
+        if (st != dnnl_success) return fail(c, (int)st, "describing a plain layout of rank %d", wn);
+        if (md_eq(src, want)) { /* a plain view: the same bytes */
+            md_free(src);
+            return set_cur(c, t, want);
+        }
+    }
+    void *nb = zalloc(need);
+    if (nb == NULL) {
+        md_free(src);
+        return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+    }
+    int rc = reorder(c, src, t->buf, want, nb);
+    md_free(src);
+    if (rc) {
+        free(nb);
+        return rc;
+    }
+    free(t->buf);
+    t->buf = nb;
+    t->cap = need;
+    return set_cur(c, t, want);
+}
+
+int dn_upload(dn_ctx *c, dn_tensor *t, const float *src) {
+    int rc = to_plain(c, t, 0);
+    if (rc) return rc;
+    memcpy(t->buf, src, numel(t) * sizeof(float));
+    return 0;
+}
+
+int dn_download(dn_ctx *c, dn_tensor *t, float *dst) {
+    enter(c);
+    if (t->cur_plain) {
+        memcpy(dst, t->buf, numel(t) * sizeof(float));
+        return 0;
+    }
+    int64_t d[DNNL_MAX_NDIMS];
+    int nd = md_dims(t->cur, d);
+    md_t p = NULL;
+    dnnl_status_t st = md_new(&p, nd, d, dnnl_f32, plain_tag(nd));
+    if (st != dnnl_success) return fail(c, (int)st, "download: describing a plain layout");
+    int rc = reorder(c, t->cur, t->buf, p, dst);
+    md_free(p);
+    return rc;
+}
+
+void dn_tensor_layout(const dn_tensor *t, char *buf, size_t len) {
+    int64_t d[DNNL_MAX_NDIMS];
+    int nd = md_dims(t->cur, d);
+    int n = snprintf(buf, len, "%s {", t->cur_plain ? "plain" : "blocked");
+    for (int i = 0; i < nd && n > 0 && (size_t)n < len; i++) n += snprintf(buf + n, len - n, i ? ",%lld" : "%lld", (long long)d[i]);
+    if (n > 0 && (size_t)n < len) snprintf(buf + n, len - n, "} %zu bytes", md_size(t->cur));
+}
+
+/* ------------------------------------------------------------------ */
+/* primitives and their execution                                      */
+/* ------------------------------------------------------------------ */
+
+#define MAXARGS 8
+
+typedef struct prim {
+    pd_t pd;
+    dnnl_primitive_t p;
+    int nmem;
+    int arg[MAXARGS];
+    dnnl_memory_t mem[MAXARGS]; /* one memory object per argument, pointed at the tensor on each run */
+    dnnl_memory_t scratch;
+} prim;
+
+static void prim_fini(prim *p) {
+    for (int i = 0; i < p->nmem; i++) dnnl_memory_destroy(p->mem[i]);
+    if (p->scratch) dnnl_memory_destroy(p->scratch);
+    if (p->p) dnnl_primitive_destroy(p->p);
+    if (p->pd) dnnl_primitive_desc_destroy(p->pd);
+    memset(p, 0, sizeof *p);
+}
+
+static const char *impl_name(cpd_t pd) {
+    const char *s = NULL;
+    if (pd == NULL || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s) != dnnl_success || s == NULL)
+        return "?";
+    return s;
+}
+
+/* prim_init creates the primitive of p->pd and its scratchpad view. */
+static int prim_init(dn_ctx *c, prim *p, const char *what) {
+    CK(dnnl_primitive_create(&p->p, p->pd), "%s: creating the primitive (%s)", what, impl_name(p->pd));
+    cmd_t sm = dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0);
+    size_t n = sm ? md_size(sm) : 0;
+    if (n > 0) {
+        int rc = arena_reserve(c, n);
+        if (rc) return rc;
+        CK(dnnl_memory_create(&p->scratch, sm, c->eng, DNNL_MEMORY_NONE), "%s: scratchpad memory", what);
+    }
+    return 0;
+}
+
+/* make_attr: user scratchpad (from the context's arena), optional ReLU post-op. */
+static int make_attr(dn_ctx *c, dnnl_primitive_attr_t *attr, int relu) {
+    *attr = NULL;
+    CK(dnnl_primitive_attr_create(attr), "creating primitive attributes");
+    CK(dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode");
+    if (relu) {
+        dnnl_post_ops_t po = NULL;
+        CK(dnnl_post_ops_create(&po), "creating post-ops");
+        dnnl_status_t st = post_ops_relu(po);
+        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, po);
+        dnnl_post_ops_destroy(po);
+        CK(st, "appending the fused ReLU post-op");
+    }
+    return 0;
+}
+
+typedef struct targ {
+    int arg;
+    dn_tensor *t;
+    int out; /* written by the primitive: its old values need not be kept */
+} targ;
+
+static dnnl_memory_t prim_mem(dn_ctx *c, prim *p, int arg, cmd_t md, int *rc) {
+    for (int i = 0; i < p->nmem; i++)
+        if (p->arg[i] == arg) return p->mem[i];
+    if (p->nmem == MAXARGS) {
+        *rc = fail(c, DN_EINTERNAL, "too many primitive arguments");
+        return NULL;
+    }
+    dnnl_memory_t m = NULL;
+    dnnl_status_t st = dnnl_memory_create(&m, md, c->eng, DNNL_MEMORY_NONE);
+    if (st != dnnl_success) {
+        *rc = fail(c, (int)st, "creating the memory object of argument %d", arg);
+        return NULL;
+    }
+    p->arg[p->nmem] = arg;
+    p->mem[p->nmem++] = m;
+    return m;
+}
+
+/* run executes p on the tensors of a, after giving every input the layout
+ * the primitive wants (reordering it) and every output that layout too. */
+static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
+    dnnl_exec_arg_t ex[MAXARGS + 1];
+    int rc = 0, k = 0;
+    enter(c);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            if (a[i].out != pass) continue;
+            cmd_t want = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, a[i].arg);
+            if (want == NULL) return fail(c, DN_EINTERNAL, "%s: no layout for argument %d", op, a[i].arg);
+            if ((rc = relayout(c, a[i].t, want, !a[i].out)) != 0) return rc;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        cmd_t want = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, a[i].arg);
+        dnnl_memory_t m = prim_mem(c, p, a[i].arg, want, &rc);
+        if (m == NULL) return rc;
+        CK(dnnl_memory_set_data_handle(m, a[i].t->buf), "%s: binding argument %d", op, a[i].arg);
+        ex[k].arg = a[i].arg;
+        ex[k++].memory = m;
+    }
+    if (p->scratch) {
+        CK(dnnl_memory_set_data_handle(p->scratch, c->arena), "%s: binding the scratchpad", op);
+        ex[k].arg = DNNL_ARG_SCRATCHPAD;
+        ex[k++].memory = p->scratch;
+    }
+    CK(dnnl_primitive_execute(p->p, c->strm, k, ex), "%s: executing %s", op, impl_name(p->pd));
+    CK(dnnl_stream_wait(c->strm), "%s: waiting for the stream", op);
+    return 0;
+}
+
+static int has_ref(cpd_t pd) { return strstr(impl_name(pd), "ref") != NULL; }
+
+static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
+
+/* ------------------------------------------------------------------ */
+/* convolution                                                         */
+/* ------------------------------------------------------------------ */
+
+struct dn_conv {
+    int bias, relu, grouped;
+    int64_t xdims[4], wdims[5], ydims[4];
+    dnnl_dims_t s, dil, pl, pr;
+    prim fwd, bwd_data, bwd_w;
+};
+
+void dn_conv_destroy(dn_conv *p) {
+    if (p == NULL) return;
+    prim_fini(&p->fwd);
+    prim_fini(&p->bwd_data);
+    prim_fini(&p->bwd_w);
+    free(p);
+}
+
+/* mds holds the descriptors a creation needs, freed together. */
+typedef struct mds {
+    md_t m[6];
+    int n;
+} mds;
+
+static md_t mds_new(dn_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_format_tag_t tag, int *rc) {
+    dnnl_dims_t d;
+    for (int i = 0; i < nd; i++) d[i] = dims[i];
+    md_t m = NULL;
+    dnnl_status_t st = md_new(&m, nd, d, dnnl_f32, tag);
+    if (st != dnnl_success) {
+        *rc = fail(c, (int)st, "describing a tensor of rank %d", nd);
+        return NULL;
+    }
+    s->m[s->n++] = m;
+    return m;
+}
+
+static void mds_free(mds *s) {
+    for (int i = 0; i < s->n; i++) md_free(s->m[i]);
+    s->n = 0;
+}
+
+int dn_conv_create(dn_ctx *c, dn_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
+                   int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu) {
+    *out = NULL;
+    dn_conv *p = calloc(1, sizeof *p);
+    if (p == NULL) return fail(c, DN_ENOMEM, "conv2d: allocating the plan");
+    p->bias = bias;
+    p->relu = relu;
+    p->grouped = groups > 1;
+    for (int i = 0; i < 4; i++) p->xdims[i] = x[i];
+    int64_t oh = (x[2] + 2 * ph - kh) / sh + 1, ow = (x[3] + 2 * pw - kw) / sw + 1;
+    int64_t y[4] = {x[0], oc, oh, ow};
+    for (int i = 0; i < 4; i++) p->ydims[i] = y[i];
+    if (p->grouped) {
+        int64_t w[5] = {groups, oc / groups, x[1] / groups, kh, kw};
+        memcpy(p->wdims, w, sizeof w);
+    } else {
+        int64_t w[4] = {oc, x[1], kh, kw};
+        memcpy(p->wdims, w, sizeof w);
+    }
+    zero_dims(p->s), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
+    p->s[0] = sh, p->s[1] = sw, p->pl[0] = p->pr[0] = ph, p->pl[1] = p->pr[1] = pw;
+    /* floor mode: the right padding that the last window actually reaches */
+    p->pr[0] = (oh - 1) * sh + kh - x[2] - ph;
+    p->pr[1] = (ow - 1) * sw + kw - x[3] - pw;
+
+    int rc = 0;
+    mds s = {0};
+    dnnl_primitive_attr_t attr = NULL;
+    md_t src = mds_new(c, &s, 4, x, dnnl_format_tag_any, &rc);
+    md_t w = src ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+    md_t b = w && bias ? mds_new(c, &s, 1, &oc, dnnl_a, &rc) : NULL;
+    md_t dst = w ? mds_new(c, &s, 4, y, dnnl_format_tag_any, &rc) : NULL;
+    if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
+        dnnl_status_t st = conv_fwd_pd(&p->fwd.pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, attr);
+        if (st != dnnl_success)
+            rc = fail(c, (int)st, "conv2d: creating the forward primitive descriptor");
+        else
+            rc = prim_init(c, &p->fwd, "conv2d forward");
+    }
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    mds_free(&s);
+    if (rc) {
+        dn_conv_destroy(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* conv_backward_pds creates the backward primitive descriptors, asking
+ * first for the forward's layouts (so that weights, activations and their
+ * gradients keep one layout through a training step) and falling back to
+ * any layout when that only has a reference implementation. */
+static int conv_bwd_data_init(dn_ctx *c, dn_conv *p) {
+    if (p->bwd_data.p) return 0;
+    cpd_t f = p->fwd.pd;
+    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
+    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
+    dnnl_primitive_attr_t attr = NULL;
+    int rc = make_attr(c, &attr, 0);
+    if (rc) return rc;
+    dnnl_status_t st = conv_bwd_data_pd(&p->bwd_data.pd, c->eng, src, w, dst, p->s, p->dil, p->pl, p->pr, f, attr);
+    if (st != dnnl_success || has_ref(p->bwd_data.pd)) {
+        if (p->bwd_data.pd) dnnl_primitive_desc_destroy(p->bwd_data.pd);
+        p->bwd_data.pd = NULL;
+        mds s = {0};
+        md_t a = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
+        md_t b = a ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+        md_t d = b ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
+        if (d) {
+            st = conv_bwd_data_pd(&p->bwd_data.pd, c->eng, a, b, d, p->s, p->dil, p->pl, p->pr, f, attr);
+            if (st != dnnl_success) rc = fail(c, (int)st, "conv2d: creating the backward-data primitive descriptor");
+        }
+        mds_free(&s);
+    }
+    dnnl_primitive_attr_destroy(attr);
+    if (rc == 0) rc = prim_init(c, &p->bwd_data, "conv2d backward data");
+    if (rc) prim_fini(&p->bwd_data);
+    return rc;
+}
+
+static int conv_bwd_w_init(dn_ctx *c, dn_conv *p) {
+    if (p->bwd_w.p) return 0;
+    cpd_t f = p->fwd.pd;
+    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
+    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+    cmd_t b = p->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
+    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
+    dnnl_primitive_attr_t attr = NULL;
+    int rc = make_attr(c, &attr, 0);
+    if (rc) return rc;
+    dnnl_status_t st = conv_bwd_w_pd(&p->bwd_w.pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, f, attr);
+    if (st != dnnl_success || has_ref(p->bwd_w.pd)) {
+        if (p->bwd_w.pd) dnnl_primitive_desc_destroy(p->bwd_w.pd);
+        p->bwd_w.pd = NULL;
+        mds s = {0};
+        md_t a = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
+        md_t dw = a ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+        md_t d = dw ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
+        if (d) {
+            st = conv_bwd_w_pd(&p->bwd_w.pd, c->eng, a, dw, b, d, p->s, p->dil, p->pl, p->pr, f, attr);
+            if (st != dnnl_success)
+                rc = fail(c, (int)st, "conv2d: creating the backward-weights primitive descriptor");
+        }
+        mds_free(&s);
+    }
+    dnnl_primitive_attr_destroy(attr);
+    if (rc == 0) rc = prim_init(c, &p->bwd_w, "conv2d backward weights");
+    if (rc) prim_fini(&p->bwd_w);
+    return rc;
+}
+
+int dn_conv_forward(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y) {
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
+    return run(c, &p->fwd, "conv2d forward", p->bias ? 4 : 3, a);
+}
+
+int dn_conv_backward_data(dn_ctx *c, dn_conv *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx) {
+    int rc = conv_bwd_data_init(c, p);
+    if (rc) return rc;
+    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
+    return run(c, &p->bwd_data, "conv2d backward data", 3, a);
+}
+
+int dn_conv_backward_filter(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db) {
+    int rc = conv_bwd_w_init(c, p);
+    if (rc) return rc;
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
+                 {DNNL_ARG_DIFF_BIAS, db, 1}};
+    return run(c, &p->bwd_w, "conv2d backward weights", p->bias ? 4 : 3, a);
+}
+
+void dn_conv_impl(const dn_conv *p, char *buf, size_t len) {
+    snprintf(buf, len, "fwd %s, bwd data %s, bwd weights %s", impl_name(p->fwd.pd),
+             p->bwd_data.pd ? impl_name(p->bwd_data.pd) : "-", p->bwd_w.pd ? impl_name(p->bwd_w.pd) : "-");
+}
+
+/* ------------------------------------------------------------------ */
+/* fully connected (inner product)                                     */
+/* ------------------------------------------------------------------ */
+
+struct dn_linear {
+    int bias, relu, nd;
+    int64_t xdims[4], wdims[4], ydims[2];
+    prim fwd, bwd_data, bwd_w;
+};
+
+void dn_linear_destroy(dn_linear *p) {
+    if (p == NULL) return;
+    prim_fini(&p->fwd);
+    prim_fini(&p->bwd_data);
+    prim_fini(&p->bwd_w);
+    free(p);
+}
+
+int dn_linear_create(dn_ctx *c, dn_linear **out, int nd, const int64_t *x, int64_t outf, int bias, int relu) {
+    *out = NULL;
+    dn_linear *p = calloc(1, sizeof *p);
+    if (p == NULL) return fail(c, DN_ENOMEM, "linear: allocating the plan");
+    p->bias = bias, p->relu = relu, p->nd = nd;
+    for (int i = 0; i < nd; i++) p->xdims[i] = x[i], p->wdims[i] = x[i];
+    p->wdims[0] = outf;
+    p->ydims[0] = x[0], p->ydims[1] = outf;
+    int rc = 0;
+    mds s = {0};
+    dnnl_primitive_attr_t attr = NULL;
+    md_t src = mds_new(c, &s, nd, p->xdims, dnnl_format_tag_any, &rc);
+    md_t w = src ? mds_new(c, &s, nd, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+    md_t b = w && bias ? mds_new(c, &s, 1, &outf, dnnl_a, &rc) : NULL;
+    md_t dst = w ? mds_new(c, &s, 2, p->ydims, dnnl_format_tag_any, &rc) : NULL;
+    if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
+        dnnl_status_t st = ip_fwd_pd(&p->fwd.pd, c->eng, src, w, b, dst, attr);
+        if (st != dnnl_success)
+            rc = fail(c, (int)st, "linear: creating the forward primitive descriptor");
+        else
+            rc = prim_init(c, &p->fwd, "linear forward");
+    }
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    mds_free(&s);
+    if (rc) {
+        dn_linear_destroy(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int linear_bwd_init(dn_ctx *c, dn_linear *p, int data) {
+    prim *q = data ? &p->bwd_data : &p->bwd_w;
+    if (q->p) return 0;
+    cpd_t f = p->fwd.pd;
+    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
+    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+    cmd_t b = p->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
+    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
+    dnnl_primitive_attr_t attr = NULL;
+    int rc = make_attr(c, &attr, 0);
+    if (rc) return rc;
+    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
+        mds s = {0};
+        if (attempt == 1) { /* the forward's layouts had no optimised backward: let oneDNN choose */
+            src = mds_new(c, &s, p->nd, p->xdims, dnnl_format_tag_any, &rc);
+            w = src ? mds_new(c, &s, p->nd, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+            dst = w ? mds_new(c, &s, 2, p->ydims, dnnl_format_tag_any, &rc) : NULL;
+            if (dst == NULL) break;
+        }
+        dnnl_status_t st = data ? ip_bwd_data_pd(&q->pd, c->eng, src, w, dst, f, attr)
+                                : ip_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, f, attr);
+        mds_free(&s);
+        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
+        if (q->pd) dnnl_primitive_desc_destroy(q->pd);
+        q->pd = NULL;
+        if (attempt == 1)
+            rc = fail(c, (int)st, "linear: creating the backward-%s primitive descriptor", data ? "data" : "weights");
+    }
+    dnnl_primitive_attr_destroy(attr);
+    if (rc == 0) rc = prim_init(c, q, data ? "linear backward data" : "linear backward weights");
+    if (rc) prim_fini(q);
+    return rc;
+}
+
+int dn_linear_forward(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y) {
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
+    return run(c, &p->fwd, "linear forward", p->bias ? 4 : 3, a);
+}
+
+int dn_linear_backward_data(dn_ctx *c, dn_linear *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx) {
+    int rc = linear_bwd_init(c, p, 1);
+    if (rc) return rc;
+    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
+    return run(c, &p->bwd_data, "linear backward data", 3, a);
+}
+
+int dn_linear_backward_filter(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db) {
+    int rc = linear_bwd_init(c, p, 0);
+    if (rc) return rc;
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
+                 {DNNL_ARG_DIFF_BIAS, db, 1}};
+    return run(c, &p->bwd_w, "linear backward weights", p->bias ? 4 : 3, a);
+}
+
+/* ------------------------------------------------------------------ */
+/* LRN and max pooling: primitives made for the layout of their input  */
+/* ------------------------------------------------------------------ */
+
+/* logical gives t a layout over its logical dimensions (not a view with
+ * other dimensions, which a fully connected layer may have left). */
+static int logical(dn_ctx *c, dn_tensor *t) {
+    int64_t d[DNNL_MAX_NDIMS];
+    int nd = md_dims(t->cur, d);
+    int same = nd == t->nd;
+    for (int i = 0; same && i < nd; i++) same = d[i] == t->dims[i];
+    return same ? 0 : to_plain(c, t, 1);
+}
+
+static int workspace(dn_ctx *c, prim *p, dn_tensor **ws) {
+    cmd_t m = dnnl_primitive_desc_query_md(p->pd, dnnl_query_workspace_md, 0);
+    if (m == NULL || md_size(m) == 0) return 0;
+    int64_t d[DNNL_MAX_NDIMS];
+    int nd = md_dims(m, d);
+    return new_tensor(c, ws, nd, d, m);
+}
+
+struct dn_lrn {
+    int64_t n;
+    float alpha, beta, k;
+    md_t key; /* the input layout the primitives were made for */
+    prim fwd, bwd;
+    dn_tensor *ws;
+};
+
+static void lrn_reset(dn_lrn *p) {
+    prim_fini(&p->fwd);
+    prim_fini(&p->bwd);
+    dn_tensor_destroy(p->ws);
+    md_free(p->key);
+    p->ws = NULL;
+    p->key = NULL;
+}
+
+void dn_lrn_destroy(dn_lrn *p) {
+    if (p == NULL) return;
+    lrn_reset(p);
+    free(p);
+}
+
+int dn_lrn_create(dn_ctx *c, dn_lrn **out, int64_t size, float alpha, float beta, float k) {
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) return fail(c, DN_ENOMEM, "lrn: allocating the plan");
+    (*out)->n = size, (*out)->alpha = alpha, (*out)->beta = beta, (*out)->k = k;
+    return 0;
+}
+
+int dn_lrn_forward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *y) {
+    int rc = logical(c, x);
+    if (rc) return rc;
+    if (p->key == NULL || !md_eq(p->key, x->cur)) {
+        lrn_reset(p);
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
+        dnnl_status_t st = lrn_fwd_pd(&p->fwd.pd, c->eng, x->cur, x->cur, p->n, p->alpha, p->beta, p->k, attr);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success) return fail(c, (int)st, "lrn: creating the forward primitive descriptor");
+        if ((rc = prim_init(c, &p->fwd, "lrn forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
+            p->key = md_clone(x->cur);
+            if (p->key == NULL) rc = fail(c, DN_ENOMEM, "lrn: copying a memory descriptor");
+        }
+        if (rc) {
+            lrn_reset(p);
+            return rc;
+        }
+    }
+    targ a[3] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_WORKSPACE, p->ws, 1}};
+    return run(c, &p->fwd, "lrn forward", p->ws ? 3 : 2, a);
+}
+
+int dn_lrn_backward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dx) {
+    if (p->key == NULL) return fail(c, DN_EINTERNAL, "lrn backward before forward");
+    int rc;
+    if (p->bwd.p == NULL) {
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
+        dnnl_status_t st = lrn_bwd_pd(&p->bwd.pd, c->eng, p->key, p->key, p->key, p->n, p->alpha, p->beta, p->k,
+                                      p->fwd.pd, attr);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success) return fail(c, (int)st, "lrn: creating the backward primitive descriptor");
+        if ((rc = prim_init(c, &p->bwd, "lrn backward")) != 0) {
+            prim_fini(&p->bwd);
+            return rc;
+        }
+    }
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_SRC, dx, 1},
+                 {DNNL_ARG_WORKSPACE, p->ws, 0}};
+    return run(c, &p->bwd, "lrn backward", p->ws ? 4 : 3, a);
+}
+
+struct dn_pool {
+    int64_t ydims[4];
+    dnnl_dims_t s, k, dil, pl, pr;
+    md_t key;
+    prim fwd, bwd;
+    dn_tensor *ws;
+};
+
+static void pool_reset(dn_pool *p) {
+    prim_fini(&p->fwd);
+    prim_fini(&p->bwd);
+    dn_tensor_destroy(p->ws);
+    md_free(p->key);
+    p->ws = NULL;
+    p->key = NULL;
+}
+
+void dn_pool_destroy(dn_pool *p) {
+    if (p == NULL) return;
+    pool_reset(p);
+    free(p);
+}
+
+int dn_pool_create(dn_ctx *c, dn_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
+                   int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+    dn_pool *p = *out = calloc(1, sizeof **out);
+    if (p == NULL) return fail(c, DN_ENOMEM, "maxpool2d: allocating the plan");
+    for (int i = 0; i < 4; i++) p->ydims[i] = y[i];
+    zero_dims(p->s), zero_dims(p->k), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
+    p->s[0] = sh, p->s[1] = sw, p->k[0] = kh, p->k[1] = kw, p->pl[0] = ph, p->pl[1] = pw;
+    /* floor mode: the right padding the last window reaches (may be negative: unread columns) */
+    p->pr[0] = (y[2] - 1) * sh + kh - x[2] - ph;
+    p->pr[1] = (y[3] - 1) * sw + kw - x[3] - pw;
+    return 0;
+}
+
+int dn_pool_forward(dn_ctx *c, dn_pool *p, dn_tensor *x, dn_tensor *y) {
+    int rc = logical(c, x);
+    if (rc) return rc;
+    if (p->key == NULL || !md_eq(p->key, x->cur)) {
+        pool_reset(p);
+        mds s = {0};
+        md_t dst = mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc);
+        if (dst == NULL) return rc;
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) {
+            mds_free(&s);
+            return rc;
+        }
+        dnnl_status_t st = pool_fwd_pd(&p->fwd.pd, c->eng, x->cur, dst, p->s, p->k, p->dil, p->pl, p->pr, attr);
+        dnnl_primitive_attr_destroy(attr);
+        mds_free(&s);
+        if (st != dnnl_success) return fail(c, (int)st, "maxpool2d: creating the forward primitive descriptor");
+        if ((rc = prim_init(c, &p->fwd, "maxpool2d forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
+            p->key = md_clone(x->cur);
+            if (p->key == NULL) rc = fail(c, DN_ENOMEM, "maxpool2d: copying a memory descriptor");
+        }
+        if (rc) {
+            pool_reset(p);
+            return rc;
+        }
+    }
+    targ a[3] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_WORKSPACE, p->ws, 1}};
+    return run(c, &p->fwd, "maxpool2d forward", p->ws ? 3 : 2, a);
+}
+
+int dn_pool_backward(dn_ctx *c, dn_pool *p, dn_tensor *dy, dn_tensor *dx) {
+    if (p->key == NULL) return fail(c, DN_EINTERNAL, "maxpool2d backward before forward");
+    int rc;
+    if (p->bwd.p == NULL) {
+        cmd_t src = dnnl_primitive_desc_query_md(p->fwd.pd, dnnl_query_src_md, 0);
+        cmd_t dst = dnnl_primitive_desc_query_md(p->fwd.pd, dnnl_query_dst_md, 0);
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
+        dnnl_status_t st = pool_bwd_pd(&p->bwd.pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, p->fwd.pd,
+                                       attr);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success) return fail(c, (int)st, "maxpool2d: creating the backward primitive descriptor");
+        if ((rc = prim_init(c, &p->bwd, "maxpool2d backward")) != 0) {
+            prim_fini(&p->bwd);
+            return rc;
+        }
+    }
+    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}, {DNNL_ARG_WORKSPACE, p->ws, 0}};
+    return run(c, &p->bwd, "maxpool2d backward", p->ws ? 3 : 2, a);
+}
+
+/* ------------------------------------------------------------------ */
+/* element-wise steps                                                  */
+/* ------------------------------------------------------------------ */
+
+#define PAR_MIN 32768 /* below this many elements one thread is faster */
+
+static size_t nfloats(const dn_tensor *t) { return md_size(t->cur) / sizeof(float); }
+
+/* ReLU works on any layout: y takes x's layout (padding stays zero). */
+int dn_relu_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y) {
+    enter(c);
+    int rc = relayout(c, y, x->cur, y == x);
+    if (rc) return rc;
+    const float *xp = x->buf;
+    float *yp = y->buf;
+    long n = (long)nfloats(x);
+#pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
+    for (long i = 0; i < n; i++) yp[i] = xp[i] > 0.f ? xp[i] : 0.f;
+    return 0;
+}
+
+int dn_relu_backward(dn_ctx *c, dn_tensor *y, dn_tensor *dy, dn_tensor *dx) {
+    enter(c);
+    int rc = relayout(c, dy, y->cur, 1);
+    if (rc == 0) rc = relayout(c, dx, y->cur, dx == dy);
+    if (rc) return rc;
+    const float *yp = y->buf, *g = dy->buf;
+    float *d = dx->buf;
+    long n = (long)nfloats(y);
+#pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
+    for (long i = 0; i < n; i++) d[i] = yp[i] > 0.f ? g[i] : 0.f;
+    return 0;
+}
+
+/* Bias add and its gradient index channels: plain layout. */
+int dn_bias_forward(dn_ctx *c, dn_tensor *x, dn_tensor *b, dn_tensor *y) {
+    enter(c);
+    int rc = to_plain(c, x, 1);
+    if (rc == 0) rc = to_plain(c, b, 1);
+    if (rc == 0 && y != x) rc = to_plain(c, y, 0);
+    if (rc) return rc;
+    long n = x->dims[0], ch = x->dims[1], inner = (long)(numel(x) / (size_t)(n * ch));
+    const float *xp = x->buf, *bp = b->buf;
+    float *yp = y->buf;
+#pragma omp parallel for collapse(2) if (n * ch * inner > PAR_MIN) schedule(static)
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < ch; j++) {
+            const float *s = xp + (i * ch + j) * inner;
+            float *d = yp + (i * ch + j) * inner, v = bp[j];
+            for (long k = 0; k < inner; k++) d[k] = s[k] + v;
+        }
+    return 0;
+}
+
+int dn_bias_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *db) {
+    enter(c);
+    int rc = to_plain(c, dy, 1);
+    if (rc == 0) rc = to_plain(c, db, 0);
+    if (rc) return rc;
+    long n = dy->dims[0], ch = dy->dims[1], inner = (long)(numel(dy) / (size_t)(n * ch));
+    const float *g = dy->buf;
+    float *d = db->buf;
+#pragma omp parallel for if (n * ch * inner > PAR_MIN) schedule(static)
+    for (long j = 0; j < ch; j++) {
+        double s = 0;
+        for (long i = 0; i < n; i++) {
+            const float *r = g + (i * ch + j) * inner;
+            for (long k = 0; k < inner; k++) s += r[k];
+        }
+        d[j] = (float)s;
+    }
+    return 0;
+}
+
+/* dropout_bits is backend.DropoutBits: SplitMix64's finaliser, top 24 bits. */
+static inline uint32_t dropout_bits(uint64_t seed, uint64_t i) {
+    uint64_t x = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return (uint32_t)(x >> 40);
+}
+
+/* Dropout draws its mask by logical index: plain layout. */
+int dn_dropout_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
+                       float scale) {
+    enter(c);
+    int rc = to_plain(c, x, 1);
+    if (rc == 0 && y != x) rc = to_plain(c, y, 0);
+    if (rc) return rc;
+    const float *xp = x->buf;
+    float *yp = y->buf;
+    long n = (long)numel(x);
+#pragma omp parallel for if (n > PAR_MIN) schedule(static)
+    for (long i = 0; i < n; i++) {
+        uint8_t keep = dropout_bits(seed, (uint64_t)i) >= threshold;
+        mask[i] = keep;
+        yp[i] = keep ? xp[i] * scale : 0.f;
+    }
+    return 0;
+}
+
+int dn_dropout_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *dx, const uint8_t *mask, float scale) {
+    enter(c);
+    int rc = to_plain(c, dy, 1);
+    if (rc == 0 && dx != dy) rc = to_plain(c, dx, 0);
+    if (rc) return rc;
+    const float *g = dy->buf;
+    float *d = dx->buf;
+    long n = (long)numel(dy);
+#pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
+    for (long i = 0; i < n; i++) d[i] = mask[i] ? g[i] * scale : 0.f;
+    return 0;
+}
+
+static void row_max_sum(const float *row, long k, double *m, double *sum) {
+    double mx = -INFINITY, s = 0;
+    for (long i = 0; i < k; i++) mx = row[i] > mx ? row[i] : mx;
+    for (long i = 0; i < k; i++) s += exp((double)row[i] - mx);
+    *m = mx, *sum = s;
+}
+
+int dn_softmax_xent(dn_ctx *c, dn_tensor *logits, const int32_t *labels, dn_tensor *loss, dn_tensor *dlogits) {
+    enter(c);
+    int rc = to_plain(c, logits, 1);
+    if (rc == 0) rc = to_plain(c, loss, 0);
+    if (rc == 0 && dlogits) rc = to_plain(c, dlogits, 0);
+    if (rc) return rc;
+    long n = logits->dims[0], k = logits->dims[1];
+    const float *x = logits->buf;
+    float *g = dlogits ? dlogits->buf : NULL;
+    double total = 0;
+    for (long r = 0; r < n; r++) {
+        const float *row = x + r * k;
+        double m, sum;
+        row_max_sum(row, k, &m, &sum);
+        total += log(sum) + m - (double)row[labels[r]];
+        if (g == NULL) continue;
+        float *gr = g + r * k;
+        double inv = 1 / (sum * (double)n);
+        for (long i = 0; i < k; i++) gr[i] = (float)(exp((double)row[i] - m) * inv);
+        gr[labels[r]] -= (float)(1 / (double)n);
+    }
+    ((float *)loss->buf)[0] = (float)(total / (double)n);
+    return 0;
+}
+
+int dn_softmax(dn_ctx *c, dn_tensor *logits, dn_tensor *probs) {
+    enter(c);
+    int rc = to_plain(c, logits, 1);
+    if (rc == 0) rc = to_plain(c, probs, 0);
+    if (rc) return rc;
+    long n = logits->dims[0], k = logits->dims[1];
+    const float *x = logits->buf;
+    float *p = probs->buf;
+    for (long r = 0; r < n; r++) {
+        double m, sum;
+        row_max_sum(x + r * k, k, &m, &sum);
+        for (long i = 0; i < k; i++) p[r * k + i] = (float)(exp((double)x[r * k + i] - m) / sum);
+    }
+    return 0;
+}
+
+/* SGD is element-wise over param's layout: grad and velocity follow it. */
+int dn_sgd(dn_ctx *c, dn_tensor *param, dn_tensor *grad, dn_tensor *velocity, float lr, float mu, float wd,
+           int rule) {
+    enter(c);
+    int rc = relayout(c, grad, param->cur, 1);
+    if (rc == 0) rc = relayout(c, velocity, param->cur, 1);
+    if (rc) return rc;
+    float *w = param->buf, *v = velocity->buf;
+    const float *g = grad->buf;
+    long n = (long)nfloats(param);
+    if (rule == 0) {
+#pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
+        for (long i = 0; i < n; i++) {
+            float d = g[i] + wd * w[i];
+            v[i] = mu * v[i] + d;
+            w[i] -= lr * v[i];
+        }
+    } else {
+#pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
+        for (long i = 0; i < n; i++) {
+            v[i] = mu * v[i] - wd * lr * w[i] - lr * g[i];
+            w[i] += v[i];
+        }
+    }
+    return 0;
+}
