@@ -36,6 +36,8 @@ int dn_ctx_create(dn_ctx **out, int threads, char *msg, size_t msglen);
 void dn_ctx_destroy(dn_ctx *c);
 const char *dn_ctx_message(const dn_ctx *c);
 int64_t dn_ctx_relayouts(const dn_ctx *c);
+/* dn_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
+int64_t dn_ctx_allocs(const dn_ctx *c);
 size_t dn_ctx_arena_bytes(const dn_ctx *c);
 void dn_version(int *major, int *minor, int *patch, int *cpu_runtime);
 int dn_max_threads(void);

@@ -115,6 +115,18 @@ func (b *Backend) Relayouts() int64 {
 	return int64(C.dn_ctx_relayouts(b.c))
 }
 
+// Allocations counts the host buffers the backend has allocated: tensors,
+// the scratchpad arena, and the buffers a reorder needs the first time a
+// tensor changes layout or a plan keeps a copy of an input in its own
+// layout. A network that runs the same plans every step stops allocating
+// after its first step.
+func (b *Backend) Allocations() int64 {
+	if b.closed {
+		return 0
+	}
+	return int64(C.dn_ctx_allocs(b.c))
+}
+
 // ArenaBytes is the size of the scratchpad arena shared by every primitive.
 func (b *Backend) ArenaBytes() int {
 	if b.closed {

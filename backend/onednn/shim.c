@@ -268,6 +268,7 @@ struct dn_ctx {
     void *arena; /* user scratchpad shared by every primitive */
     size_t arena_cap;
     int64_t relayouts;
+    int64_t allocs; /* tensor, staging and arena buffers allocated */
     char msg[1024];
 };
 
@@ -277,7 +278,11 @@ static const char *status_name(dnnl_status_t st) {
     case dnnl_out_of_memory: return "dnnl_out_of_memory";
     case dnnl_invalid_arguments: return "dnnl_invalid_arguments";
     case dnnl_unimplemented: return "dnnl_unimplemented";
+#if DNNL_VERSION_MAJOR >= 3
+    case dnnl_last_impl_reached: return "dnnl_last_impl_reached";
+#else
     case dnnl_iterator_ends: return "dnnl_iterator_ends";
+#endif
     case dnnl_runtime_error: return "dnnl_runtime_error";
     case dnnl_not_required: return "dnnl_not_required";
     case DN_ENOMEM: return "out of host memory";
@@ -347,6 +352,7 @@ void dn_ctx_destroy(dn_ctx *c) {
 
 const char *dn_ctx_message(const dn_ctx *c) { return c->msg; }
 int64_t dn_ctx_relayouts(const dn_ctx *c) { return c->relayouts; }
+int64_t dn_ctx_allocs(const dn_ctx *c) { return c->allocs; }
 size_t dn_ctx_arena_bytes(const dn_ctx *c) { return c->arena_cap; }
 int dn_max_threads(void) { return omp_get_max_threads(); }
 
@@ -362,6 +368,7 @@ static int arena_reserve(dn_ctx *c, size_t n) {
     if (n <= c->arena_cap) return 0;
     void *p = zalloc(n);
     if (p == NULL) return fail(c, DN_ENOMEM, "growing the scratchpad arena to %zu bytes", n);
+    c->allocs++;
     free(c->arena);
     c->arena = p;
     c->arena_cap = n;
@@ -379,6 +386,8 @@ struct dn_tensor {
     int cur_plain; /* cur is dense row-major over its dims: the bytes are the logical row-major order */
     void *buf;
     size_t cap;
+    void *spare; /* the buffer of the previous layout, reused by the next reorder */
+    size_t spare_cap;
 };
 
 static int md_is_plain(cmd_t m) {
@@ -423,6 +432,7 @@ static int new_tensor(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims, c
     }
     t->cap = md_size(t->cur);
     t->buf = zalloc(t->cap);
+    c->allocs++;
     if (t->buf == NULL) {
         md_free(t->cur);
         free(t);
@@ -440,6 +450,7 @@ void dn_tensor_destroy(dn_tensor *t) {
     if (t == NULL) return;
     md_free(t->cur);
     free(t->buf);
+    free(t->spare);
     free(t);
 }
 
@@ -503,6 +514,7 @@ static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
         if (need > t->cap) {
             void *nb = zalloc(need);
             if (nb == NULL) return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+            c->allocs++;
             free(t->buf);
             t->buf = nb;
             t->cap = need;
@@ -533,20 +545,23 @@ static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
             return set_cur(c, t, want);
         }
     }
-    void *nb = zalloc(need);
-    if (nb == NULL) {
-        md_free(src);
-        return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+    if (t->spare_cap < need) { /* a tensor whose layout alternates keeps both buffers */
+        free(t->spare);
+        t->spare = zalloc(need);
+        t->spare_cap = t->spare ? need : 0;
+        if (t->spare == NULL) {
+            md_free(src);
+            return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+        }
+        c->allocs++;
     }
-    int rc = reorder(c, src, t->buf, want, nb);
+    int rc = reorder(c, src, t->buf, want, t->spare);
     md_free(src);
-    if (rc) {
-        free(nb);
-        return rc;
-    }
-    free(t->buf);
-    t->buf = nb;
-    t->cap = need;
+    if (rc) return rc;
+    void *ob = t->buf;
+    size_t oc = t->cap;
+    t->buf = t->spare, t->cap = t->spare_cap;
+    t->spare = ob, t->spare_cap = oc;
     return set_cur(c, t, want);
 }
 
@@ -593,11 +608,13 @@ typedef struct prim {
     int nmem;
     int arg[MAXARGS];
     dnnl_memory_t mem[MAXARGS]; /* one memory object per argument, pointed at the tensor on each run */
+    void *stage[MAXARGS];       /* per argument: a copy of an input kept in another plan's layout */
+    size_t stage_cap[MAXARGS];
     dnnl_memory_t scratch;
 } prim;
 
 static void prim_fini(prim *p) {
-    for (int i = 0; i < p->nmem; i++) dnnl_memory_destroy(p->mem[i]);
+    for (int i = 0; i < p->nmem; i++) dnnl_memory_destroy(p->mem[i]), free(p->stage[i]);
     if (p->scratch) dnnl_memory_destroy(p->scratch);
     if (p->p) dnnl_primitive_destroy(p->p);
     if (p->pd) dnnl_primitive_desc_destroy(p->pd);
@@ -646,28 +663,42 @@ typedef struct targ {
     int out; /* written by the primitive: its old values need not be kept */
 } targ;
 
-static dnnl_memory_t prim_mem(dn_ctx *c, prim *p, int arg, cmd_t md, int *rc) {
+/* slot returns the index of p's memory object for arg, creating it. */
+static int slot(dn_ctx *c, prim *p, int arg, cmd_t md, int *rc) {
     for (int i = 0; i < p->nmem; i++)
-        if (p->arg[i] == arg) return p->mem[i];
+        if (p->arg[i] == arg) return i;
     if (p->nmem == MAXARGS) {
         *rc = fail(c, DN_EINTERNAL, "too many primitive arguments");
-        return NULL;
+        return -1;
     }
-    dnnl_memory_t m = NULL;
-    dnnl_status_t st = dnnl_memory_create(&m, md, c->eng, DNNL_MEMORY_NONE);
+    dnnl_status_t st = dnnl_memory_create(&p->mem[p->nmem], md, c->eng, DNNL_MEMORY_NONE);
     if (st != dnnl_success) {
         *rc = fail(c, (int)st, "creating the memory object of argument %d", arg);
-        return NULL;
+        return -1;
     }
     p->arg[p->nmem] = arg;
-    p->mem[p->nmem++] = m;
-    return m;
+    return p->nmem++;
 }
 
-/* run executes p on the tensors of a, after giving every input the layout
- * the primitive wants (reordering it) and every output that layout too. */
+static int same_dims(cmd_t a, cmd_t b) {
+    int64_t da[DNNL_MAX_NDIMS], db[DNNL_MAX_NDIMS];
+    int na = md_dims(a, da), nb = md_dims(b, db);
+    if (na != nb) return 0;
+    for (int i = 0; i < na; i++)
+        if (da[i] != db[i]) return 0;
+    return 1;
+}
+
+/* run executes p on the tensors of a. An input in another layout than the
+ * primitive wants is reordered: in place when it is plain (an upload, or a
+ * first use), into a staging copy of the plan's when its layout was chosen
+ * by another plan (weights that the forward and backward-data primitives
+ * want blocked differently; a pooled output read plain by an inner
+ * product), so that tensors stop changing layout after the first step.
+ * Outputs take the layout the primitive writes. */
 static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
     dnnl_exec_arg_t ex[MAXARGS + 1];
+    void *bufs[MAXARGS];
     int rc = 0, k = 0;
     enter(c);
     for (int pass = 0; pass < 2; pass++) {
@@ -675,16 +706,33 @@ static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
             if (a[i].out != pass) continue;
             cmd_t want = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, a[i].arg);
             if (want == NULL) return fail(c, DN_EINTERNAL, "%s: no layout for argument %d", op, a[i].arg);
-            if ((rc = relayout(c, a[i].t, want, !a[i].out)) != 0) return rc;
+            int j = slot(c, p, a[i].arg, want, &rc);
+            if (j < 0) return rc;
+            dn_tensor *t = a[i].t;
+            bufs[i] = t->buf;
+            if (md_eq(t->cur, want)) continue;
+            if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
+                if ((rc = relayout(c, t, want, !a[i].out)) != 0) return rc;
+                bufs[i] = t->buf;
+                continue;
+            }
+            size_t need = md_size(want);
+            if (p->stage_cap[j] < need) {
+                free(p->stage[j]);
+                p->stage[j] = zalloc(need);
+                p->stage_cap[j] = p->stage[j] ? need : 0;
+                if (p->stage[j] == NULL) return fail(c, DN_ENOMEM, "%s: allocating %zu bytes of staging", op, need);
+                c->allocs++;
+            }
+            if ((rc = reorder(c, t->cur, t->buf, want, p->stage[j])) != 0) return rc;
+            bufs[i] = p->stage[j];
         }
     }
     for (int i = 0; i < n; i++) {
-        cmd_t want = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, a[i].arg);
-        dnnl_memory_t m = prim_mem(c, p, a[i].arg, want, &rc);
-        if (m == NULL) return rc;
-        CK(dnnl_memory_set_data_handle(m, a[i].t->buf), "%s: binding argument %d", op, a[i].arg);
+        int j = slot(c, p, a[i].arg, NULL, &rc);
+        CK(dnnl_memory_set_data_handle(p->mem[j], bufs[i]), "%s: binding argument %d", op, a[i].arg);
         ex[k].arg = a[i].arg;
-        ex[k++].memory = m;
+        ex[k++].memory = p->mem[j];
     }
     if (p->scratch) {
         CK(dnnl_memory_set_data_handle(p->scratch, c->arena), "%s: binding the scratchpad", op);

@@ -1,0 +1,127 @@
+//go:build onednn
+
+package onednn_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dnngo/dnngo/alexnet"
+	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/onednn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A training network settles its layouts in the first step: from then on
+// no buffer is allocated, whatever the steps do.
+func TestTrainingStopsAllocatingAfterTheFirstStep(t *testing.T) {
+	b, err := onednn.Open(backend.Options{})
+	require.NoError(t, err)
+	defer b.Close()
+	cfg := alexnet.Mini()
+	net, err := alexnet.New(b, cfg)
+	require.NoError(t, err)
+	defer net.Close()
+	const n = 4
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, n*net.InputSize())
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(r.IntN(cfg.Classes))
+	}
+	_, err = net.TrainStep(x, labels)
+	require.NoError(t, err)
+	require.NoError(t, net.Forward(x, alexnet.Eval))
+	allocs := b.Allocations()
+	for step := 0; step < 3; step++ {
+		_, err = net.TrainStep(x, labels)
+		require.NoError(t, err)
+		require.NoError(t, net.Forward(x, alexnet.Eval))
+	}
+	assert.Equal(t, allocs, b.Allocations(), "buffers allocated after the first step")
+}
+
+func TestOptions(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    backend.Options
+		threads int
+		err     error
+	}{
+		{"one thread", backend.Options{Threads: 1}, 1, nil},
+		{"three threads", backend.Options{Threads: 3}, 3, nil},
+		{"negative threads", backend.Options{Threads: -1}, 0, backend.ErrInvalid},
+		{"bf16 is GPU only", backend.Options{Precision: backend.BF16}, 0, backend.ErrInvalid},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := onednn.Open(c.opts)
+			if c.err != nil {
+				require.ErrorIs(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			defer b.Close()
+			info := b.Info()
+			assert.Equal(t, c.threads, info.Threads)
+			assert.Equal(t, "onednn", info.Name)
+			assert.Contains(t, info.Library, "oneDNN "+onednn.Version())
+		})
+	}
+}
+
+// The thread count changes how work is split, not the result.
+func TestThreadCountDoesNotChangeResults(t *testing.T) {
+	d := backend.ConvDesc{Input: backend.Shape{2, 16, 13, 13}, Out: 24, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+		PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true}
+	r := rand.New(rand.NewPCG(5, 6))
+	x, w, bias := randn(r, d.Input.Numel()), randn(r, d.WeightShape().Numel()), randn(r, d.Out)
+	var outs [][]float32
+	for _, threads := range []int{1, 2} {
+		b, err := onednn.Open(backend.Options{Threads: threads})
+		require.NoError(t, err)
+		p, err := b.Conv(d)
+		require.NoError(t, err)
+		xt, wt, bt, yt := upload(t, b, d.Input, x), upload(t, b, d.WeightShape(), w), upload(t, b, backend.Shape{d.Out}, bias), upload(t, b, d.OutputShape(), nil)
+		require.NoError(t, p.Forward(xt, wt, bt, yt))
+		y := make([]float32, d.OutputShape().Numel())
+		require.NoError(t, b.Download(y, yt))
+		outs = append(outs, y)
+		require.NoError(t, b.Close())
+	}
+	assert.InDeltaSlice(t, outs[0], outs[1], 1e-4)
+}
+
+// Impl says which oneDNN kernels a convolution runs.
+func TestImplNamesTheKernels(t *testing.T) {
+	b, err := onednn.Open(backend.Options{})
+	require.NoError(t, err)
+	defer b.Close()
+	d := backend.ConvDesc{Input: backend.Shape{1, 8, 9, 9}, Out: 8, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Groups: 1}
+	p, err := b.Conv(d)
+	require.NoError(t, err)
+	assert.Contains(t, onednn.Impl(p), "fwd ")
+	require.NoError(t, p.Close())
+	assert.Empty(t, onednn.Impl(p), "a closed plan names nothing")
+}
+
+func randn(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+func upload(t *testing.T, b backend.Backend, s backend.Shape, v []float32) backend.Tensor {
+	x, err := b.NewTensor(s...)
+	require.NoError(t, err)
+	if v != nil {
+		require.NoError(t, b.Upload(x, v))
+	}
+	return x
+}
