@@ -109,6 +109,9 @@ test)
   go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors
   go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
   go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
+  if have_onednn; then
+    go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating' ./backend/onednn
+  fi
   ;;
 *)
   echo "usage: $0 [build|test|tags]" >&2

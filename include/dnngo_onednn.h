@@ -5,15 +5,15 @@
  * The Go side never sees a oneDNN type: it holds opaque handles (a context,
  * tensors, plans) and makes one cgo call per step (create a plan, run one
  * pass of an op). Every function returns 0 on success; otherwise a
- * nonzero code (a dnnl_status_t, or DN_ENOMEM / DN_EINTERNAL) and the
- * context's message buffer (dn_ctx_message) says what failed, with
+ * nonzero code (a dnnl_status_t, or DNO_ENOMEM / DNO_EINTERNAL) and the
+ * context's message buffer (dno_ctx_message) says what failed, with
  * oneDNN's status name.
  *
  * Tensors keep one logical shape and whatever physical layout the plans
  * that use them prefer (nChw8c on AVX2, for instance). A plan's inputs
  * are reordered into the layout its primitive wants on first use; in a
  * network that runs the same plans every step the layouts settle after the
- * first step and no reorder happens again (dn_ctx_relayouts counts them).
+ * first step and no reorder happens again (dno_ctx_relayouts counts them).
  */
 #ifndef DNNGO_ONEDNN_H
 #define DNNGO_ONEDNN_H
@@ -21,79 +21,79 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DN_ENOMEM 1001    /* a host allocation failed */
-#define DN_EINTERNAL 1002 /* a shim invariant failed (a bug) */
+#define DNO_ENOMEM 1001    /* a host allocation failed */
+#define DNO_EINTERNAL 1002 /* a shim invariant failed (a bug) */
 
-typedef struct dn_ctx dn_ctx;
-typedef struct dn_tensor dn_tensor;
-typedef struct dn_conv dn_conv;
-typedef struct dn_linear dn_linear;
-typedef struct dn_lrn dn_lrn;
-typedef struct dn_pool dn_pool;
+typedef struct dno_ctx dno_ctx;
+typedef struct dno_tensor dno_tensor;
+typedef struct dno_conv dno_conv;
+typedef struct dno_linear dno_linear;
+typedef struct dno_lrn dno_lrn;
+typedef struct dno_pool dno_pool;
 
 /* Context: engine, stream, thread count, scratchpad arena, messages. */
-int dn_ctx_create(dn_ctx **out, int threads, char *msg, size_t msglen);
-void dn_ctx_destroy(dn_ctx *c);
-const char *dn_ctx_message(const dn_ctx *c);
-int64_t dn_ctx_relayouts(const dn_ctx *c);
-/* dn_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
-int64_t dn_ctx_allocs(const dn_ctx *c);
-size_t dn_ctx_arena_bytes(const dn_ctx *c);
-void dn_version(int *major, int *minor, int *patch, int *cpu_runtime);
-int dn_max_threads(void);
+int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen);
+void dno_ctx_destroy(dno_ctx *c);
+const char *dno_ctx_message(const dno_ctx *c);
+int64_t dno_ctx_relayouts(const dno_ctx *c);
+/* dno_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
+int64_t dno_ctx_allocs(const dno_ctx *c);
+size_t dno_ctx_arena_bytes(const dno_ctx *c);
+void dno_version(int *major, int *minor, int *patch, int *cpu_runtime);
+int dno_max_threads(void);
 
 /* Tensors: zero-filled at creation; upload/download in dense row-major. */
-int dn_tensor_create(dn_ctx *c, dn_tensor **out, int ndims, const int64_t *dims);
-void dn_tensor_destroy(dn_tensor *t);
-int dn_upload(dn_ctx *c, dn_tensor *t, const float *src);
-int dn_download(dn_ctx *c, dn_tensor *t, float *dst);
-/* dn_tensor_layout writes a short description of t's physical layout. */
-void dn_tensor_layout(const dn_tensor *t, char *buf, size_t len);
+int dno_tensor_create(dno_ctx *c, dno_tensor **out, int ndims, const int64_t *dims);
+void dno_tensor_destroy(dno_tensor *t);
+int dno_upload(dno_ctx *c, dno_tensor *t, const float *src);
+int dno_download(dno_ctx *c, dno_tensor *t, float *dst);
+/* dno_tensor_layout writes a short description of t's physical layout. */
+void dno_tensor_layout(const dno_tensor *t, char *buf, size_t len);
 
 /* Convolution with optional bias and fused ReLU. x: {N, C, H, W}. */
-int dn_conv_create(dn_ctx *c, dn_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
+int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
                    int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu);
-void dn_conv_destroy(dn_conv *p);
-int dn_conv_forward(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y);
-int dn_conv_backward_data(dn_ctx *c, dn_conv *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx);
-int dn_conv_backward_filter(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db);
-/* dn_conv_impl names the implementations oneDNN chose (fwd / bwd data / bwd weights). */
-void dn_conv_impl(const dn_conv *p, char *buf, size_t len);
+void dno_conv_destroy(dno_conv *p);
+int dno_conv_forward(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y);
+int dno_conv_backward_data(dno_ctx *c, dno_conv *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx);
+int dno_conv_backward_filter(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db);
+/* dno_conv_impl names the implementations oneDNN chose (fwd / bwd data / bwd weights). */
+void dno_conv_impl(const dno_conv *p, char *buf, size_t len);
 
 /* Fully connected y = x·wᵀ + b; x: nd (2 to 4) dimensions, read as {N, product of the rest}. */
-int dn_linear_create(dn_ctx *c, dn_linear **out, int nd, const int64_t *x, int64_t out_features, int bias, int relu);
-void dn_linear_destroy(dn_linear *p);
-int dn_linear_forward(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y);
-int dn_linear_backward_data(dn_ctx *c, dn_linear *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx);
-int dn_linear_backward_filter(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db);
+int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t out_features, int bias, int relu);
+void dno_linear_destroy(dno_linear *p);
+int dno_linear_forward(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y);
+int dno_linear_backward_data(dno_ctx *c, dno_linear *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx);
+int dno_linear_backward_filter(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db);
 
 /* LRN across channels (alpha already in oneDNN's alpha/n convention). */
-int dn_lrn_create(dn_ctx *c, dn_lrn **out, int64_t size, float alpha, float beta, float k);
-void dn_lrn_destroy(dn_lrn *p);
-int dn_lrn_forward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *y);
-int dn_lrn_backward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dx);
+int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k);
+void dno_lrn_destroy(dno_lrn *p);
+int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y);
+int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dx);
 
 /* Max pooling. */
-int dn_pool_create(dn_ctx *c, dn_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw);
-void dn_pool_destroy(dn_pool *p);
-int dn_pool_forward(dn_ctx *c, dn_pool *p, dn_tensor *x, dn_tensor *y);
-int dn_pool_backward(dn_ctx *c, dn_pool *p, dn_tensor *dy, dn_tensor *dx);
+void dno_pool_destroy(dno_pool *p);
+int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y);
+int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx);
 
 /* Element-wise steps, written in the shim (layout-agnostic where they can be). */
-int dn_relu_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y);
-int dn_relu_backward(dn_ctx *c, dn_tensor *y, dn_tensor *dy, dn_tensor *dx);
-int dn_bias_forward(dn_ctx *c, dn_tensor *x, dn_tensor *b, dn_tensor *y);
-int dn_bias_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *db);
+int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y);
+int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx);
+int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y);
+int dno_bias_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *db);
 /* mask has one byte per element; scale = 1/(1-p); threshold as in backend.DropoutThreshold. */
-int dn_dropout_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
+int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
                        float scale);
-int dn_dropout_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *dx, const uint8_t *mask, float scale);
+int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8_t *mask, float scale);
 /* dlogits may be NULL. labels are checked by the caller. */
-int dn_softmax_xent(dn_ctx *c, dn_tensor *logits, const int32_t *labels, dn_tensor *loss, dn_tensor *dlogits);
-int dn_softmax(dn_ctx *c, dn_tensor *logits, dn_tensor *probs);
+int dno_softmax_xent(dno_ctx *c, dno_tensor *logits, const int32_t *labels, dno_tensor *loss, dno_tensor *dlogits);
+int dno_softmax(dno_ctx *c, dno_tensor *logits, dno_tensor *probs);
 /* rule 0: PyTorch, 1: the paper (see backend.SGDRule). */
-int dn_sgd(dn_ctx *c, dn_tensor *param, dn_tensor *grad, dn_tensor *velocity, float lr, float momentum, float wd,
+int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float momentum, float wd,
            int rule);
 
 #endif

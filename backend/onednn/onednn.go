@@ -36,14 +36,14 @@ func init() {
 // it is the shared library's, not the header's).
 func Version() string {
 	var major, minor, patch, rt C.int
-	C.dn_version(&major, &minor, &patch, &rt)
+	C.dno_version(&major, &minor, &patch, &rt)
 	return fmt.Sprintf("%d.%d.%d", major, minor, patch)
 }
 
 // Backend is the oneDNN backend. It is not safe for concurrent use; open
 // one per goroutine.
 type Backend struct {
-	c       *C.dn_ctx
+	c       *C.dno_ctx
 	threads int
 	live    map[resource]struct{} // tensors and plans, freed by Close
 	closed  bool
@@ -65,9 +65,9 @@ func Open(o backend.Options) (*Backend, error) {
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	var c *C.dn_ctx
+	var c *C.dno_ctx
 	var msg [512]C.char
-	if rc := C.dn_ctx_create(&c, C.int(threads), &msg[0], C.size_t(len(msg))); rc != 0 {
+	if rc := C.dno_ctx_create(&c, C.int(threads), &msg[0], C.size_t(len(msg))); rc != 0 {
 		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
 			Err: errors.New(C.GoString(&msg[0]))}
 	}
@@ -100,7 +100,7 @@ func (b *Backend) Close() error {
 		r.free()
 	}
 	b.live = nil
-	C.dn_ctx_destroy(b.c)
+	C.dno_ctx_destroy(b.c)
 	b.c = nil
 	return nil
 }
@@ -112,7 +112,7 @@ func (b *Backend) Relayouts() int64 {
 	if b.closed {
 		return 0
 	}
-	return int64(C.dn_ctx_relayouts(b.c))
+	return int64(C.dno_ctx_relayouts(b.c))
 }
 
 // Allocations counts the host buffers the backend has allocated: tensors,
@@ -124,7 +124,7 @@ func (b *Backend) Allocations() int64 {
 	if b.closed {
 		return 0
 	}
-	return int64(C.dn_ctx_allocs(b.c))
+	return int64(C.dno_ctx_allocs(b.c))
 }
 
 // ArenaBytes is the size of the scratchpad arena shared by every primitive.
@@ -132,7 +132,7 @@ func (b *Backend) ArenaBytes() int {
 	if b.closed {
 		return 0
 	}
-	return int(C.dn_ctx_arena_bytes(b.c))
+	return int(C.dno_ctx_arena_bytes(b.c))
 }
 
 func (b *Backend) checkOpen(op string) error {
@@ -149,7 +149,7 @@ func (b *Backend) check(rc C.int, op string, what fmt.Stringer) error {
 		return nil
 	}
 	return &backend.OpError{Op: op, Kind: backend.ErrLibrary, Msg: what.String(),
-		Err: errors.New("oneDNN " + C.GoString(C.dn_ctx_message(b.c)))}
+		Err: errors.New("oneDNN " + C.GoString(C.dno_ctx_message(b.c)))}
 }
 
 // track registers r to be freed by Close.
@@ -174,6 +174,6 @@ func dims(s backend.Shape) [4]C.int64_t {
 // layout describes t's physical layout, for tests and debugging.
 func layout(t *tensor) string {
 	var buf [128]C.char
-	C.dn_tensor_layout(t.t, &buf[0], C.size_t(len(buf)))
+	C.dno_tensor_layout(t.t, &buf[0], C.size_t(len(buf)))
 	return C.GoString(&buf[0])
 }

@@ -58,13 +58,13 @@ type weightPlan struct {
 	desc           fmt.Stringer
 	xs, ys, ws, bs backend.Shape
 	bias           bool
-	conv           *C.dn_conv
-	lin            *C.dn_linear
+	conv           *C.dno_conv
+	lin            *C.dno_linear
 }
 
 func (p *weightPlan) free() {
-	C.dn_conv_destroy(p.conv)
-	C.dn_linear_destroy(p.lin)
+	C.dno_conv_destroy(p.conv)
+	C.dno_linear_destroy(p.lin)
 	p.conv, p.lin = nil, nil
 }
 
@@ -77,7 +77,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	p := &weightPlan{plan: plan{b: b}, name: "conv2d", desc: d, xs: d.Input.Clone(), ys: d.OutputShape(),
 		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
 	x := dims(d.Input)
-	rc := C.dn_conv_create(b.c, &p.conv, &x[0], C.int64_t(d.Out), C.int64_t(d.KernelH), C.int64_t(d.KernelW),
+	rc := C.dno_conv_create(b.c, &p.conv, &x[0], C.int64_t(d.Out), C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW), C.int64_t(d.Groups),
 		cbool(d.Bias), cbool(d.ReLU))
 	return b.finish(&p.plan, p, b.check(rc, "conv2d", d))
@@ -92,7 +92,7 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	p := &weightPlan{plan: plan{b: b}, name: "linear", desc: d, xs: d.Input.Clone(), ys: d.OutputShape(),
 		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
 	x := dims(d.Input)
-	rc := C.dn_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU))
+	rc := C.dno_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU))
 	return b.finish(&p.plan, p, b.check(rc, "linear", d))
 }
 
@@ -133,9 +133,9 @@ func (p *weightPlan) Forward(x, w, bias, y backend.Tensor) error {
 	}
 	var rc C.int
 	if p.conv != nil {
-		rc = C.dn_conv_forward(p.b.c, p.conv, xt.t, wt.t, ptr(bt), yt.t)
+		rc = C.dno_conv_forward(p.b.c, p.conv, xt.t, wt.t, ptr(bt), yt.t)
 	} else {
-		rc = C.dn_linear_forward(p.b.c, p.lin, xt.t, wt.t, ptr(bt), yt.t)
+		rc = C.dno_linear_forward(p.b.c, p.lin, xt.t, wt.t, ptr(bt), yt.t)
 	}
 	return p.b.check(rc, op, p.desc)
 }
@@ -162,9 +162,9 @@ func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	}
 	var rc C.int
 	if p.conv != nil {
-		rc = C.dn_conv_backward_data(p.b.c, p.conv, dyt.t, wt.t, dxt.t)
+		rc = C.dno_conv_backward_data(p.b.c, p.conv, dyt.t, wt.t, dxt.t)
 	} else {
-		rc = C.dn_linear_backward_data(p.b.c, p.lin, dyt.t, wt.t, dxt.t)
+		rc = C.dno_linear_backward_data(p.b.c, p.lin, dyt.t, wt.t, dxt.t)
 	}
 	return p.b.check(rc, op, p.desc)
 }
@@ -200,9 +200,9 @@ func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	}
 	var rc C.int
 	if p.conv != nil {
-		rc = C.dn_conv_backward_filter(p.b.c, p.conv, xt.t, dyt.t, dwt.t, ptr(dbt))
+		rc = C.dno_conv_backward_filter(p.b.c, p.conv, xt.t, dyt.t, dwt.t, ptr(dbt))
 	} else {
-		rc = C.dn_linear_backward_filter(p.b.c, p.lin, xt.t, dyt.t, dwt.t, ptr(dbt))
+		rc = C.dno_linear_backward_filter(p.b.c, p.lin, xt.t, dyt.t, dwt.t, ptr(dbt))
 	}
 	return p.b.check(rc, op, p.desc)
 }
@@ -226,7 +226,7 @@ func Impl(p backend.WeightPlan) string {
 		return ""
 	}
 	var buf [256]C.char
-	C.dn_conv_impl(wp.conv, &buf[0], C.size_t(len(buf)))
+	C.dno_conv_impl(wp.conv, &buf[0], C.size_t(len(buf)))
 	return C.GoString(&buf[0])
 }
 
@@ -243,11 +243,11 @@ func cbool(v bool) C.int {
 type lrnPlan struct {
 	plan
 	d       backend.LRNDesc
-	c       *C.dn_lrn
+	c       *C.dno_lrn
 	forward bool
 }
 
-func (p *lrnPlan) free() { C.dn_lrn_destroy(p.c); p.c = nil }
+func (p *lrnPlan) free() { C.dno_lrn_destroy(p.c); p.c = nil }
 
 // LRN plans local response normalisation across channels; the primitive
 // is made for the layout of the first input it sees.
@@ -258,7 +258,7 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	d.Input = d.Input.Clone()
 	p := &lrnPlan{plan: plan{b: b}, d: d}
 	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
-	if err := b.check(C.dn_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
+	if err := b.check(C.dno_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
 		return nil, err
 	}
 	p.self = p
@@ -272,7 +272,7 @@ func (p *lrnPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := p.b.check(C.dn_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+	if err := p.b.check(C.dno_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
 		return err
 	}
 	p.forward = true
@@ -295,7 +295,7 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if !p.forward {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
 	}
-	return p.b.check(C.dn_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
+	return p.b.check(C.dno_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
 }
 
 // pair resolves an input and an output of the plan's shape, which must
@@ -324,11 +324,11 @@ type poolPlan struct {
 	plan
 	d       backend.PoolDesc
 	ys      backend.Shape
-	c       *C.dn_pool
+	c       *C.dno_pool
 	forward bool
 }
 
-func (p *poolPlan) free() { C.dn_pool_destroy(p.c); p.c = nil }
+func (p *poolPlan) free() { C.dno_pool_destroy(p.c); p.c = nil }
 
 // MaxPool plans max pooling; the primitive is made for the layout of the
 // first input it sees.
@@ -339,7 +339,7 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	d.Input = d.Input.Clone()
 	p := &poolPlan{plan: plan{b: b}, d: d, ys: d.OutputShape()}
 	x, y := dims(d.Input), dims(p.ys)
-	rc := C.dn_pool_create(b.c, &p.c, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
+	rc := C.dno_pool_create(b.c, &p.c, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
 	if err := b.check(rc, "maxpool2d", d); err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := p.b.check(C.dn_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+	if err := p.b.check(C.dno_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
 		return err
 	}
 	p.forward = true
@@ -380,7 +380,7 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if !p.forward {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
 	}
-	return p.b.check(C.dn_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
+	return p.b.check(C.dno_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
 }
 
 // ---- element-wise steps written in the shim ----
@@ -433,7 +433,7 @@ func (p reluPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dn_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
+	return p.b.check(C.dno_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
 }
 
 func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
@@ -456,7 +456,7 @@ func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	if err := distinct(op, "dx", dxt, yt); err != nil {
 		return err
 	}
-	return p.b.check(C.dn_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
+	return p.b.check(C.dno_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
 }
 
 type biasPlan struct {
@@ -490,7 +490,7 @@ func (p biasPlan) Forward(x, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dn_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
+	return p.b.check(C.dno_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
 }
 
 func (p biasPlan) Backward(dy, db backend.Tensor) error {
@@ -506,7 +506,7 @@ func (p biasPlan) Backward(dy, db backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dn_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
+	return p.b.check(C.dno_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
 }
 
 // dropoutPlan keeps its mask (one byte per element) in Go memory that the
@@ -543,7 +543,7 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	rc := C.dn_dropout_forward(p.b.c, xt.t, yt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.uint64_t(seed),
+	rc := C.dno_dropout_forward(p.b.c, xt.t, yt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.uint64_t(seed),
 		C.uint32_t(p.threshold), C.float(p.scale))
 	if err := p.b.check(rc, op, p.shape); err != nil {
 		return err
@@ -568,7 +568,7 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	if !p.forward {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward (dropout over %v)", p.shape)
 	}
-	rc := C.dn_dropout_backward(p.b.c, dyt.t, dxt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.float(p.scale))
+	rc := C.dno_dropout_backward(p.b.c, dyt.t, dxt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.float(p.scale))
 	return p.b.check(rc, op, p.shape)
 }
 
@@ -619,7 +619,7 @@ func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits b
 			return err
 		}
 	}
-	rc := C.dn_softmax_xent(p.b.c, lt.t, (*C.int32_t)(unsafe.Pointer(&labels[0])), losst.t, ptr(gt))
+	rc := C.dno_softmax_xent(p.b.c, lt.t, (*C.int32_t)(unsafe.Pointer(&labels[0])), losst.t, ptr(gt))
 	return p.b.check(rc, op, p.shape)
 }
 
@@ -632,7 +632,7 @@ func (p lossPlan) Softmax(logits, probs backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dn_softmax(p.b.c, lt.t, pt.t), op, p.shape)
+	return p.b.check(C.dno_softmax(p.b.c, lt.t, pt.t), op, p.shape)
 }
 
 type sgdPlan struct{ *shapePlan }
@@ -670,6 +670,6 @@ func (p sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams
 	if wt == gt || wt == vt || gt == vt {
 		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
 	}
-	rc := C.dn_sgd(p.b.c, wt.t, gt.t, vt.t, C.float(hp.LR), C.float(hp.Momentum), C.float(hp.WeightDecay), C.int(hp.Rule))
+	rc := C.dno_sgd(p.b.c, wt.t, gt.t, vt.t, C.float(hp.LR), C.float(hp.Momentum), C.float(hp.WeightDecay), C.int(hp.Rule))
 	return p.b.check(rc, op, p.shape)
 }

@@ -261,7 +261,7 @@ static dnnl_status_t post_ops_relu(dnnl_post_ops_t po) {
 /* context, errors, memory                                             */
 /* ------------------------------------------------------------------ */
 
-struct dn_ctx {
+struct dno_ctx {
     dnnl_engine_t eng;
     dnnl_stream_t strm;
     int threads;
@@ -285,14 +285,14 @@ static const char *status_name(dnnl_status_t st) {
 #endif
     case dnnl_runtime_error: return "dnnl_runtime_error";
     case dnnl_not_required: return "dnnl_not_required";
-    case DN_ENOMEM: return "out of host memory";
-    case DN_EINTERNAL: return "internal error";
+    case DNO_ENOMEM: return "out of host memory";
+    case DNO_EINTERNAL: return "internal error";
     }
     return "unknown dnnl_status_t";
 }
 
 /* fail records "what: status_name (code)" in the context and returns code. */
-static int fail(dn_ctx *c, int code, const char *fmt, ...) {
+static int fail(dno_ctx *c, int code, const char *fmt, ...) {
     char what[768];
     va_list ap;
     va_start(ap, fmt);
@@ -319,30 +319,30 @@ static void *zalloc(size_t n) {
 
 /* enter makes this OS thread's OpenMP team the backend's size: the value is
  * thread-local in libgomp and Go may run each call on another thread. */
-static void enter(dn_ctx *c) {
+static void enter(dno_ctx *c) {
     if (omp_get_max_threads() != c->threads) omp_set_num_threads(c->threads);
 }
 
-int dn_ctx_create(dn_ctx **out, int threads, char *msg, size_t msglen) {
+int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen) {
     *out = NULL;
-    dn_ctx *c = calloc(1, sizeof *c);
+    dno_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(msg, msglen, "allocating the context: out of memory");
-        return DN_ENOMEM;
+        return DNO_ENOMEM;
     }
     c->threads = threads > 0 ? threads : omp_get_max_threads();
     dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
     if (st == dnnl_success) st = dnnl_stream_create(&c->strm, c->eng, dnnl_stream_default_flags);
     if (st != dnnl_success) {
         snprintf(msg, msglen, "creating the CPU engine and stream: %s (status %d)", status_name(st), (int)st);
-        dn_ctx_destroy(c);
+        dno_ctx_destroy(c);
         return (int)st;
     }
     *out = c;
     return 0;
 }
 
-void dn_ctx_destroy(dn_ctx *c) {
+void dno_ctx_destroy(dno_ctx *c) {
     if (c == NULL) return;
     if (c->strm) dnnl_stream_destroy(c->strm);
     if (c->eng) dnnl_engine_destroy(c->eng);
@@ -350,13 +350,13 @@ void dn_ctx_destroy(dn_ctx *c) {
     free(c);
 }
 
-const char *dn_ctx_message(const dn_ctx *c) { return c->msg; }
-int64_t dn_ctx_relayouts(const dn_ctx *c) { return c->relayouts; }
-int64_t dn_ctx_allocs(const dn_ctx *c) { return c->allocs; }
-size_t dn_ctx_arena_bytes(const dn_ctx *c) { return c->arena_cap; }
-int dn_max_threads(void) { return omp_get_max_threads(); }
+const char *dno_ctx_message(const dno_ctx *c) { return c->msg; }
+int64_t dno_ctx_relayouts(const dno_ctx *c) { return c->relayouts; }
+int64_t dno_ctx_allocs(const dno_ctx *c) { return c->allocs; }
+size_t dno_ctx_arena_bytes(const dno_ctx *c) { return c->arena_cap; }
+int dno_max_threads(void) { return omp_get_max_threads(); }
 
-void dn_version(int *major, int *minor, int *patch, int *cpu_runtime) {
+void dno_version(int *major, int *minor, int *patch, int *cpu_runtime) {
     const dnnl_version_t *v = dnnl_version();
     *major = v->major;
     *minor = v->minor;
@@ -364,10 +364,10 @@ void dn_version(int *major, int *minor, int *patch, int *cpu_runtime) {
     *cpu_runtime = (int)v->cpu_runtime;
 }
 
-static int arena_reserve(dn_ctx *c, size_t n) {
+static int arena_reserve(dno_ctx *c, size_t n) {
     if (n <= c->arena_cap) return 0;
     void *p = zalloc(n);
-    if (p == NULL) return fail(c, DN_ENOMEM, "growing the scratchpad arena to %zu bytes", n);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "growing the scratchpad arena to %zu bytes", n);
     c->allocs++;
     free(c->arena);
     c->arena = p;
@@ -379,7 +379,7 @@ static int arena_reserve(dn_ctx *c, size_t n) {
 /* tensors                                                             */
 /* ------------------------------------------------------------------ */
 
-struct dn_tensor {
+struct dno_tensor {
     int nd; /* logical shape */
     dnnl_dims_t dims;
     md_t cur;      /* physical layout; its dims may differ from the logical ones (see relayout) */
@@ -400,26 +400,26 @@ static int md_is_plain(cmd_t m) {
     return eq;
 }
 
-static int set_cur(dn_ctx *c, dn_tensor *t, cmd_t m) {
+static int set_cur(dno_ctx *c, dno_tensor *t, cmd_t m) {
     md_t n = md_clone(m);
-    if (n == NULL) return fail(c, DN_ENOMEM, "copying a memory descriptor");
+    if (n == NULL) return fail(c, DNO_ENOMEM, "copying a memory descriptor");
     md_free(t->cur);
     t->cur = n;
     t->cur_plain = md_is_plain(n);
     return 0;
 }
 
-static int new_tensor(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims, cmd_t layout) {
+static int new_tensor(dno_ctx *c, dno_tensor **out, int nd, const int64_t *dims, cmd_t layout) {
     *out = NULL;
-    dn_tensor *t = calloc(1, sizeof *t);
-    if (t == NULL) return fail(c, DN_ENOMEM, "allocating a tensor");
+    dno_tensor *t = calloc(1, sizeof *t);
+    if (t == NULL) return fail(c, DNO_ENOMEM, "allocating a tensor");
     t->nd = nd;
     for (int i = 0; i < nd; i++) t->dims[i] = dims[i];
     if (layout) {
         t->cur = md_clone(layout);
         if (t->cur == NULL) {
             free(t);
-            return fail(c, DN_ENOMEM, "copying a memory descriptor");
+            return fail(c, DNO_ENOMEM, "copying a memory descriptor");
         }
         t->cur_plain = md_is_plain(t->cur);
     } else {
@@ -436,17 +436,17 @@ static int new_tensor(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims, c
     if (t->buf == NULL) {
         md_free(t->cur);
         free(t);
-        return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", t->cap);
+        return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", t->cap);
     }
     *out = t;
     return 0;
 }
 
-int dn_tensor_create(dn_ctx *c, dn_tensor **out, int nd, const int64_t *dims) {
+int dno_tensor_create(dno_ctx *c, dno_tensor **out, int nd, const int64_t *dims) {
     return new_tensor(c, out, nd, dims, NULL);
 }
 
-void dn_tensor_destroy(dn_tensor *t) {
+void dno_tensor_destroy(dno_tensor *t) {
     if (t == NULL) return;
     md_free(t->cur);
     free(t->buf);
@@ -454,14 +454,14 @@ void dn_tensor_destroy(dn_tensor *t) {
     free(t);
 }
 
-static size_t numel(const dn_tensor *t) {
+static size_t numel(const dno_tensor *t) {
     size_t n = 1;
     for (int i = 0; i < t->nd; i++) n *= (size_t)t->dims[i];
     return n;
 }
 
 /* reorder copies the data src (layout sm) into dst (layout dm). */
-static int reorder(dn_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
+static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
     dnnl_memory_t a = NULL, b = NULL;
     pd_t pd = NULL;
     dnnl_primitive_t p = NULL;
@@ -482,10 +482,10 @@ static int reorder(dn_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
     return 0;
 }
 
-static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep);
+static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep);
 
 /* to_plain puts t in the dense row-major layout of its logical shape. */
-static int to_plain(dn_ctx *c, dn_tensor *t, int keep) {
+static int to_plain(dno_ctx *c, dno_tensor *t, int keep) {
     if (t->cur_plain) {
         int64_t d[DNNL_MAX_NDIMS];
         int nd = md_dims(t->cur, d);
@@ -506,14 +506,14 @@ static int to_plain(dn_ctx *c, dn_tensor *t, int keep) {
  * may have other dimensions than t's layout (a grouped convolution's 5-D
  * weights, a fully connected layer's view of its input): the values are then
  * read in row-major order over want's dimensions. */
-static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
+static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep) {
     if (md_eq(t->cur, want)) return 0;
     c->relayouts++;
     size_t need = md_size(want);
     if (!keep) {
         if (need > t->cap) {
             void *nb = zalloc(need);
-            if (nb == NULL) return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+            if (nb == NULL) return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", need);
             c->allocs++;
             free(t->buf);
             t->buf = nb;
@@ -528,7 +528,7 @@ static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
     md_t src = NULL;
     if (same) {
         src = md_clone(t->cur);
-        if (src == NULL) return fail(c, DN_ENOMEM, "copying a memory descriptor");
+        if (src == NULL) return fail(c, DNO_ENOMEM, "copying a memory descriptor");
     } else {
         if (!t->cur_plain) {
             md_t p = NULL;
@@ -551,7 +551,7 @@ static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
         t->spare_cap = t->spare ? need : 0;
         if (t->spare == NULL) {
             md_free(src);
-            return fail(c, DN_ENOMEM, "allocating %zu bytes for a tensor", need);
+            return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", need);
         }
         c->allocs++;
     }
@@ -565,14 +565,14 @@ static int relayout(dn_ctx *c, dn_tensor *t, cmd_t want, int keep) {
     return set_cur(c, t, want);
 }
 
-int dn_upload(dn_ctx *c, dn_tensor *t, const float *src) {
+int dno_upload(dno_ctx *c, dno_tensor *t, const float *src) {
     int rc = to_plain(c, t, 0);
     if (rc) return rc;
     memcpy(t->buf, src, numel(t) * sizeof(float));
     return 0;
 }
 
-int dn_download(dn_ctx *c, dn_tensor *t, float *dst) {
+int dno_download(dno_ctx *c, dno_tensor *t, float *dst) {
     enter(c);
     if (t->cur_plain) {
         memcpy(dst, t->buf, numel(t) * sizeof(float));
@@ -588,7 +588,7 @@ int dn_download(dn_ctx *c, dn_tensor *t, float *dst) {
     return rc;
 }
 
-void dn_tensor_layout(const dn_tensor *t, char *buf, size_t len) {
+void dno_tensor_layout(const dno_tensor *t, char *buf, size_t len) {
     int64_t d[DNNL_MAX_NDIMS];
     int nd = md_dims(t->cur, d);
     int n = snprintf(buf, len, "%s {", t->cur_plain ? "plain" : "blocked");
@@ -629,7 +629,7 @@ static const char *impl_name(cpd_t pd) {
 }
 
 /* prim_init creates the primitive of p->pd and its scratchpad view. */
-static int prim_init(dn_ctx *c, prim *p, const char *what) {
+static int prim_init(dno_ctx *c, prim *p, const char *what) {
     CK(dnnl_primitive_create(&p->p, p->pd), "%s: creating the primitive (%s)", what, impl_name(p->pd));
     cmd_t sm = dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0);
     size_t n = sm ? md_size(sm) : 0;
@@ -642,7 +642,7 @@ static int prim_init(dn_ctx *c, prim *p, const char *what) {
 }
 
 /* make_attr: user scratchpad (from the context's arena), optional ReLU post-op. */
-static int make_attr(dn_ctx *c, dnnl_primitive_attr_t *attr, int relu) {
+static int make_attr(dno_ctx *c, dnnl_primitive_attr_t *attr, int relu) {
     *attr = NULL;
     CK(dnnl_primitive_attr_create(attr), "creating primitive attributes");
     CK(dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode");
@@ -659,16 +659,16 @@ static int make_attr(dn_ctx *c, dnnl_primitive_attr_t *attr, int relu) {
 
 typedef struct targ {
     int arg;
-    dn_tensor *t;
+    dno_tensor *t;
     int out; /* written by the primitive: its old values need not be kept */
 } targ;
 
 /* slot returns the index of p's memory object for arg, creating it. */
-static int slot(dn_ctx *c, prim *p, int arg, cmd_t md, int *rc) {
+static int slot(dno_ctx *c, prim *p, int arg, cmd_t md, int *rc) {
     for (int i = 0; i < p->nmem; i++)
         if (p->arg[i] == arg) return i;
     if (p->nmem == MAXARGS) {
-        *rc = fail(c, DN_EINTERNAL, "too many primitive arguments");
+        *rc = fail(c, DNO_EINTERNAL, "too many primitive arguments");
         return -1;
     }
     dnnl_status_t st = dnnl_memory_create(&p->mem[p->nmem], md, c->eng, DNNL_MEMORY_NONE);
@@ -696,7 +696,7 @@ static int same_dims(cmd_t a, cmd_t b) {
  * want blocked differently; a pooled output read plain by an inner
  * product), so that tensors stop changing layout after the first step.
  * Outputs take the layout the primitive writes. */
-static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
+static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
     dnnl_exec_arg_t ex[MAXARGS + 1];
     void *bufs[MAXARGS];
     int rc = 0, k = 0;
@@ -705,10 +705,10 @@ static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
         for (int i = 0; i < n; i++) {
             if (a[i].out != pass) continue;
             cmd_t want = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, a[i].arg);
-            if (want == NULL) return fail(c, DN_EINTERNAL, "%s: no layout for argument %d", op, a[i].arg);
+            if (want == NULL) return fail(c, DNO_EINTERNAL, "%s: no layout for argument %d", op, a[i].arg);
             int j = slot(c, p, a[i].arg, want, &rc);
             if (j < 0) return rc;
-            dn_tensor *t = a[i].t;
+            dno_tensor *t = a[i].t;
             bufs[i] = t->buf;
             if (md_eq(t->cur, want)) continue;
             if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
@@ -721,7 +721,7 @@ static int run(dn_ctx *c, prim *p, const char *op, int n, const targ *a) {
                 free(p->stage[j]);
                 p->stage[j] = zalloc(need);
                 p->stage_cap[j] = p->stage[j] ? need : 0;
-                if (p->stage[j] == NULL) return fail(c, DN_ENOMEM, "%s: allocating %zu bytes of staging", op, need);
+                if (p->stage[j] == NULL) return fail(c, DNO_ENOMEM, "%s: allocating %zu bytes of staging", op, need);
                 c->allocs++;
             }
             if ((rc = reorder(c, t->cur, t->buf, want, p->stage[j])) != 0) return rc;
@@ -752,14 +752,14 @@ static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
 /* convolution                                                         */
 /* ------------------------------------------------------------------ */
 
-struct dn_conv {
+struct dno_conv {
     int bias, relu, grouped;
     int64_t xdims[4], wdims[5], ydims[4];
     dnnl_dims_t s, dil, pl, pr;
     prim fwd, bwd_data, bwd_w;
 };
 
-void dn_conv_destroy(dn_conv *p) {
+void dno_conv_destroy(dno_conv *p) {
     if (p == NULL) return;
     prim_fini(&p->fwd);
     prim_fini(&p->bwd_data);
@@ -773,7 +773,7 @@ typedef struct mds {
     int n;
 } mds;
 
-static md_t mds_new(dn_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_format_tag_t tag, int *rc) {
+static md_t mds_new(dno_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_format_tag_t tag, int *rc) {
     dnnl_dims_t d;
     for (int i = 0; i < nd; i++) d[i] = dims[i];
     md_t m = NULL;
@@ -791,11 +791,11 @@ static void mds_free(mds *s) {
     s->n = 0;
 }
 
-int dn_conv_create(dn_ctx *c, dn_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
+int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
                    int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu) {
     *out = NULL;
-    dn_conv *p = calloc(1, sizeof *p);
-    if (p == NULL) return fail(c, DN_ENOMEM, "conv2d: allocating the plan");
+    dno_conv *p = calloc(1, sizeof *p);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "conv2d: allocating the plan");
     p->bias = bias;
     p->relu = relu;
     p->grouped = groups > 1;
@@ -833,7 +833,7 @@ int dn_conv_create(dn_ctx *c, dn_conv **out, const int64_t *x, int64_t oc, int64
     if (attr) dnnl_primitive_attr_destroy(attr);
     mds_free(&s);
     if (rc) {
-        dn_conv_destroy(p);
+        dno_conv_destroy(p);
         return rc;
     }
     *out = p;
@@ -844,7 +844,7 @@ int dn_conv_create(dn_ctx *c, dn_conv **out, const int64_t *x, int64_t oc, int64
  * first for the forward's layouts (so that weights, activations and their
  * gradients keep one layout through a training step) and falling back to
  * any layout when that only has a reference implementation. */
-static int conv_bwd_data_init(dn_ctx *c, dn_conv *p) {
+static int conv_bwd_data_init(dno_ctx *c, dno_conv *p) {
     if (p->bwd_data.p) return 0;
     cpd_t f = p->fwd.pd;
     cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
@@ -873,7 +873,7 @@ static int conv_bwd_data_init(dn_ctx *c, dn_conv *p) {
     return rc;
 }
 
-static int conv_bwd_w_init(dn_ctx *c, dn_conv *p) {
+static int conv_bwd_w_init(dno_ctx *c, dno_conv *p) {
     if (p->bwd_w.p) return 0;
     cpd_t f = p->fwd.pd;
     cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
@@ -904,19 +904,19 @@ static int conv_bwd_w_init(dn_ctx *c, dn_conv *p) {
     return rc;
 }
 
-int dn_conv_forward(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y) {
+int dno_conv_forward(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y) {
     targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
     return run(c, &p->fwd, "conv2d forward", p->bias ? 4 : 3, a);
 }
 
-int dn_conv_backward_data(dn_ctx *c, dn_conv *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx) {
+int dno_conv_backward_data(dno_ctx *c, dno_conv *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
     int rc = conv_bwd_data_init(c, p);
     if (rc) return rc;
     targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
     return run(c, &p->bwd_data, "conv2d backward data", 3, a);
 }
 
-int dn_conv_backward_filter(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db) {
+int dno_conv_backward_filter(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
     int rc = conv_bwd_w_init(c, p);
     if (rc) return rc;
     targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
@@ -924,7 +924,7 @@ int dn_conv_backward_filter(dn_ctx *c, dn_conv *p, dn_tensor *x, dn_tensor *dy, 
     return run(c, &p->bwd_w, "conv2d backward weights", p->bias ? 4 : 3, a);
 }
 
-void dn_conv_impl(const dn_conv *p, char *buf, size_t len) {
+void dno_conv_impl(const dno_conv *p, char *buf, size_t len) {
     snprintf(buf, len, "fwd %s, bwd data %s, bwd weights %s", impl_name(p->fwd.pd),
              p->bwd_data.pd ? impl_name(p->bwd_data.pd) : "-", p->bwd_w.pd ? impl_name(p->bwd_w.pd) : "-");
 }
@@ -933,13 +933,13 @@ void dn_conv_impl(const dn_conv *p, char *buf, size_t len) {
 /* fully connected (inner product)                                     */
 /* ------------------------------------------------------------------ */
 
-struct dn_linear {
+struct dno_linear {
     int bias, relu, nd;
     int64_t xdims[4], wdims[4], ydims[2];
     prim fwd, bwd_data, bwd_w;
 };
 
-void dn_linear_destroy(dn_linear *p) {
+void dno_linear_destroy(dno_linear *p) {
     if (p == NULL) return;
     prim_fini(&p->fwd);
     prim_fini(&p->bwd_data);
@@ -947,10 +947,10 @@ void dn_linear_destroy(dn_linear *p) {
     free(p);
 }
 
-int dn_linear_create(dn_ctx *c, dn_linear **out, int nd, const int64_t *x, int64_t outf, int bias, int relu) {
+int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t outf, int bias, int relu) {
     *out = NULL;
-    dn_linear *p = calloc(1, sizeof *p);
-    if (p == NULL) return fail(c, DN_ENOMEM, "linear: allocating the plan");
+    dno_linear *p = calloc(1, sizeof *p);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "linear: allocating the plan");
     p->bias = bias, p->relu = relu, p->nd = nd;
     for (int i = 0; i < nd; i++) p->xdims[i] = x[i], p->wdims[i] = x[i];
     p->wdims[0] = outf;
@@ -972,14 +972,14 @@ int dn_linear_create(dn_ctx *c, dn_linear **out, int nd, const int64_t *x, int64
     if (attr) dnnl_primitive_attr_destroy(attr);
     mds_free(&s);
     if (rc) {
-        dn_linear_destroy(p);
+        dno_linear_destroy(p);
         return rc;
     }
     *out = p;
     return 0;
 }
 
-static int linear_bwd_init(dn_ctx *c, dn_linear *p, int data) {
+static int linear_bwd_init(dno_ctx *c, dno_linear *p, int data) {
     prim *q = data ? &p->bwd_data : &p->bwd_w;
     if (q->p) return 0;
     cpd_t f = p->fwd.pd;
@@ -1013,19 +1013,19 @@ static int linear_bwd_init(dn_ctx *c, dn_linear *p, int data) {
     return rc;
 }
 
-int dn_linear_forward(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *w, dn_tensor *b, dn_tensor *y) {
+int dno_linear_forward(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y) {
     targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
     return run(c, &p->fwd, "linear forward", p->bias ? 4 : 3, a);
 }
 
-int dn_linear_backward_data(dn_ctx *c, dn_linear *p, dn_tensor *dy, dn_tensor *w, dn_tensor *dx) {
+int dno_linear_backward_data(dno_ctx *c, dno_linear *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
     int rc = linear_bwd_init(c, p, 1);
     if (rc) return rc;
     targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
     return run(c, &p->bwd_data, "linear backward data", 3, a);
 }
 
-int dn_linear_backward_filter(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dw, dn_tensor *db) {
+int dno_linear_backward_filter(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
     int rc = linear_bwd_init(c, p, 0);
     if (rc) return rc;
     targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
@@ -1039,7 +1039,7 @@ int dn_linear_backward_filter(dn_ctx *c, dn_linear *p, dn_tensor *x, dn_tensor *
 
 /* logical gives t a layout over its logical dimensions (not a view with
  * other dimensions, which a fully connected layer may have left). */
-static int logical(dn_ctx *c, dn_tensor *t) {
+static int logical(dno_ctx *c, dno_tensor *t) {
     int64_t d[DNNL_MAX_NDIMS];
     int nd = md_dims(t->cur, d);
     int same = nd == t->nd;
@@ -1047,7 +1047,7 @@ static int logical(dn_ctx *c, dn_tensor *t) {
     return same ? 0 : to_plain(c, t, 1);
 }
 
-static int workspace(dn_ctx *c, prim *p, dn_tensor **ws) {
+static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
     cmd_t m = dnnl_primitive_desc_query_md(p->pd, dnnl_query_workspace_md, 0);
     if (m == NULL || md_size(m) == 0) return 0;
     int64_t d[DNNL_MAX_NDIMS];
@@ -1055,37 +1055,37 @@ static int workspace(dn_ctx *c, prim *p, dn_tensor **ws) {
     return new_tensor(c, ws, nd, d, m);
 }
 
-struct dn_lrn {
+struct dno_lrn {
     int64_t n;
     float alpha, beta, k;
     md_t key; /* the input layout the primitives were made for */
     prim fwd, bwd;
-    dn_tensor *ws;
+    dno_tensor *ws;
 };
 
-static void lrn_reset(dn_lrn *p) {
+static void lrn_reset(dno_lrn *p) {
     prim_fini(&p->fwd);
     prim_fini(&p->bwd);
-    dn_tensor_destroy(p->ws);
+    dno_tensor_destroy(p->ws);
     md_free(p->key);
     p->ws = NULL;
     p->key = NULL;
 }
 
-void dn_lrn_destroy(dn_lrn *p) {
+void dno_lrn_destroy(dno_lrn *p) {
     if (p == NULL) return;
     lrn_reset(p);
     free(p);
 }
 
-int dn_lrn_create(dn_ctx *c, dn_lrn **out, int64_t size, float alpha, float beta, float k) {
+int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k) {
     *out = calloc(1, sizeof **out);
-    if (*out == NULL) return fail(c, DN_ENOMEM, "lrn: allocating the plan");
+    if (*out == NULL) return fail(c, DNO_ENOMEM, "lrn: allocating the plan");
     (*out)->n = size, (*out)->alpha = alpha, (*out)->beta = beta, (*out)->k = k;
     return 0;
 }
 
-int dn_lrn_forward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *y) {
+int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) {
     int rc = logical(c, x);
     if (rc) return rc;
     if (p->key == NULL || !md_eq(p->key, x->cur)) {
@@ -1097,7 +1097,7 @@ int dn_lrn_forward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *y) {
         if (st != dnnl_success) return fail(c, (int)st, "lrn: creating the forward primitive descriptor");
         if ((rc = prim_init(c, &p->fwd, "lrn forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
             p->key = md_clone(x->cur);
-            if (p->key == NULL) rc = fail(c, DN_ENOMEM, "lrn: copying a memory descriptor");
+            if (p->key == NULL) rc = fail(c, DNO_ENOMEM, "lrn: copying a memory descriptor");
         }
         if (rc) {
             lrn_reset(p);
@@ -1108,8 +1108,8 @@ int dn_lrn_forward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *y) {
     return run(c, &p->fwd, "lrn forward", p->ws ? 3 : 2, a);
 }
 
-int dn_lrn_backward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *dy, dn_tensor *dx) {
-    if (p->key == NULL) return fail(c, DN_EINTERNAL, "lrn backward before forward");
+int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
+    if (p->key == NULL) return fail(c, DNO_EINTERNAL, "lrn backward before forward");
     int rc;
     if (p->bwd.p == NULL) {
         dnnl_primitive_attr_t attr = NULL;
@@ -1128,33 +1128,33 @@ int dn_lrn_backward(dn_ctx *c, dn_lrn *p, dn_tensor *x, dn_tensor *dy, dn_tensor
     return run(c, &p->bwd, "lrn backward", p->ws ? 4 : 3, a);
 }
 
-struct dn_pool {
+struct dno_pool {
     int64_t ydims[4];
     dnnl_dims_t s, k, dil, pl, pr;
     md_t key;
     prim fwd, bwd;
-    dn_tensor *ws;
+    dno_tensor *ws;
 };
 
-static void pool_reset(dn_pool *p) {
+static void pool_reset(dno_pool *p) {
     prim_fini(&p->fwd);
     prim_fini(&p->bwd);
-    dn_tensor_destroy(p->ws);
+    dno_tensor_destroy(p->ws);
     md_free(p->key);
     p->ws = NULL;
     p->key = NULL;
 }
 
-void dn_pool_destroy(dn_pool *p) {
+void dno_pool_destroy(dno_pool *p) {
     if (p == NULL) return;
     pool_reset(p);
     free(p);
 }
 
-int dn_pool_create(dn_ctx *c, dn_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
+int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
                    int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
-    dn_pool *p = *out = calloc(1, sizeof **out);
-    if (p == NULL) return fail(c, DN_ENOMEM, "maxpool2d: allocating the plan");
+    dno_pool *p = *out = calloc(1, sizeof **out);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "maxpool2d: allocating the plan");
     for (int i = 0; i < 4; i++) p->ydims[i] = y[i];
     zero_dims(p->s), zero_dims(p->k), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
     p->s[0] = sh, p->s[1] = sw, p->k[0] = kh, p->k[1] = kw, p->pl[0] = ph, p->pl[1] = pw;
@@ -1164,7 +1164,7 @@ int dn_pool_create(dn_ctx *c, dn_pool **out, const int64_t *x, const int64_t *y,
     return 0;
 }
 
-int dn_pool_forward(dn_ctx *c, dn_pool *p, dn_tensor *x, dn_tensor *y) {
+int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) {
     int rc = logical(c, x);
     if (rc) return rc;
     if (p->key == NULL || !md_eq(p->key, x->cur)) {
@@ -1183,7 +1183,7 @@ int dn_pool_forward(dn_ctx *c, dn_pool *p, dn_tensor *x, dn_tensor *y) {
         if (st != dnnl_success) return fail(c, (int)st, "maxpool2d: creating the forward primitive descriptor");
         if ((rc = prim_init(c, &p->fwd, "maxpool2d forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
             p->key = md_clone(x->cur);
-            if (p->key == NULL) rc = fail(c, DN_ENOMEM, "maxpool2d: copying a memory descriptor");
+            if (p->key == NULL) rc = fail(c, DNO_ENOMEM, "maxpool2d: copying a memory descriptor");
         }
         if (rc) {
             pool_reset(p);
@@ -1194,8 +1194,8 @@ int dn_pool_forward(dn_ctx *c, dn_pool *p, dn_tensor *x, dn_tensor *y) {
     return run(c, &p->fwd, "maxpool2d forward", p->ws ? 3 : 2, a);
 }
 
-int dn_pool_backward(dn_ctx *c, dn_pool *p, dn_tensor *dy, dn_tensor *dx) {
-    if (p->key == NULL) return fail(c, DN_EINTERNAL, "maxpool2d backward before forward");
+int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx) {
+    if (p->key == NULL) return fail(c, DNO_EINTERNAL, "maxpool2d backward before forward");
     int rc;
     if (p->bwd.p == NULL) {
         cmd_t src = dnnl_primitive_desc_query_md(p->fwd.pd, dnnl_query_src_md, 0);
@@ -1221,10 +1221,10 @@ int dn_pool_backward(dn_ctx *c, dn_pool *p, dn_tensor *dy, dn_tensor *dx) {
 
 #define PAR_MIN 32768 /* below this many elements one thread is faster */
 
-static size_t nfloats(const dn_tensor *t) { return md_size(t->cur) / sizeof(float); }
+static size_t nfloats(const dno_tensor *t) { return md_size(t->cur) / sizeof(float); }
 
 /* ReLU works on any layout: y takes x's layout (padding stays zero). */
-int dn_relu_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y) {
+int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
     enter(c);
     int rc = relayout(c, y, x->cur, y == x);
     if (rc) return rc;
@@ -1236,7 +1236,7 @@ int dn_relu_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y) {
     return 0;
 }
 
-int dn_relu_backward(dn_ctx *c, dn_tensor *y, dn_tensor *dy, dn_tensor *dx) {
+int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx) {
     enter(c);
     int rc = relayout(c, dy, y->cur, 1);
     if (rc == 0) rc = relayout(c, dx, y->cur, dx == dy);
@@ -1250,7 +1250,7 @@ int dn_relu_backward(dn_ctx *c, dn_tensor *y, dn_tensor *dy, dn_tensor *dx) {
 }
 
 /* Bias add and its gradient index channels: plain layout. */
-int dn_bias_forward(dn_ctx *c, dn_tensor *x, dn_tensor *b, dn_tensor *y) {
+int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
     enter(c);
     int rc = to_plain(c, x, 1);
     if (rc == 0) rc = to_plain(c, b, 1);
@@ -1269,7 +1269,7 @@ int dn_bias_forward(dn_ctx *c, dn_tensor *x, dn_tensor *b, dn_tensor *y) {
     return 0;
 }
 
-int dn_bias_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *db) {
+int dno_bias_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *db) {
     enter(c);
     int rc = to_plain(c, dy, 1);
     if (rc == 0) rc = to_plain(c, db, 0);
@@ -1301,7 +1301,7 @@ static inline uint32_t dropout_bits(uint64_t seed, uint64_t i) {
 }
 
 /* Dropout draws its mask by logical index: plain layout. */
-int dn_dropout_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
+int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
                        float scale) {
     enter(c);
     int rc = to_plain(c, x, 1);
@@ -1319,7 +1319,7 @@ int dn_dropout_forward(dn_ctx *c, dn_tensor *x, dn_tensor *y, uint8_t *mask, uin
     return 0;
 }
 
-int dn_dropout_backward(dn_ctx *c, dn_tensor *dy, dn_tensor *dx, const uint8_t *mask, float scale) {
+int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8_t *mask, float scale) {
     enter(c);
     int rc = to_plain(c, dy, 1);
     if (rc == 0 && dx != dy) rc = to_plain(c, dx, 0);
@@ -1339,7 +1339,7 @@ static void row_max_sum(const float *row, long k, double *m, double *sum) {
     *m = mx, *sum = s;
 }
 
-int dn_softmax_xent(dn_ctx *c, dn_tensor *logits, const int32_t *labels, dn_tensor *loss, dn_tensor *dlogits) {
+int dno_softmax_xent(dno_ctx *c, dno_tensor *logits, const int32_t *labels, dno_tensor *loss, dno_tensor *dlogits) {
     enter(c);
     int rc = to_plain(c, logits, 1);
     if (rc == 0) rc = to_plain(c, loss, 0);
@@ -1364,7 +1364,7 @@ int dn_softmax_xent(dn_ctx *c, dn_tensor *logits, const int32_t *labels, dn_tens
     return 0;
 }
 
-int dn_softmax(dn_ctx *c, dn_tensor *logits, dn_tensor *probs) {
+int dno_softmax(dno_ctx *c, dno_tensor *logits, dno_tensor *probs) {
     enter(c);
     int rc = to_plain(c, logits, 1);
     if (rc == 0) rc = to_plain(c, probs, 0);
@@ -1381,7 +1381,7 @@ int dn_softmax(dn_ctx *c, dn_tensor *logits, dn_tensor *probs) {
 }
 
 /* SGD is element-wise over param's layout: grad and velocity follow it. */
-int dn_sgd(dn_ctx *c, dn_tensor *param, dn_tensor *grad, dn_tensor *velocity, float lr, float mu, float wd,
+int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float mu, float wd,
            int rule) {
     enter(c);
     int rc = relayout(c, grad, param->cur, 1);
