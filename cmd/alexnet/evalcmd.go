@@ -77,8 +77,7 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 	top := fs.Int("top", 5, "how many classes to print per image")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return err
+			return err // flag has printed the usage
 		}
 		return usageError{err.Error()}
 	}

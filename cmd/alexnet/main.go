@@ -116,8 +116,7 @@ func flags(name, args, help string, stdout io.Writer) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return err
+			return err // flag has printed the usage
 		}
 		return usageError{err.Error()}
 	}

@@ -54,6 +54,7 @@ func TestHelp(t *testing.T) {
 		code, out, _ := runCLI(c, "--help")
 		assert.Zero(t, code, c)
 		assert.Contains(t, out, "Usage: alexnet "+c, c)
+		assert.Equal(t, 1, strings.Count(out, "Usage:"), "%s --help prints its usage once", c)
 	}
 }
 
