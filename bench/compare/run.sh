@@ -3,7 +3,7 @@
 # onnxruntime-node) on this machine, in one table, to put beside dnngo's
 #   go test -tags onednn -run '^$' -bench 'Forward|TrainStep' ./bench
 #
-#   bash bench/compare/run.sh                 # the full comparison (~10-15 min on 2 cores)
+#   bash bench/compare/run.sh                 # the full comparison (~5 min on 2 cores)
 #   bash bench/compare/run.sh --smoke         # < 1 min: 2 runs, batch 1 and 16
 #   bash bench/compare/run.sh --run-dnngo     # also dnngo's own benchmark, back to back, same method
 #   bash bench/compare/run.sh --dnngo go.txt  # add an existing `go test -bench` output to the table
@@ -40,7 +40,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
     --run-dnngo) RUN_DNNGO=1 ;;
-    --dnngo) [ $# -ge 2 ] || die "--dnngo needs a file"; DNNGO_FILES+=("$(realpath "$2")"); shift ;;
+    --dnngo) [ $# -ge 2 ] && [ -r "$2" ] || die "--dnngo needs a readable go test -bench output file"
+      DNNGO_FILES+=("$(realpath "$2")"); shift ;;
     --keep) [ $# -ge 2 ] || die "--keep needs a folder"; KEEP="$2"; shift ;;
     --no-lock) LOCK=0 ;;
     --no-install) INSTALL=0 ;;
