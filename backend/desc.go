@@ -299,3 +299,19 @@ func (p SGDParams) Validate() error {
 	}
 	return nil
 }
+
+// CheckLabels validates the labels of a loss over logits [N, Classes]: one
+// per row, each in [0, Classes). It returns ErrShape or ErrInvalid errors
+// for op.
+func (d SoftmaxDesc) CheckLabels(op string, labels []int32) error {
+	n, k := d.Logits[0], d.Logits[1]
+	if len(labels) != n {
+		return Errorf(op, ErrShape, "%d labels for logits %v, want %d", len(labels), d.Logits, n)
+	}
+	for i, l := range labels {
+		if l < 0 || int(l) >= k {
+			return Errorf(op, ErrInvalid, "label %d of row %d is outside [0, %d)", l, i, k)
+		}
+	}
+	return nil
+}

@@ -37,13 +37,8 @@ func (p *lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits 
 	if err != nil {
 		return err
 	}
-	if len(labels) != p.n {
-		return backend.Errorf(op, backend.ErrShape, "%d labels for logits %v, want %d", len(labels), p.shape, p.n)
-	}
-	for i, l := range labels {
-		if l < 0 || int(l) >= p.k {
-			return backend.Errorf(op, backend.ErrInvalid, "label %d of row %d is outside [0, %d)", l, i, p.k)
-		}
+	if err := (backend.SoftmaxDesc{Logits: p.shape}).CheckLabels(op, labels); err != nil {
+		return err
 	}
 	losst, err := p.b.get(op, "loss", loss, scalarShape)
 	if err != nil {

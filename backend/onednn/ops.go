@@ -572,10 +572,7 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	return p.b.check(rc, op, p.shape)
 }
 
-type lossPlan struct {
-	*shapePlan
-	n, k int
-}
+type lossPlan struct{ *shapePlan }
 
 var scalarShape = backend.Shape{1}
 
@@ -586,7 +583,7 @@ func (b *Backend) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan, 
 	if err != nil {
 		return nil, err
 	}
-	return lossPlan{p, d.Logits[0], d.Logits[1]}, nil
+	return lossPlan{p}, nil
 }
 
 func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits backend.Tensor) error {
@@ -598,13 +595,8 @@ func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits b
 	if err != nil {
 		return err
 	}
-	if len(labels) != p.n {
-		return backend.Errorf(op, backend.ErrShape, "%d labels for logits %v, want %d", len(labels), p.shape, p.n)
-	}
-	for i, l := range labels {
-		if l < 0 || int(l) >= p.k {
-			return backend.Errorf(op, backend.ErrInvalid, "label %d of row %d is outside [0, %d)", l, i, p.k)
-		}
+	if err := (backend.SoftmaxDesc{Logits: p.shape}).CheckLabels(op, labels); err != nil {
+		return err
 	}
 	losst, err := p.b.get(op, "loss", loss, scalarShape)
 	if err != nil {

@@ -840,41 +840,13 @@ int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, in
     return 0;
 }
 
-/* conv_backward_pds creates the backward primitive descriptors, asking
+/* conv_bwd_init creates a backward primitive (data or weights), asking
  * first for the forward's layouts (so that weights, activations and their
  * gradients keep one layout through a training step) and falling back to
- * any layout when that only has a reference implementation. */
-static int conv_bwd_data_init(dno_ctx *c, dno_conv *p) {
-    if (p->bwd_data.p) return 0;
-    cpd_t f = p->fwd.pd;
-    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
-    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
-    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
-    dnnl_primitive_attr_t attr = NULL;
-    int rc = make_attr(c, &attr, 0);
-    if (rc) return rc;
-    dnnl_status_t st = conv_bwd_data_pd(&p->bwd_data.pd, c->eng, src, w, dst, p->s, p->dil, p->pl, p->pr, f, attr);
-    if (st != dnnl_success || has_ref(p->bwd_data.pd)) {
-        if (p->bwd_data.pd) dnnl_primitive_desc_destroy(p->bwd_data.pd);
-        p->bwd_data.pd = NULL;
-        mds s = {0};
-        md_t a = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
-        md_t b = a ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-        md_t d = b ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
-        if (d) {
-            st = conv_bwd_data_pd(&p->bwd_data.pd, c->eng, a, b, d, p->s, p->dil, p->pl, p->pr, f, attr);
-            if (st != dnnl_success) rc = fail(c, (int)st, "conv2d: creating the backward-data primitive descriptor");
-        }
-        mds_free(&s);
-    }
-    dnnl_primitive_attr_destroy(attr);
-    if (rc == 0) rc = prim_init(c, &p->bwd_data, "conv2d backward data");
-    if (rc) prim_fini(&p->bwd_data);
-    return rc;
-}
-
-static int conv_bwd_w_init(dno_ctx *c, dno_conv *p) {
-    if (p->bwd_w.p) return 0;
+ * any layout when that has only a reference implementation. */
+static int conv_bwd_init(dno_ctx *c, dno_conv *p, int data) {
+    prim *q = data ? &p->bwd_data : &p->bwd_w;
+    if (q->p) return 0;
     cpd_t f = p->fwd.pd;
     cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
     cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
@@ -883,24 +855,26 @@ static int conv_bwd_w_init(dno_ctx *c, dno_conv *p) {
     dnnl_primitive_attr_t attr = NULL;
     int rc = make_attr(c, &attr, 0);
     if (rc) return rc;
-    dnnl_status_t st = conv_bwd_w_pd(&p->bwd_w.pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, f, attr);
-    if (st != dnnl_success || has_ref(p->bwd_w.pd)) {
-        if (p->bwd_w.pd) dnnl_primitive_desc_destroy(p->bwd_w.pd);
-        p->bwd_w.pd = NULL;
+    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
         mds s = {0};
-        md_t a = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
-        md_t dw = a ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-        md_t d = dw ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
-        if (d) {
-            st = conv_bwd_w_pd(&p->bwd_w.pd, c->eng, a, dw, b, d, p->s, p->dil, p->pl, p->pr, f, attr);
-            if (st != dnnl_success)
-                rc = fail(c, (int)st, "conv2d: creating the backward-weights primitive descriptor");
+        if (attempt == 1) { /* the forward's layouts had no optimised backward: let oneDNN choose */
+            src = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
+            w = src ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
+            dst = w ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
+            if (dst == NULL) break;
         }
+        dnnl_status_t st = data ? conv_bwd_data_pd(&q->pd, c->eng, src, w, dst, p->s, p->dil, p->pl, p->pr, f, attr)
+                                : conv_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, f, attr);
         mds_free(&s);
+        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
+        if (q->pd) dnnl_primitive_desc_destroy(q->pd);
+        q->pd = NULL;
+        if (attempt == 1)
+            rc = fail(c, (int)st, "conv2d: creating the backward-%s primitive descriptor", data ? "data" : "weights");
     }
     dnnl_primitive_attr_destroy(attr);
-    if (rc == 0) rc = prim_init(c, &p->bwd_w, "conv2d backward weights");
-    if (rc) prim_fini(&p->bwd_w);
+    if (rc == 0) rc = prim_init(c, q, data ? "conv2d backward data" : "conv2d backward weights");
+    if (rc) prim_fini(q);
     return rc;
 }
 
@@ -910,14 +884,14 @@ int dno_conv_forward(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *w, dno_
 }
 
 int dno_conv_backward_data(dno_ctx *c, dno_conv *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
-    int rc = conv_bwd_data_init(c, p);
+    int rc = conv_bwd_init(c, p, 1);
     if (rc) return rc;
     targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
     return run(c, &p->bwd_data, "conv2d backward data", 3, a);
 }
 
 int dno_conv_backward_filter(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
-    int rc = conv_bwd_w_init(c, p);
+    int rc = conv_bwd_init(c, p, 0);
     if (rc) return rc;
     targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
                  {DNNL_ARG_DIFF_BIAS, db, 1}};
