@@ -749,22 +749,31 @@ static int has_ref(cpd_t pd) { return strstr(impl_name(pd), "ref") != NULL; }
 static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
 
 /* ------------------------------------------------------------------ */
-/* convolution                                                         */
+/* layers with weights                                                 */
 /* ------------------------------------------------------------------ */
 
-struct dno_conv {
-    int bias, relu, grouped;
-    int64_t xdims[4], wdims[5], ydims[4];
-    dnnl_dims_t s, dil, pl, pr;
+/* wlayer is a convolution or an inner product: a forward primitive made at
+ * plan time with format_tag any, and backward primitives made on first use. */
+typedef struct wlayer {
+    int conv, bias;
+    int xnd, wnd, ynd;
+    int64_t xdims[5], wdims[5], ydims[5];
+    dnnl_dims_t s, dil, pl, pr; /* convolution geometry */
     prim fwd, bwd_data, bwd_w;
+} wlayer;
+
+struct dno_conv {
+    wlayer l;
 };
 
-void dno_conv_destroy(dno_conv *p) {
-    if (p == NULL) return;
-    prim_fini(&p->fwd);
-    prim_fini(&p->bwd_data);
-    prim_fini(&p->bwd_w);
-    free(p);
+struct dno_linear {
+    wlayer l;
+};
+
+static void wl_fini(wlayer *l) {
+    prim_fini(&l->fwd);
+    prim_fini(&l->bwd_data);
+    prim_fini(&l->bwd_w);
 }
 
 /* mds holds the descriptors a creation needs, freed together. */
@@ -791,47 +800,132 @@ static void mds_free(mds *s) {
     s->n = 0;
 }
 
-int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
-                   int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu) {
-    *out = NULL;
-    dno_conv *p = calloc(1, sizeof *p);
-    if (p == NULL) return fail(c, DNO_ENOMEM, "conv2d: allocating the plan");
-    p->bias = bias;
-    p->relu = relu;
-    p->grouped = groups > 1;
-    for (int i = 0; i < 4; i++) p->xdims[i] = x[i];
-    int64_t oh = (x[2] + 2 * ph - kh) / sh + 1, ow = (x[3] + 2 * pw - kw) / sw + 1;
-    int64_t y[4] = {x[0], oc, oh, ow};
-    for (int i = 0; i < 4; i++) p->ydims[i] = y[i];
-    if (p->grouped) {
-        int64_t w[5] = {groups, oc / groups, x[1] / groups, kh, kw};
-        memcpy(p->wdims, w, sizeof w);
-    } else {
-        int64_t w[4] = {oc, x[1], kh, kw};
-        memcpy(p->wdims, w, sizeof w);
-    }
-    zero_dims(p->s), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
-    p->s[0] = sh, p->s[1] = sw, p->pl[0] = p->pr[0] = ph, p->pl[1] = p->pr[1] = pw;
-    /* floor mode: the right padding that the last window actually reaches */
-    p->pr[0] = (oh - 1) * sh + kh - x[2] - ph;
-    p->pr[1] = (ow - 1) * sw + kw - x[3] - pw;
+static const char *wl_name(const wlayer *l) { return l->conv ? "conv2d" : "linear"; }
 
+/* wl_create makes the forward primitive: bias and ReLU fused as post-ops,
+ * every layout left to oneDNN. */
+static int wl_create(dno_ctx *c, wlayer *l, int relu) {
     int rc = 0;
     mds s = {0};
     dnnl_primitive_attr_t attr = NULL;
-    md_t src = mds_new(c, &s, 4, x, dnnl_format_tag_any, &rc);
-    md_t w = src ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-    md_t b = w && bias ? mds_new(c, &s, 1, &oc, dnnl_a, &rc) : NULL;
-    md_t dst = w ? mds_new(c, &s, 4, y, dnnl_format_tag_any, &rc) : NULL;
+    int64_t oc = l->ydims[1];
+    md_t src = mds_new(c, &s, l->xnd, l->xdims, dnnl_format_tag_any, &rc);
+    md_t w = src ? mds_new(c, &s, l->wnd, l->wdims, dnnl_format_tag_any, &rc) : NULL;
+    md_t b = w && l->bias ? mds_new(c, &s, 1, &oc, dnnl_a, &rc) : NULL;
+    md_t dst = w && (b || !l->bias) ? mds_new(c, &s, l->ynd, l->ydims, dnnl_format_tag_any, &rc) : NULL;
     if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
-        dnnl_status_t st = conv_fwd_pd(&p->fwd.pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, attr);
+        dnnl_status_t st = l->conv ? conv_fwd_pd(&l->fwd.pd, c->eng, src, w, b, dst, l->s, l->dil, l->pl, l->pr, attr)
+                                   : ip_fwd_pd(&l->fwd.pd, c->eng, src, w, b, dst, attr);
         if (st != dnnl_success)
-            rc = fail(c, (int)st, "conv2d: creating the forward primitive descriptor");
+            rc = fail(c, (int)st, "%s: creating the forward primitive descriptor", wl_name(l));
         else
-            rc = prim_init(c, &p->fwd, "conv2d forward");
+            rc = prim_init(c, &l->fwd, l->conv ? "conv2d forward" : "linear forward");
     }
     if (attr) dnnl_primitive_attr_destroy(attr);
     mds_free(&s);
+    return rc;
+}
+
+/* wl_bwd_init makes a backward primitive (data or weights), asking first for
+ * the forward's layouts (so that weights, activations and their gradients
+ * keep one layout through a training step) and letting oneDNN choose when
+ * those have only a reference implementation. */
+static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
+    prim *q = data ? &l->bwd_data : &l->bwd_w;
+    if (q->p) return 0;
+    cpd_t f = l->fwd.pd;
+    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
+    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+    cmd_t b = l->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
+    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
+    dnnl_primitive_attr_t attr = NULL;
+    int rc = make_attr(c, &attr, 0);
+    if (rc) return rc;
+    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
+        mds s = {0};
+        if (attempt == 1) {
+            src = mds_new(c, &s, l->xnd, l->xdims, dnnl_format_tag_any, &rc);
+            w = src ? mds_new(c, &s, l->wnd, l->wdims, dnnl_format_tag_any, &rc) : NULL;
+            dst = w ? mds_new(c, &s, l->ynd, l->ydims, dnnl_format_tag_any, &rc) : NULL;
+            if (dst == NULL) break;
+        }
+        dnnl_status_t st;
+        if (l->conv)
+            st = data ? conv_bwd_data_pd(&q->pd, c->eng, src, w, dst, l->s, l->dil, l->pl, l->pr, f, attr)
+                      : conv_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, l->s, l->dil, l->pl, l->pr, f, attr);
+        else
+            st = data ? ip_bwd_data_pd(&q->pd, c->eng, src, w, dst, f, attr)
+                      : ip_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, f, attr);
+        mds_free(&s);
+        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
+        if (q->pd) dnnl_primitive_desc_destroy(q->pd);
+        q->pd = NULL;
+        if (attempt == 1)
+            rc = fail(c, (int)st, "%s: creating the backward-%s primitive descriptor", wl_name(l),
+                      data ? "data" : "weights");
+    }
+    dnnl_primitive_attr_destroy(attr);
+    if (rc == 0) rc = prim_init(c, q, data ? "backward data" : "backward weights");
+    if (rc) prim_fini(q);
+    return rc;
+}
+
+static int wl_forward(dno_ctx *c, wlayer *l, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y) {
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
+    return run(c, &l->fwd, l->conv ? "conv2d forward" : "linear forward", l->bias ? 4 : 3, a);
+}
+
+static int wl_backward_data(dno_ctx *c, wlayer *l, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
+    int rc = wl_bwd_init(c, l, 1);
+    if (rc) return rc;
+    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
+    return run(c, &l->bwd_data, l->conv ? "conv2d backward data" : "linear backward data", 3, a);
+}
+
+static int wl_backward_filter(dno_ctx *c, wlayer *l, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
+    int rc = wl_bwd_init(c, l, 0);
+    if (rc) return rc;
+    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
+                 {DNNL_ARG_DIFF_BIAS, db, 1}};
+    return run(c, &l->bwd_w, l->conv ? "conv2d backward weights" : "linear backward weights", l->bias ? 4 : 3, a);
+}
+
+/* ------------------------------------------------------------------ */
+/* convolution                                                         */
+/* ------------------------------------------------------------------ */
+
+void dno_conv_destroy(dno_conv *p) {
+    if (p == NULL) return;
+    wl_fini(&p->l);
+    free(p);
+}
+
+int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
+                    int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu) {
+    *out = NULL;
+    dno_conv *p = calloc(1, sizeof *p);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "conv2d: allocating the plan");
+    wlayer *l = &p->l;
+    l->conv = 1, l->bias = bias, l->xnd = 4, l->ynd = 4;
+    int64_t oh = (x[2] + 2 * ph - kh) / sh + 1, ow = (x[3] + 2 * pw - kw) / sw + 1;
+    int64_t y[4] = {x[0], oc, oh, ow};
+    memcpy(l->xdims, x, 4 * sizeof *x);
+    memcpy(l->ydims, y, sizeof y);
+    if (groups > 1) { /* goihw */
+        int64_t w[5] = {groups, oc / groups, x[1] / groups, kh, kw};
+        memcpy(l->wdims, w, sizeof w);
+        l->wnd = 5;
+    } else {
+        int64_t w[4] = {oc, x[1], kh, kw};
+        memcpy(l->wdims, w, sizeof w);
+        l->wnd = 4;
+    }
+    zero_dims(l->s), zero_dims(l->dil), zero_dims(l->pl), zero_dims(l->pr);
+    l->s[0] = sh, l->s[1] = sw, l->pl[0] = ph, l->pl[1] = pw;
+    /* floor mode: the right padding that the last window actually reaches */
+    l->pr[0] = (oh - 1) * sh + kh - x[2] - ph;
+    l->pr[1] = (ow - 1) * sw + kw - x[3] - pw;
+    int rc = wl_create(c, l, relu);
     if (rc) {
         dno_conv_destroy(p);
         return rc;
@@ -840,84 +934,31 @@ int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, in
     return 0;
 }
 
-/* conv_bwd_init creates a backward primitive (data or weights), asking
- * first for the forward's layouts (so that weights, activations and their
- * gradients keep one layout through a training step) and falling back to
- * any layout when that has only a reference implementation. */
-static int conv_bwd_init(dno_ctx *c, dno_conv *p, int data) {
-    prim *q = data ? &p->bwd_data : &p->bwd_w;
-    if (q->p) return 0;
-    cpd_t f = p->fwd.pd;
-    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
-    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
-    cmd_t b = p->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
-    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
-    dnnl_primitive_attr_t attr = NULL;
-    int rc = make_attr(c, &attr, 0);
-    if (rc) return rc;
-    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
-        mds s = {0};
-        if (attempt == 1) { /* the forward's layouts had no optimised backward: let oneDNN choose */
-            src = mds_new(c, &s, 4, p->xdims, dnnl_format_tag_any, &rc);
-            w = src ? mds_new(c, &s, p->grouped ? 5 : 4, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-            dst = w ? mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc) : NULL;
-            if (dst == NULL) break;
-        }
-        dnnl_status_t st = data ? conv_bwd_data_pd(&q->pd, c->eng, src, w, dst, p->s, p->dil, p->pl, p->pr, f, attr)
-                                : conv_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, p->s, p->dil, p->pl, p->pr, f, attr);
-        mds_free(&s);
-        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
-        if (q->pd) dnnl_primitive_desc_destroy(q->pd);
-        q->pd = NULL;
-        if (attempt == 1)
-            rc = fail(c, (int)st, "conv2d: creating the backward-%s primitive descriptor", data ? "data" : "weights");
-    }
-    dnnl_primitive_attr_destroy(attr);
-    if (rc == 0) rc = prim_init(c, q, data ? "conv2d backward data" : "conv2d backward weights");
-    if (rc) prim_fini(q);
-    return rc;
-}
-
 int dno_conv_forward(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y) {
-    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
-    return run(c, &p->fwd, "conv2d forward", p->bias ? 4 : 3, a);
+    return wl_forward(c, &p->l, x, w, b, y);
 }
 
 int dno_conv_backward_data(dno_ctx *c, dno_conv *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
-    int rc = conv_bwd_init(c, p, 1);
-    if (rc) return rc;
-    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
-    return run(c, &p->bwd_data, "conv2d backward data", 3, a);
+    return wl_backward_data(c, &p->l, dy, w, dx);
 }
 
 int dno_conv_backward_filter(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
-    int rc = conv_bwd_init(c, p, 0);
-    if (rc) return rc;
-    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
-                 {DNNL_ARG_DIFF_BIAS, db, 1}};
-    return run(c, &p->bwd_w, "conv2d backward weights", p->bias ? 4 : 3, a);
+    return wl_backward_filter(c, &p->l, x, dy, dw, db);
 }
 
 void dno_conv_impl(const dno_conv *p, char *buf, size_t len) {
-    snprintf(buf, len, "fwd %s, bwd data %s, bwd weights %s", impl_name(p->fwd.pd),
-             p->bwd_data.pd ? impl_name(p->bwd_data.pd) : "-", p->bwd_w.pd ? impl_name(p->bwd_w.pd) : "-");
+    const wlayer *l = &p->l;
+    snprintf(buf, len, "fwd %s, bwd data %s, bwd weights %s", impl_name(l->fwd.pd),
+             l->bwd_data.pd ? impl_name(l->bwd_data.pd) : "-", l->bwd_w.pd ? impl_name(l->bwd_w.pd) : "-");
 }
 
 /* ------------------------------------------------------------------ */
 /* fully connected (inner product)                                     */
 /* ------------------------------------------------------------------ */
 
-struct dno_linear {
-    int bias, relu, nd;
-    int64_t xdims[4], wdims[4], ydims[2];
-    prim fwd, bwd_data, bwd_w;
-};
-
 void dno_linear_destroy(dno_linear *p) {
     if (p == NULL) return;
-    prim_fini(&p->fwd);
-    prim_fini(&p->bwd_data);
-    prim_fini(&p->bwd_w);
+    wl_fini(&p->l);
     free(p);
 }
 
@@ -925,26 +966,12 @@ int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, in
     *out = NULL;
     dno_linear *p = calloc(1, sizeof *p);
     if (p == NULL) return fail(c, DNO_ENOMEM, "linear: allocating the plan");
-    p->bias = bias, p->relu = relu, p->nd = nd;
-    for (int i = 0; i < nd; i++) p->xdims[i] = x[i], p->wdims[i] = x[i];
-    p->wdims[0] = outf;
-    p->ydims[0] = x[0], p->ydims[1] = outf;
-    int rc = 0;
-    mds s = {0};
-    dnnl_primitive_attr_t attr = NULL;
-    md_t src = mds_new(c, &s, nd, p->xdims, dnnl_format_tag_any, &rc);
-    md_t w = src ? mds_new(c, &s, nd, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-    md_t b = w && bias ? mds_new(c, &s, 1, &outf, dnnl_a, &rc) : NULL;
-    md_t dst = w ? mds_new(c, &s, 2, p->ydims, dnnl_format_tag_any, &rc) : NULL;
-    if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
-        dnnl_status_t st = ip_fwd_pd(&p->fwd.pd, c->eng, src, w, b, dst, attr);
-        if (st != dnnl_success)
-            rc = fail(c, (int)st, "linear: creating the forward primitive descriptor");
-        else
-            rc = prim_init(c, &p->fwd, "linear forward");
-    }
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    mds_free(&s);
+    wlayer *l = &p->l;
+    l->bias = bias, l->xnd = l->wnd = nd, l->ynd = 2;
+    for (int i = 0; i < nd; i++) l->xdims[i] = x[i], l->wdims[i] = x[i];
+    l->wdims[0] = outf; /* {out, C[, H, W]}: a 4-D input is read in its own layout */
+    l->ydims[0] = x[0], l->ydims[1] = outf;
+    int rc = wl_create(c, l, relu);
     if (rc) {
         dno_linear_destroy(p);
         return rc;
@@ -953,58 +980,17 @@ int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, in
     return 0;
 }
 
-static int linear_bwd_init(dno_ctx *c, dno_linear *p, int data) {
-    prim *q = data ? &p->bwd_data : &p->bwd_w;
-    if (q->p) return 0;
-    cpd_t f = p->fwd.pd;
-    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
-    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
-    cmd_t b = p->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
-    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
-    dnnl_primitive_attr_t attr = NULL;
-    int rc = make_attr(c, &attr, 0);
-    if (rc) return rc;
-    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
-        mds s = {0};
-        if (attempt == 1) { /* the forward's layouts had no optimised backward: let oneDNN choose */
-            src = mds_new(c, &s, p->nd, p->xdims, dnnl_format_tag_any, &rc);
-            w = src ? mds_new(c, &s, p->nd, p->wdims, dnnl_format_tag_any, &rc) : NULL;
-            dst = w ? mds_new(c, &s, 2, p->ydims, dnnl_format_tag_any, &rc) : NULL;
-            if (dst == NULL) break;
-        }
-        dnnl_status_t st = data ? ip_bwd_data_pd(&q->pd, c->eng, src, w, dst, f, attr)
-                                : ip_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, f, attr);
-        mds_free(&s);
-        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
-        if (q->pd) dnnl_primitive_desc_destroy(q->pd);
-        q->pd = NULL;
-        if (attempt == 1)
-            rc = fail(c, (int)st, "linear: creating the backward-%s primitive descriptor", data ? "data" : "weights");
-    }
-    dnnl_primitive_attr_destroy(attr);
-    if (rc == 0) rc = prim_init(c, q, data ? "linear backward data" : "linear backward weights");
-    if (rc) prim_fini(q);
-    return rc;
-}
-
 int dno_linear_forward(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y) {
-    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_BIAS, b, 0}};
-    return run(c, &p->fwd, "linear forward", p->bias ? 4 : 3, a);
+    return wl_forward(c, &p->l, x, w, b, y);
 }
 
 int dno_linear_backward_data(dno_ctx *c, dno_linear *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx) {
-    int rc = linear_bwd_init(c, p, 1);
-    if (rc) return rc;
-    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_WEIGHTS, w, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
-    return run(c, &p->bwd_data, "linear backward data", 3, a);
+    return wl_backward_data(c, &p->l, dy, w, dx);
 }
 
-int dno_linear_backward_filter(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db) {
-    int rc = linear_bwd_init(c, p, 0);
-    if (rc) return rc;
-    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_WEIGHTS, dw, 1},
-                 {DNNL_ARG_DIFF_BIAS, db, 1}};
-    return run(c, &p->bwd_w, "linear backward weights", p->bias ? 4 : 3, a);
+int dno_linear_backward_filter(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw,
+                               dno_tensor *db) {
+    return wl_backward_filter(c, &p->l, x, dy, dw, db);
 }
 
 /* ------------------------------------------------------------------ */
