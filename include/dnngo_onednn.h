@@ -96,4 +96,7 @@ int dno_softmax(dno_ctx *c, dno_tensor *logits, dno_tensor *probs);
 int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float momentum, float wd,
            int rule);
 
+/* oneDNN's row-major SGEMM out = a·b (m×k times k×n), for benchmarks. */
+int dno_sgemm(dno_ctx *c, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *out);
+
 #endif

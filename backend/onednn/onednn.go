@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/machine"
@@ -125,6 +126,23 @@ func (b *Backend) Allocations() int64 {
 		return 0
 	}
 	return int64(C.dno_ctx_allocs(b.c))
+}
+
+// Sgemm computes out = a·b with oneDNN's row-major SGEMM (a is m×k, b is
+// k×n, out m×n, all dense): the ceiling that benchmarks compare the
+// convolutions and the pure-Go GEMM with.
+func (b *Backend) Sgemm(m, n, k int, a, bm, out []float32) error {
+	const op = "sgemm"
+	if err := b.checkOpen(op); err != nil {
+		return err
+	}
+	if m < 1 || n < 1 || k < 1 || len(a) != m*k || len(bm) != k*n || len(out) != m*n {
+		return backend.Errorf(op, backend.ErrShape, "%dx%dx%d with slices of %d, %d and %d values, want %d, %d and %d",
+			m, n, k, len(a), len(bm), len(out), m*k, k*n, m*n)
+	}
+	rc := C.dno_sgemm(b.c, C.int64_t(m), C.int64_t(n), C.int64_t(k), (*C.float)(unsafe.Pointer(&a[0])),
+		(*C.float)(unsafe.Pointer(&bm[0])), (*C.float)(unsafe.Pointer(&out[0])))
+	return b.check(rc, op, backend.Shape{m, n, k})
 }
 
 // ArenaBytes is the size of the scratchpad arena shared by every primitive.

@@ -1366,3 +1366,13 @@ int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocit
     }
     return 0;
 }
+
+/* dno_sgemm is oneDNN's row-major SGEMM, C = A·B (no transposes), for the
+ * benchmarks: the ceiling the convolutions and the pure-Go GEMM are
+ * compared with. */
+int dno_sgemm(dno_ctx *c, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *out) {
+    enter(c);
+    CK(dnnl_sgemm('N', 'N', m, n, k, 1.f, a, k, b, n, 0.f, out, n), "sgemm %lldx%lldx%lld", (long long)m,
+       (long long)n, (long long)k);
+    return 0;
+}
