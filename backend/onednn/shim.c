@@ -1015,10 +1015,65 @@ static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
     return new_tensor(c, ws, nd, d, m);
 }
 
+/* For LRN and pooling the layout of the input picks the implementation, and
+ * on plain NCHW oneDNN 2.x has only slow ones (simple_nchw, ref: 5–50× the
+ * blocked kernels' time). So when an input arrives plain, the plan asks
+ * for each blocked layout in turn whether it has an optimised kernel, and
+ * reorders the input into the first that does; a later plain input (a new
+ * upload) is reordered into the same layout without making the primitive
+ * again. */
+typedef dnnl_status_t (*fwd_pd_fn)(void *plan, dno_ctx *c, cmd_t src, pd_t *pd);
+
+static int slow_impl(cpd_t pd) {
+    const char *s = impl_name(pd);
+    return strstr(s, "ref") != NULL || strstr(s, "simple") != NULL;
+}
+
+/* faster_layout returns an owned layout to reorder the plain input x into,
+ * or NULL to keep x's own. */
+static md_t faster_layout(dno_ctx *c, dno_tensor *x, void *plan, fwd_pd_fn mk) {
+    if (!x->cur_plain || x->nd != 4) return NULL;
+    pd_t pd = NULL;
+    int slow = mk(plan, c, x->cur, &pd) != dnnl_success || slow_impl(pd);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (!slow) return NULL;
+    const dnnl_format_tag_t tags[3] = {dnnl_aBcd16b, dnnl_aBcd8b, dnnl_acdb};
+    for (int i = 0; i < 3; i++) {
+        md_t m = NULL;
+        if (md_new(&m, 4, x->dims, dnnl_f32, tags[i]) != dnnl_success) continue;
+        pd = NULL;
+        int ok = mk(plan, c, m, &pd) == dnnl_success && !slow_impl(pd);
+        if (pd) dnnl_primitive_desc_destroy(pd);
+        if (ok) return m;
+        md_free(m);
+    }
+    return NULL;
+}
+
+/* fwd_layout gives x the layout the plan's primitive was made for (key),
+ * when x arrives in the plain layout it was made from (from); otherwise, on
+ * a layout the plan has not seen, it picks a faster one for a plain x and
+ * reports that the primitive must be made again. */
+static int fwd_layout(dno_ctx *c, dno_tensor *x, md_t *key, md_t *from, void *plan, fwd_pd_fn mk, int *remake) {
+    *remake = 0;
+    if (*key && md_eq(*key, x->cur)) return 0;
+    if (*key && *from && md_eq(*from, x->cur)) return relayout(c, x, *key, 1);
+    *remake = 1;
+    md_free(*from);
+    *from = NULL;
+    md_t better = faster_layout(c, x, plan, mk);
+    if (better == NULL) return 0;
+    *from = md_clone(x->cur);
+    int rc = *from ? relayout(c, x, better, 1) : fail(c, DNO_ENOMEM, "copying a memory descriptor");
+    md_free(better);
+    return rc;
+}
+
 struct dno_lrn {
     int64_t n;
     float alpha, beta, k;
-    md_t key; /* the input layout the primitives were made for */
+    md_t key;  /* the input layout the primitives were made for */
+    md_t from; /* the plain layout key was chosen for, if any */
     prim fwd, bwd;
     dno_tensor *ws;
 };
@@ -1035,6 +1090,7 @@ static void lrn_reset(dno_lrn *p) {
 void dno_lrn_destroy(dno_lrn *p) {
     if (p == NULL) return;
     lrn_reset(p);
+    md_free(p->from);
     free(p);
 }
 
@@ -1045,10 +1101,23 @@ int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float b
     return 0;
 }
 
+/* lrn_mk makes the forward primitive descriptor for src, and reports
+ * dnnl_unimplemented when the backward one for that layout would be slow. */
+static dnnl_status_t lrn_mk(void *plan, dno_ctx *c, cmd_t src, pd_t *pd) {
+    dno_lrn *p = plan;
+    dnnl_status_t st = lrn_fwd_pd(pd, c->eng, src, src, p->n, p->alpha, p->beta, p->k, NULL);
+    pd_t b = NULL;
+    if (st == dnnl_success) st = lrn_bwd_pd(&b, c->eng, src, src, src, p->n, p->alpha, p->beta, p->k, *pd, NULL);
+    if (st == dnnl_success && slow_impl(b)) st = dnnl_unimplemented;
+    if (b) dnnl_primitive_desc_destroy(b);
+    return st;
+}
+
 int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) {
-    int rc = logical(c, x);
+    int rc = logical(c, x), remake = 0;
+    if (rc == 0) rc = fwd_layout(c, x, &p->key, &p->from, p, lrn_mk, &remake);
     if (rc) return rc;
-    if (p->key == NULL || !md_eq(p->key, x->cur)) {
+    if (remake) {
         lrn_reset(p);
         dnnl_primitive_attr_t attr = NULL;
         if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
@@ -1091,7 +1160,7 @@ int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_
 struct dno_pool {
     int64_t ydims[4];
     dnnl_dims_t s, k, dil, pl, pr;
-    md_t key;
+    md_t key, from; /* as in dno_lrn */
     prim fwd, bwd;
     dno_tensor *ws;
 };
@@ -1108,6 +1177,7 @@ static void pool_reset(dno_pool *p) {
 void dno_pool_destroy(dno_pool *p) {
     if (p == NULL) return;
     pool_reset(p);
+    md_free(p->from);
     free(p);
 }
 
@@ -1124,10 +1194,29 @@ int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t 
     return 0;
 }
 
+static dnnl_status_t pool_mk(void *plan, dno_ctx *c, cmd_t src, pd_t *pd) {
+    dno_pool *p = plan;
+    dnnl_dims_t y;
+    for (int i = 0; i < 4; i++) y[i] = p->ydims[i];
+    md_t dst = NULL;
+    pd_t b = NULL;
+    dnnl_status_t st = md_new(&dst, 4, y, dnnl_f32, dnnl_format_tag_any);
+    if (st == dnnl_success) st = pool_fwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, NULL);
+    if (st == dnnl_success) {
+        cmd_t fd = dnnl_primitive_desc_query_md(*pd, dnnl_query_dst_md, 0);
+        st = pool_bwd_pd(&b, c->eng, src, fd, p->s, p->k, p->dil, p->pl, p->pr, *pd, NULL);
+    }
+    if (st == dnnl_success && slow_impl(b)) st = dnnl_unimplemented; /* the backward would be slow */
+    if (b) dnnl_primitive_desc_destroy(b);
+    md_free(dst);
+    return st;
+}
+
 int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) {
-    int rc = logical(c, x);
+    int rc = logical(c, x), remake = 0;
+    if (rc == 0) rc = fwd_layout(c, x, &p->key, &p->from, p, pool_mk, &remake);
     if (rc) return rc;
-    if (p->key == NULL || !md_eq(p->key, x->cur)) {
+    if (remake) {
         pool_reset(p);
         mds s = {0};
         md_t dst = mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc);
@@ -1181,6 +1270,18 @@ int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx) {
 
 #define PAR_MIN 32768 /* below this many elements one thread is faster */
 
+/* keep_if is v where cond holds and +0 elsewhere, without a branch (the
+ * masks of ReLU and dropout are random: a branch would mispredict half the
+ * time) and without multiplying (0·∞ would be NaN). */
+static inline float keep_if(float v, int cond) {
+    union {
+        float f;
+        uint32_t u;
+    } a = {v};
+    a.u &= -(uint32_t)(cond != 0);
+    return a.f;
+}
+
 static size_t nfloats(const dno_tensor *t) { return md_size(t->cur) / sizeof(float); }
 
 /* ReLU works on any layout: y takes x's layout (padding stays zero). */
@@ -1205,7 +1306,7 @@ int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx)
     float *d = dx->buf;
     long n = (long)nfloats(y);
 #pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
-    for (long i = 0; i < n; i++) d[i] = yp[i] > 0.f ? g[i] : 0.f;
+    for (long i = 0; i < n; i++) d[i] = keep_if(g[i], yp[i] > 0.f);
     return 0;
 }
 
@@ -1274,7 +1375,7 @@ int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask,
     for (long i = 0; i < n; i++) {
         uint8_t keep = dropout_bits(seed, (uint64_t)i) >= threshold;
         mask[i] = keep;
-        yp[i] = keep ? xp[i] * scale : 0.f;
+        yp[i] = keep_if(xp[i] * scale, keep);
     }
     return 0;
 }
@@ -1288,7 +1389,7 @@ int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8
     float *d = dx->buf;
     long n = (long)numel(dy);
 #pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
-    for (long i = 0; i < n; i++) d[i] = mask[i] ? g[i] * scale : 0.f;
+    for (long i = 0; i < n; i++) d[i] = keep_if(g[i] * scale, mask[i]);
     return 0;
 }
 

@@ -52,6 +52,9 @@ typedef enum {
     dnnl_abc,
     dnnl_abcd,
     dnnl_abcde,
+    dnnl_acdb,
+    dnnl_aBcd8b,
+    dnnl_aBcd16b,
 } dnnl_format_tag_t;
 typedef enum { dnnl_forward_training = 64, dnnl_forward_inference = 96, dnnl_backward = 128 } dnnl_prop_kind_t;
 typedef enum {
