@@ -47,3 +47,23 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmCurve is oneDNN's SGEMM curve, n×n×n → GFLOP/s, at the
+// sizes of the pure-Go GEMM's BenchmarkGemmCurve.
+func BenchmarkSgemmCurve(b *testing.B) {
+	be, err := onednn.Open(backend.Options{})
+	require.NoError(b, err)
+	defer be.Close()
+	for _, n := range []int{64, 128, 256, 384, 512, 768, 1024, 1536, 2048} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			x, y, z := randn(r, n*n), randn(r, n*n), make([]float32, n*n)
+			for b.Loop() {
+				if err := be.Sgemm(n, n, n, x, y, z); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -213,3 +213,29 @@ func TestArchKernelsMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+// curveSizes are the square sizes of BenchmarkGemmCurve (the onednn
+// backend's BenchmarkSgemmCurve uses the same, for oneDNN's curve).
+var curveSizes = []int{64, 128, 256, 384, 512, 768, 1024, 1536, 2048}
+
+// BenchmarkGemmCurve is the SGEMM curve, n×n×n → GFLOP/s, with the fastest
+// kernel and every worker:
+//
+//	go test -run '^$' -bench GemmCurve -count 3 ./backend/cpu/internal/gemm
+func BenchmarkGemmCurve(b *testing.B) {
+	kern := Best()
+	for _, n := range curveSizes {
+		b.Run(fmt.Sprintf("kernel=%s/n=%d", kern.Name, n), func(b *testing.B) {
+			pool := parallel.New(runtime.GOMAXPROCS(0))
+			defer pool.Close()
+			ctx := New(kern, pool)
+			r := rand.New(rand.NewPCG(5, 6))
+			x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+			b.ResetTimer()
+			for b.Loop() {
+				ctx.Gemm(false, false, n, n, n, 1, x, n, y, n, 0, z, n)
+			}
+			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
