@@ -11,9 +11,9 @@
 // The shim compiles against oneDNN 2.x (Debian 12: 2.6.3, which CI runs)
 // and 3.x (Ubuntu 24.04: 3.1, Debian 13: 3.7) behind #if
 // DNNL_VERSION_MAJOR; the Go side never sees the difference. The 3.x branch
-// is checked by a syntax-only compile against the declarations in
-// testdata/dnnl3 (TestShimCompilesAgainst3x); it has not been run against a
-// real 3.x library.
+// is type-checked by the C compiler against the 3.x declarations in
+// testdata/dnnl3 (TestShimCompiles, which needs no tag and no library); it
+// has not been run against a real 3.x library.
 //
 // # Layouts
 //
@@ -21,10 +21,15 @@
 // so oneDNN picks blocked layouts (nChw8c activations, OIhw8i8o weights on
 // AVX2). A tensor keeps whatever layout the last plan that wrote it or read
 // it wanted; LRN and max-pooling primitives are made for the layout of
-// their input on first use, and the backward primitives ask for the
-// forward's layouts. So a network runs end to end in the blocked layouts,
-// and after its first step no reorder happens at all: values are converted
-// only at Upload and Download (see Backend.Relayouts).
+// their input on first use (a plain NCHW input is first reordered into a
+// blocked layout, where oneDNN 2.x has its fast kernels); the backward
+// primitives ask for the forward's layouts. So a network runs end to end
+// in the blocked layouts. Where two primitives want one tensor in different
+// layouts (the backward-data convolution's weights; an inner product
+// reading a pooled output), the plan that needs the other layout keeps a
+// staging copy, reordered on each call. After the first step nothing is
+// allocated (see Backend.Allocations; Backend.Relayouts counts the layout
+// changes).
 //
 // Bias and ReLU are fused into the convolution and inner-product
 // primitives as post-ops when the description asks for them. LRN and

@@ -107,8 +107,11 @@ func (b *Backend) Close() error {
 }
 
 // Relayouts counts the times a tensor's physical layout changed (a reorder
-// of its values, or an output taking a plan's layout). In a network that
-// runs the same plans every step it stops growing after the first step.
+// of its values, or an output taking a plan's layout). In a network most
+// happen in the first step; a few repeat each step where one primitive
+// writes a tensor in a layout the next one cannot read (AlexNet: fc6's
+// plain input gradient, which pool5's backward reads blocked: two per
+// training step, reusing the buffers of the first).
 func (b *Backend) Relayouts() int64 {
 	if b.closed {
 		return 0
