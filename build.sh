@@ -110,7 +110,7 @@ test)
   go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
   go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
   if have_onednn; then
-    go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating' ./backend/onednn
+    go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating|Concurrent' ./backend/onednn
   fi
   ;;
 *)

@@ -125,3 +125,51 @@ func upload(t *testing.T, b backend.Backend, s backend.Shape, v []float32) backe
 	}
 	return x
 }
+
+// Backend values are independent: two goroutines, each with its own
+// backend, train at the same time and get what each gets alone.
+func TestConcurrentBackends(t *testing.T) {
+	cfg := alexnet.Mini()
+	const n = 4
+	r := rand.New(rand.NewPCG(3, 4))
+	x := randn(r, n*cfg.Channels*cfg.Input*cfg.Input)
+	labels := []int32{1, 2, 3, 4}
+	train := func() ([]float32, error) {
+		b, err := onednn.Open(backend.Options{Threads: 1})
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		net, err := alexnet.New(b, cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer net.Close()
+		var losses []float32
+		for range 3 {
+			loss, err := net.TrainStep(x, labels)
+			if err != nil {
+				return nil, err
+			}
+			losses = append(losses, loss)
+		}
+		return losses, nil
+	}
+	alone, err := train()
+	require.NoError(t, err)
+	results := make([][]float32, 2)
+	errs := make([]error, 2)
+	done := make(chan int)
+	for i := range results {
+		go func() {
+			results[i], errs[i] = train()
+			done <- i
+		}()
+	}
+	<-done
+	<-done
+	for i := range results {
+		require.NoError(t, errs[i])
+		assert.Equal(t, alone, results[i], "goroutine %d", i)
+	}
+}
