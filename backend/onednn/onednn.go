@@ -145,7 +145,7 @@ func (b *Backend) Sgemm(m, n, k int, a, bm, out []float32) error {
 	}
 	rc := C.dno_sgemm(b.c, C.int64_t(m), C.int64_t(n), C.int64_t(k), (*C.float)(unsafe.Pointer(&a[0])),
 		(*C.float)(unsafe.Pointer(&bm[0])), (*C.float)(unsafe.Pointer(&out[0])))
-	return b.check(rc, op, backend.Shape{m, n, k})
+	return check(b, rc, op, backend.Shape{m, n, k})
 }
 
 // ArenaBytes is the size of the scratchpad arena shared by every primitive.
@@ -164,8 +164,10 @@ func (b *Backend) checkOpen(op string) error {
 }
 
 // check turns a shim return code into an error: ErrLibrary with what the
-// shim was doing, oneDNN's status name and what the op was given.
-func (b *Backend) check(rc C.int, op string, what fmt.Stringer) error {
+// shim was doing, oneDNN's status name and what the op was given. It is
+// generic so that the success path boxes nothing: executing a plan must
+// not allocate.
+func check[T fmt.Stringer](b *Backend, rc C.int, op string, what T) error {
 	if rc == 0 {
 		return nil
 	}

@@ -13,3 +13,8 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, func() (backend.Backend, error) { return onednn.Open(backend.Options{}) })
 }
+
+// TestExecuteAllocatesNothing: executing a plan allocates no Go memory.
+func TestExecuteAllocatesNothing(t *testing.T) {
+	backendtest.RunAllocations(t, func() (backend.Backend, error) { return onednn.Open(backend.Options{}) })
+}

@@ -54,7 +54,8 @@ func (b *Backend) newPlan(op string, validate func() error) error {
 // weightPlan is a convolution or a fully connected layer.
 type weightPlan struct {
 	plan
-	name           string // "conv2d" or "linear"
+	name           string    // "conv2d" or "linear"
+	ops            [3]string // name.forward, name.backward_data, name.backward_filter
 	desc           fmt.Stringer
 	xs, ys, ws, bs backend.Shape
 	bias           bool
@@ -80,7 +81,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	rc := C.dno_conv_create(b.c, &p.conv, &x[0], C.int64_t(d.Out), C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW), C.int64_t(d.Groups),
 		cbool(d.Bias), cbool(d.ReLU))
-	return b.finish(&p.plan, p, b.check(rc, "conv2d", d))
+	return b.finish(&p.plan, p, check(b, rc, "conv2d", d))
 }
 
 // Linear plans a fully connected layer on oneDNN's inner product, reading
@@ -93,7 +94,7 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
 	x := dims(d.Input)
 	rc := C.dno_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU))
-	return b.finish(&p.plan, p, b.check(rc, "linear", d))
+	return b.finish(&p.plan, p, check(b, rc, "linear", d))
 }
 
 // finish registers a new plan, or frees it when creating it failed.
@@ -103,12 +104,13 @@ func (b *Backend) finish(p *plan, r *weightPlan, err error) (backend.WeightPlan,
 		return nil, err
 	}
 	p.self = r
+	r.ops = [3]string{r.name + ".forward", r.name + ".backward_data", r.name + ".backward_filter"}
 	b.track(r)
 	return r, nil
 }
 
 func (p *weightPlan) Forward(x, w, bias, y backend.Tensor) error {
-	op := p.name + ".forward"
+	op := p.ops[0]
 	if err := p.check(op); err != nil {
 		return err
 	}
@@ -137,11 +139,11 @@ func (p *weightPlan) Forward(x, w, bias, y backend.Tensor) error {
 	} else {
 		rc = C.dno_linear_forward(p.b.c, p.lin, xt.t, wt.t, ptr(bt), yt.t)
 	}
-	return p.b.check(rc, op, p.desc)
+	return check(p.b, rc, op, p.desc)
 }
 
 func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
-	op := p.name + ".backward_data"
+	op := p.ops[1]
 	if err := p.check(op); err != nil {
 		return err
 	}
@@ -166,11 +168,11 @@ func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	} else {
 		rc = C.dno_linear_backward_data(p.b.c, p.lin, dyt.t, wt.t, dxt.t)
 	}
-	return p.b.check(rc, op, p.desc)
+	return check(p.b, rc, op, p.desc)
 }
 
 func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	op := p.name + ".backward_filter"
+	op := p.ops[2]
 	if err := p.check(op); err != nil {
 		return err
 	}
@@ -204,7 +206,7 @@ func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	} else {
 		rc = C.dno_linear_backward_filter(p.b.c, p.lin, xt.t, dyt.t, dwt.t, ptr(dbt))
 	}
-	return p.b.check(rc, op, p.desc)
+	return check(p.b, rc, op, p.desc)
 }
 
 // optional resolves a bias argument, given exactly when the plan has a bias.
@@ -258,7 +260,7 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	d.Input = d.Input.Clone()
 	p := &lrnPlan{plan: plan{b: b}, d: d}
 	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
-	if err := b.check(C.dno_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
+	if err := check(b, C.dno_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
 		return nil, err
 	}
 	p.self = p
@@ -272,7 +274,7 @@ func (p *lrnPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := p.b.check(C.dno_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+	if err := check(p.b, C.dno_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
 		return err
 	}
 	p.forward = true
@@ -295,7 +297,7 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if !p.forward {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
 	}
-	return p.b.check(C.dno_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
+	return check(p.b, C.dno_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
 }
 
 // pair resolves an input and an output of the plan's shape, which must
@@ -341,7 +343,7 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	x, y := dims(d.Input), dims(p.ys)
 	rc := C.dno_pool_create(b.c, &p.c, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
-	if err := b.check(rc, "maxpool2d", d); err != nil {
+	if err := check(b, rc, "maxpool2d", d); err != nil {
 		return nil, err
 	}
 	p.self = p
@@ -358,7 +360,7 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := p.b.check(C.dno_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+	if err := check(p.b, C.dno_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
 		return err
 	}
 	p.forward = true
@@ -380,7 +382,7 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if !p.forward {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
 	}
-	return p.b.check(C.dno_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
+	return check(p.b, C.dno_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
 }
 
 // ---- element-wise steps written in the shim ----
@@ -433,7 +435,7 @@ func (p reluPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dno_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
+	return check(p.b, C.dno_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
 }
 
 func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
@@ -456,7 +458,7 @@ func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	if err := distinct(op, "dx", dxt, yt); err != nil {
 		return err
 	}
-	return p.b.check(C.dno_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
+	return check(p.b, C.dno_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
 }
 
 type biasPlan struct {
@@ -490,7 +492,7 @@ func (p biasPlan) Forward(x, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dno_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
+	return check(p.b, C.dno_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
 }
 
 func (p biasPlan) Backward(dy, db backend.Tensor) error {
@@ -506,7 +508,7 @@ func (p biasPlan) Backward(dy, db backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dno_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
+	return check(p.b, C.dno_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
 }
 
 // dropoutPlan keeps its mask (one byte per element) in Go memory that the
@@ -545,7 +547,7 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	}
 	rc := C.dno_dropout_forward(p.b.c, xt.t, yt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.uint64_t(seed),
 		C.uint32_t(p.threshold), C.float(p.scale))
-	if err := p.b.check(rc, op, p.shape); err != nil {
+	if err := check(p.b, rc, op, p.shape); err != nil {
 		return err
 	}
 	p.forward = true
@@ -569,7 +571,7 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 		return backend.Errorf(op, backend.ErrState, "backward before any forward (dropout over %v)", p.shape)
 	}
 	rc := C.dno_dropout_backward(p.b.c, dyt.t, dxt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.float(p.scale))
-	return p.b.check(rc, op, p.shape)
+	return check(p.b, rc, op, p.shape)
 }
 
 type lossPlan struct{ *shapePlan }
@@ -612,7 +614,7 @@ func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits b
 		}
 	}
 	rc := C.dno_softmax_xent(p.b.c, lt.t, (*C.int32_t)(unsafe.Pointer(&labels[0])), losst.t, ptr(gt))
-	return p.b.check(rc, op, p.shape)
+	return check(p.b, rc, op, p.shape)
 }
 
 func (p lossPlan) Softmax(logits, probs backend.Tensor) error {
@@ -624,7 +626,7 @@ func (p lossPlan) Softmax(logits, probs backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return p.b.check(C.dno_softmax(p.b.c, lt.t, pt.t), op, p.shape)
+	return check(p.b, C.dno_softmax(p.b.c, lt.t, pt.t), op, p.shape)
 }
 
 type sgdPlan struct{ *shapePlan }
@@ -663,5 +665,5 @@ func (p sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams
 		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
 	}
 	rc := C.dno_sgd(p.b.c, wt.t, gt.t, vt.t, C.float(hp.LR), C.float(hp.Momentum), C.float(hp.WeightDecay), C.int(hp.Rule))
-	return p.b.check(rc, op, p.shape)
+	return check(p.b, rc, op, p.shape)
 }

@@ -50,7 +50,7 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 	}
 	d := dims(s)
 	t := &tensor{b: b, shape: s, n: s.Numel()}
-	if err := b.check(C.dno_tensor_create(b.c, &t.t, C.int(len(s)), &d[0]), op, s); err != nil {
+	if err := check(b, C.dno_tensor_create(b.c, &t.t, C.int(len(s)), &d[0]), op, s); err != nil {
 		return nil, err
 	}
 	b.track(t)
@@ -68,7 +68,7 @@ func (b *Backend) Upload(dst backend.Tensor, src []float32) error {
 	if len(src) != t.n {
 		return backend.Errorf(op, backend.ErrShape, "source has %d values, tensor %v holds %d", len(src), t.shape, t.n)
 	}
-	return b.check(C.dno_upload(b.c, t.t, (*C.float)(unsafe.Pointer(&src[0]))), op, t.shape)
+	return check(b, C.dno_upload(b.c, t.t, (*C.float)(unsafe.Pointer(&src[0]))), op, t.shape)
 }
 
 // Download copies src into dst in the dense row-major order of its logical
@@ -82,7 +82,7 @@ func (b *Backend) Download(dst []float32, src backend.Tensor) error {
 	if len(dst) != t.n {
 		return backend.Errorf(op, backend.ErrShape, "destination has room for %d values, tensor %v holds %d", len(dst), t.shape, t.n)
 	}
-	return b.check(C.dno_download(b.c, t.t, (*C.float)(unsafe.Pointer(&dst[0]))), op, t.shape)
+	return check(b, C.dno_download(b.c, t.t, (*C.float)(unsafe.Pointer(&dst[0]))), op, t.shape)
 }
 
 // get resolves a tensor argument: non-nil, made by this open backend, not
