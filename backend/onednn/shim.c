@@ -1015,253 +1015,231 @@ static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
     return new_tensor(c, ws, nd, d, m);
 }
 
-/* For LRN and pooling the layout of the input picks the implementation, and
- * on plain NCHW oneDNN 2.x has only slow ones (simple_nchw, ref: 5–50× the
- * blocked kernels' time). So when an input arrives plain, the plan asks
- * for each blocked layout in turn whether it has an optimised kernel, and
- * reorders the input into the first that does; a later plain input (a new
- * upload) is reordered into the same layout without making the primitive
- * again. */
-typedef dnnl_status_t (*fwd_pd_fn)(void *plan, dno_ctx *c, cmd_t src, pd_t *pd);
+/* LRN and pooling: a forward and a backward primitive made for the layout
+ * of the input, with the forward's workspace kept for the backward.
+ *
+ * The layout of the input picks the implementation, and on plain NCHW
+ * oneDNN 2.x has only slow ones (simple_nchw, ref: 5–50× the blocked
+ * kernels' time). So when an input arrives plain, the plan asks for each
+ * blocked layout in turn whether it has optimised forward and backward
+ * kernels, and reorders the input into the first that does; a later plain
+ * input (a new upload) is reordered into the same layout without making
+ * the primitives again. */
+typedef struct keyed_ops {
+    const char *name; /* "lrn", "maxpool2d": for messages */
+    /* fwd_pd makes the forward primitive descriptor for input layout src. */
+    dnnl_status_t (*fwd_pd)(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd);
+    /* bwd_pd makes the backward one, in the layouts of the forward fwd. */
+    dnnl_status_t (*bwd_pd)(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd);
+} keyed_ops;
+
+typedef struct keyed {
+    const keyed_ops *ops;
+    void *plan;
+    md_t key;  /* the input layout the primitives were made for */
+    md_t from; /* the plain layout key was chosen for, if any */
+    prim fwd, bwd;
+    dno_tensor *ws;
+} keyed;
+
+static void keyed_reset(keyed *k) {
+    prim_fini(&k->fwd);
+    prim_fini(&k->bwd);
+    dno_tensor_destroy(k->ws);
+    md_free(k->key);
+    k->ws = NULL;
+    k->key = NULL;
+}
+
+static void keyed_fini(keyed *k) {
+    keyed_reset(k);
+    md_free(k->from);
+    k->from = NULL;
+}
 
 static int slow_impl(cpd_t pd) {
     const char *s = impl_name(pd);
     return strstr(s, "ref") != NULL || strstr(s, "simple") != NULL;
 }
 
+/* fast_for reports whether the forward and backward kernels for input
+ * layout src are optimised ones. */
+static int fast_for(dno_ctx *c, keyed *k, cmd_t src) {
+    pd_t f = NULL, b = NULL;
+    int ok = k->ops->fwd_pd(k->plan, c, src, NULL, &f) == dnnl_success && !slow_impl(f) &&
+             k->ops->bwd_pd(k->plan, c, f, NULL, &b) == dnnl_success && !slow_impl(b);
+    if (b) dnnl_primitive_desc_destroy(b);
+    if (f) dnnl_primitive_desc_destroy(f);
+    return ok;
+}
+
 /* faster_layout returns an owned layout to reorder the plain input x into,
  * or NULL to keep x's own. */
-static md_t faster_layout(dno_ctx *c, dno_tensor *x, void *plan, fwd_pd_fn mk) {
-    if (!x->cur_plain || x->nd != 4) return NULL;
-    pd_t pd = NULL;
-    int slow = mk(plan, c, x->cur, &pd) != dnnl_success || slow_impl(pd);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (!slow) return NULL;
+static md_t faster_layout(dno_ctx *c, keyed *k, dno_tensor *x) {
+    if (!x->cur_plain || x->nd != 4 || fast_for(c, k, x->cur)) return NULL;
     const dnnl_format_tag_t tags[3] = {dnnl_aBcd16b, dnnl_aBcd8b, dnnl_acdb};
     for (int i = 0; i < 3; i++) {
         md_t m = NULL;
         if (md_new(&m, 4, x->dims, dnnl_f32, tags[i]) != dnnl_success) continue;
-        pd = NULL;
-        int ok = mk(plan, c, m, &pd) == dnnl_success && !slow_impl(pd);
-        if (pd) dnnl_primitive_desc_destroy(pd);
-        if (ok) return m;
+        if (fast_for(c, k, m)) return m;
         md_free(m);
     }
     return NULL;
 }
 
-/* fwd_layout gives x the layout the plan's primitive was made for (key),
- * when x arrives in the plain layout it was made from (from); otherwise, on
- * a layout the plan has not seen, it picks a faster one for a plain x and
- * reports that the primitive must be made again. */
-static int fwd_layout(dno_ctx *c, dno_tensor *x, md_t *key, md_t *from, void *plan, fwd_pd_fn mk, int *remake) {
+/* keyed_layout gives x the layout the primitives were made for when x
+ * arrives in the plain layout they were chosen for; on any other layout
+ * they have not seen, it picks a faster one for a plain x and reports that
+ * the primitives must be made again. */
+static int keyed_layout(dno_ctx *c, keyed *k, dno_tensor *x, int *remake) {
     *remake = 0;
-    if (*key && md_eq(*key, x->cur)) return 0;
-    if (*key && *from && md_eq(*from, x->cur)) return relayout(c, x, *key, 1);
+    if (k->key && md_eq(k->key, x->cur)) return 0;
+    if (k->key && k->from && md_eq(k->from, x->cur)) return relayout(c, x, k->key, 1);
     *remake = 1;
-    md_free(*from);
-    *from = NULL;
-    md_t better = faster_layout(c, x, plan, mk);
+    md_free(k->from);
+    k->from = NULL;
+    md_t better = faster_layout(c, k, x);
     if (better == NULL) return 0;
-    *from = md_clone(x->cur);
-    int rc = *from ? relayout(c, x, better, 1) : fail(c, DNO_ENOMEM, "copying a memory descriptor");
+    k->from = md_clone(x->cur);
+    int rc = k->from ? relayout(c, x, better, 1) : fail(c, DNO_ENOMEM, "copying a memory descriptor");
     md_free(better);
     return rc;
+}
+
+static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
+    int rc = logical(c, x), remake = 0;
+    if (rc == 0) rc = keyed_layout(c, k, x, &remake);
+    if (rc) return rc;
+    if (remake) {
+        keyed_reset(k);
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
+        dnnl_status_t st = k->ops->fwd_pd(k->plan, c, x->cur, attr, &k->fwd.pd);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success)
+            rc = fail(c, (int)st, "%s: creating the forward primitive descriptor", k->ops->name);
+        else if ((rc = prim_init(c, &k->fwd, k->ops->name)) == 0 && (rc = workspace(c, &k->fwd, &k->ws)) == 0) {
+            k->key = md_clone(x->cur);
+            if (k->key == NULL) rc = fail(c, DNO_ENOMEM, "%s: copying a memory descriptor", k->ops->name);
+        }
+        if (rc) {
+            keyed_reset(k);
+            return rc;
+        }
+    }
+    targ a[3] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_WORKSPACE, k->ws, 1}};
+    return run(c, &k->fwd, k->ops->name, k->ws ? 3 : 2, a);
+}
+
+/* keyed_backward runs the backward primitive; x is the forward's input for
+ * the ops whose backward reads it (LRN), NULL for the others (pooling). */
+static int keyed_backward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
+    if (k->key == NULL) return fail(c, DNO_EINTERNAL, "%s backward before forward", k->ops->name);
+    int rc;
+    if (k->bwd.p == NULL) {
+        dnnl_primitive_attr_t attr = NULL;
+        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
+        dnnl_status_t st = k->ops->bwd_pd(k->plan, c, k->fwd.pd, attr, &k->bwd.pd);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success) return fail(c, (int)st, "%s: creating the backward primitive descriptor", k->ops->name);
+        if ((rc = prim_init(c, &k->bwd, k->ops->name)) != 0) {
+            prim_fini(&k->bwd);
+            return rc;
+        }
+    }
+    targ a[4] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}};
+    int n = 2;
+    if (k->ws) a[n++] = (targ){DNNL_ARG_WORKSPACE, k->ws, 0};
+    if (x) a[n++] = (targ){DNNL_ARG_SRC, x, 0};
+    return run(c, &k->bwd, k->ops->name, n, a);
 }
 
 struct dno_lrn {
     int64_t n;
     float alpha, beta, k;
-    md_t key;  /* the input layout the primitives were made for */
-    md_t from; /* the plain layout key was chosen for, if any */
-    prim fwd, bwd;
-    dno_tensor *ws;
+    keyed kd;
 };
 
-static void lrn_reset(dno_lrn *p) {
-    prim_fini(&p->fwd);
-    prim_fini(&p->bwd);
-    dno_tensor_destroy(p->ws);
-    md_free(p->key);
-    p->ws = NULL;
-    p->key = NULL;
+static dnnl_status_t lrn_fwd(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd) {
+    dno_lrn *p = plan;
+    return lrn_fwd_pd(pd, c->eng, src, src, p->n, p->alpha, p->beta, p->k, attr);
 }
+
+static dnnl_status_t lrn_bwd(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd) {
+    dno_lrn *p = plan;
+    cmd_t src = dnnl_primitive_desc_query_md(fwd, dnnl_query_src_md, 0);
+    return lrn_bwd_pd(pd, c->eng, src, src, src, p->n, p->alpha, p->beta, p->k, fwd, attr);
+}
+
+static const keyed_ops lrn_ops = {"lrn", lrn_fwd, lrn_bwd};
 
 void dno_lrn_destroy(dno_lrn *p) {
     if (p == NULL) return;
-    lrn_reset(p);
-    md_free(p->from);
+    keyed_fini(&p->kd);
     free(p);
 }
 
 int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k) {
-    *out = calloc(1, sizeof **out);
-    if (*out == NULL) return fail(c, DNO_ENOMEM, "lrn: allocating the plan");
-    (*out)->n = size, (*out)->alpha = alpha, (*out)->beta = beta, (*out)->k = k;
+    dno_lrn *p = *out = calloc(1, sizeof **out);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "lrn: allocating the plan");
+    p->n = size, p->alpha = alpha, p->beta = beta, p->k = k;
+    p->kd.ops = &lrn_ops, p->kd.plan = p;
     return 0;
 }
 
-/* lrn_mk makes the forward primitive descriptor for src, and reports
- * dnnl_unimplemented when the backward one for that layout would be slow. */
-static dnnl_status_t lrn_mk(void *plan, dno_ctx *c, cmd_t src, pd_t *pd) {
-    dno_lrn *p = plan;
-    dnnl_status_t st = lrn_fwd_pd(pd, c->eng, src, src, p->n, p->alpha, p->beta, p->k, NULL);
-    pd_t b = NULL;
-    if (st == dnnl_success) st = lrn_bwd_pd(&b, c->eng, src, src, src, p->n, p->alpha, p->beta, p->k, *pd, NULL);
-    if (st == dnnl_success && slow_impl(b)) st = dnnl_unimplemented;
-    if (b) dnnl_primitive_desc_destroy(b);
-    return st;
-}
-
-int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) {
-    int rc = logical(c, x), remake = 0;
-    if (rc == 0) rc = fwd_layout(c, x, &p->key, &p->from, p, lrn_mk, &remake);
-    if (rc) return rc;
-    if (remake) {
-        lrn_reset(p);
-        dnnl_primitive_attr_t attr = NULL;
-        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
-        dnnl_status_t st = lrn_fwd_pd(&p->fwd.pd, c->eng, x->cur, x->cur, p->n, p->alpha, p->beta, p->k, attr);
-        dnnl_primitive_attr_destroy(attr);
-        if (st != dnnl_success) return fail(c, (int)st, "lrn: creating the forward primitive descriptor");
-        if ((rc = prim_init(c, &p->fwd, "lrn forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
-            p->key = md_clone(x->cur);
-            if (p->key == NULL) rc = fail(c, DNO_ENOMEM, "lrn: copying a memory descriptor");
-        }
-        if (rc) {
-            lrn_reset(p);
-            return rc;
-        }
-    }
-    targ a[3] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_WORKSPACE, p->ws, 1}};
-    return run(c, &p->fwd, "lrn forward", p->ws ? 3 : 2, a);
-}
+int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) { return keyed_forward(c, &p->kd, x, y); }
 
 int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
-    if (p->key == NULL) return fail(c, DNO_EINTERNAL, "lrn backward before forward");
-    int rc;
-    if (p->bwd.p == NULL) {
-        dnnl_primitive_attr_t attr = NULL;
-        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
-        dnnl_status_t st = lrn_bwd_pd(&p->bwd.pd, c->eng, p->key, p->key, p->key, p->n, p->alpha, p->beta, p->k,
-                                      p->fwd.pd, attr);
-        dnnl_primitive_attr_destroy(attr);
-        if (st != dnnl_success) return fail(c, (int)st, "lrn: creating the backward primitive descriptor");
-        if ((rc = prim_init(c, &p->bwd, "lrn backward")) != 0) {
-            prim_fini(&p->bwd);
-            return rc;
-        }
-    }
-    targ a[4] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_SRC, dx, 1},
-                 {DNNL_ARG_WORKSPACE, p->ws, 0}};
-    return run(c, &p->bwd, "lrn backward", p->ws ? 4 : 3, a);
+    return keyed_backward(c, &p->kd, x, dy, dx);
 }
 
 struct dno_pool {
-    int64_t ydims[4];
-    dnnl_dims_t s, k, dil, pl, pr;
-    md_t key, from; /* as in dno_lrn */
-    prim fwd, bwd;
-    dno_tensor *ws;
+    dnnl_dims_t y, s, k, dil, pl, pr;
+    keyed kd;
 };
 
-static void pool_reset(dno_pool *p) {
-    prim_fini(&p->fwd);
-    prim_fini(&p->bwd);
-    dno_tensor_destroy(p->ws);
-    md_free(p->key);
-    p->ws = NULL;
-    p->key = NULL;
-}
-
-void dno_pool_destroy(dno_pool *p) {
-    if (p == NULL) return;
-    pool_reset(p);
-    md_free(p->from);
-    free(p);
-}
-
-int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
-                   int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
-    dno_pool *p = *out = calloc(1, sizeof **out);
-    if (p == NULL) return fail(c, DNO_ENOMEM, "maxpool2d: allocating the plan");
-    for (int i = 0; i < 4; i++) p->ydims[i] = y[i];
-    zero_dims(p->s), zero_dims(p->k), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
-    p->s[0] = sh, p->s[1] = sw, p->k[0] = kh, p->k[1] = kw, p->pl[0] = ph, p->pl[1] = pw;
-    /* floor mode: the right padding the last window reaches (may be negative: unread columns) */
-    p->pr[0] = (y[2] - 1) * sh + kh - x[2] - ph;
-    p->pr[1] = (y[3] - 1) * sw + kw - x[3] - pw;
-    return 0;
-}
-
-static dnnl_status_t pool_mk(void *plan, dno_ctx *c, cmd_t src, pd_t *pd) {
+static dnnl_status_t pool_fwd(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd) {
     dno_pool *p = plan;
-    dnnl_dims_t y;
-    for (int i = 0; i < 4; i++) y[i] = p->ydims[i];
-    md_t dst = NULL;
-    pd_t b = NULL;
-    dnnl_status_t st = md_new(&dst, 4, y, dnnl_f32, dnnl_format_tag_any);
-    if (st == dnnl_success) st = pool_fwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, NULL);
-    if (st == dnnl_success) {
-        cmd_t fd = dnnl_primitive_desc_query_md(*pd, dnnl_query_dst_md, 0);
-        st = pool_bwd_pd(&b, c->eng, src, fd, p->s, p->k, p->dil, p->pl, p->pr, *pd, NULL);
-    }
-    if (st == dnnl_success && slow_impl(b)) st = dnnl_unimplemented; /* the backward would be slow */
-    if (b) dnnl_primitive_desc_destroy(b);
+    md_t dst = NULL; /* any: the output takes the input's blocking */
+    dnnl_status_t st = md_new(&dst, 4, p->y, dnnl_f32, dnnl_format_tag_any);
+    if (st == dnnl_success) st = pool_fwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, attr);
     md_free(dst);
     return st;
 }
 
-int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) {
-    int rc = logical(c, x), remake = 0;
-    if (rc == 0) rc = fwd_layout(c, x, &p->key, &p->from, p, pool_mk, &remake);
-    if (rc) return rc;
-    if (remake) {
-        pool_reset(p);
-        mds s = {0};
-        md_t dst = mds_new(c, &s, 4, p->ydims, dnnl_format_tag_any, &rc);
-        if (dst == NULL) return rc;
-        dnnl_primitive_attr_t attr = NULL;
-        if ((rc = make_attr(c, &attr, 0)) != 0) {
-            mds_free(&s);
-            return rc;
-        }
-        dnnl_status_t st = pool_fwd_pd(&p->fwd.pd, c->eng, x->cur, dst, p->s, p->k, p->dil, p->pl, p->pr, attr);
-        dnnl_primitive_attr_destroy(attr);
-        mds_free(&s);
-        if (st != dnnl_success) return fail(c, (int)st, "maxpool2d: creating the forward primitive descriptor");
-        if ((rc = prim_init(c, &p->fwd, "maxpool2d forward")) == 0 && (rc = workspace(c, &p->fwd, &p->ws)) == 0) {
-            p->key = md_clone(x->cur);
-            if (p->key == NULL) rc = fail(c, DNO_ENOMEM, "maxpool2d: copying a memory descriptor");
-        }
-        if (rc) {
-            pool_reset(p);
-            return rc;
-        }
-    }
-    targ a[3] = {{DNNL_ARG_SRC, x, 0}, {DNNL_ARG_DST, y, 1}, {DNNL_ARG_WORKSPACE, p->ws, 1}};
-    return run(c, &p->fwd, "maxpool2d forward", p->ws ? 3 : 2, a);
+static dnnl_status_t pool_bwd(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd) {
+    dno_pool *p = plan;
+    cmd_t src = dnnl_primitive_desc_query_md(fwd, dnnl_query_src_md, 0);
+    cmd_t dst = dnnl_primitive_desc_query_md(fwd, dnnl_query_dst_md, 0);
+    return pool_bwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, fwd, attr);
 }
 
+static const keyed_ops pool_ops = {"maxpool2d", pool_fwd, pool_bwd};
+
+void dno_pool_destroy(dno_pool *p) {
+    if (p == NULL) return;
+    keyed_fini(&p->kd);
+    free(p);
+}
+
+int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+    dno_pool *p = *out = calloc(1, sizeof **out);
+    if (p == NULL) return fail(c, DNO_ENOMEM, "maxpool2d: allocating the plan");
+    zero_dims(p->y), zero_dims(p->s), zero_dims(p->k), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
+    for (int i = 0; i < 4; i++) p->y[i] = y[i];
+    p->s[0] = sh, p->s[1] = sw, p->k[0] = kh, p->k[1] = kw, p->pl[0] = ph, p->pl[1] = pw;
+    /* floor mode: the right padding the last window reaches (may be negative: unread columns) */
+    p->pr[0] = (y[2] - 1) * sh + kh - x[2] - ph;
+    p->pr[1] = (y[3] - 1) * sw + kw - x[3] - pw;
+    p->kd.ops = &pool_ops, p->kd.plan = p;
+    return 0;
+}
+
+int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) { return keyed_forward(c, &p->kd, x, y); }
+
 int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx) {
-    if (p->key == NULL) return fail(c, DNO_EINTERNAL, "maxpool2d backward before forward");
-    int rc;
-    if (p->bwd.p == NULL) {
-        cmd_t src = dnnl_primitive_desc_query_md(p->fwd.pd, dnnl_query_src_md, 0);
-        cmd_t dst = dnnl_primitive_desc_query_md(p->fwd.pd, dnnl_query_dst_md, 0);
-        dnnl_primitive_attr_t attr = NULL;
-        if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
-        dnnl_status_t st = pool_bwd_pd(&p->bwd.pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, p->fwd.pd,
-                                       attr);
-        dnnl_primitive_attr_destroy(attr);
-        if (st != dnnl_success) return fail(c, (int)st, "maxpool2d: creating the backward primitive descriptor");
-        if ((rc = prim_init(c, &p->bwd, "maxpool2d backward")) != 0) {
-            prim_fini(&p->bwd);
-            return rc;
-        }
-    }
-    targ a[3] = {{DNNL_ARG_DIFF_DST, dy, 0}, {DNNL_ARG_DIFF_SRC, dx, 1}, {DNNL_ARG_WORKSPACE, p->ws, 0}};
-    return run(c, &p->bwd, "maxpool2d backward", p->ws ? 3 : 2, a);
+    return keyed_backward(c, &p->kd, NULL, dy, dx);
 }
 
 /* ------------------------------------------------------------------ */
