@@ -241,53 +241,97 @@ func cbool(v bool) C.int {
 
 // ---- LRN and max pooling ----
 
-// lrnPlan is oneDNN's LRN across channels with its workspace.
-type lrnPlan struct {
+// keyedPlan is LRN or max pooling: the shim's pair of forward and backward
+// primitives made for the layout of the input, with the forward's
+// workspace (the LRN scales, the max-pool argmax) kept for the backward.
+type keyedPlan struct {
 	plan
-	d       backend.LRNDesc
-	c       *C.dno_lrn
+	ops     [2]string // "<op>.forward", "<op>.backward"
+	desc    fmt.Stringer
+	xs, ys  backend.Shape
+	lrn     *C.dno_lrn // exactly one of lrn and pool is set
+	pool    *C.dno_pool
 	forward bool
 }
 
-func (p *lrnPlan) free() { C.dno_lrn_destroy(p.c); p.c = nil }
+func (p *keyedPlan) free() {
+	C.dno_lrn_destroy(p.lrn)
+	C.dno_pool_destroy(p.pool)
+	p.lrn, p.pool = nil, nil
+}
 
-// LRN plans local response normalisation across channels; the primitive
-// is made for the layout of the first input it sees.
+func (b *Backend) newKeyed(name string, desc fmt.Stringer, xs, ys backend.Shape) *keyedPlan {
+	p := &keyedPlan{plan: plan{b: b}, ops: [2]string{name + ".forward", name + ".backward"}, desc: desc,
+		xs: xs.Clone(), ys: ys.Clone()}
+	p.self = p
+	return p
+}
+
+// LRN plans local response normalisation across channels with oneDNN's
+// primitive, made for the layout of the first input it sees.
 func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	if err := b.newPlan("lrn", d.Validate); err != nil {
 		return nil, err
 	}
-	d.Input = d.Input.Clone()
-	p := &lrnPlan{plan: plan{b: b}, d: d}
+	p := b.newKeyed("lrn", d, d.Input, d.Input)
 	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
-	if err := check(b, C.dno_lrn_create(b.c, &p.c, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K)), "lrn", d); err != nil {
+	rc := C.dno_lrn_create(b.c, &p.lrn, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K))
+	if err := check(b, rc, "lrn", d); err != nil {
 		return nil, err
 	}
-	p.self = p
 	b.track(p)
 	return p, nil
 }
 
-func (p *lrnPlan) Forward(x, y backend.Tensor) error {
-	const op = "lrn.forward"
-	xt, yt, err := p.pair(op, "x", x, "y", y)
+// MaxPool plans max pooling with oneDNN's primitive, made for the layout
+// of the first input it sees.
+func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
+	if err := b.newPlan("maxpool2d", d.Validate); err != nil {
+		return nil, err
+	}
+	p := b.newKeyed("maxpool2d", d, d.Input, d.OutputShape())
+	x, y := dims(p.xs), dims(p.ys)
+	rc := C.dno_pool_create(b.c, &p.pool, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
+		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
+	if err := check(b, rc, "maxpool2d", d); err != nil {
+		return nil, err
+	}
+	b.track(p)
+	return p, nil
+}
+
+func (p *keyedPlan) Forward(x, y backend.Tensor) error {
+	op := p.ops[0]
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, yt, err := p.b.pair(op, "x", x, p.xs, "y", y, p.ys)
 	if err != nil {
 		return err
 	}
-	if err := check(p.b, C.dno_lrn_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
+	var rc C.int
+	if p.lrn != nil {
+		rc = C.dno_lrn_forward(p.b.c, p.lrn, xt.t, yt.t)
+	} else {
+		rc = C.dno_pool_forward(p.b.c, p.pool, xt.t, yt.t)
+	}
+	if err := check(p.b, rc, op, p.desc); err != nil {
 		return err
 	}
 	p.forward = true
 	return nil
 }
 
-func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
-	const op = "lrn.backward"
-	xt, _, err := p.pair(op, "x", x, "y", y)
+func (p *keyedPlan) Backward(x, y, dy, dx backend.Tensor) error {
+	op := p.ops[1]
+	if err := p.check(op); err != nil {
+		return err
+	}
+	xt, _, err := p.b.pair(op, "x", x, p.xs, "y", y, p.ys)
 	if err != nil {
 		return err
 	}
-	dyt, dxt, err := p.pair(op, "dy", dy, "dx", dx)
+	dyt, dxt, err := p.b.pair(op, "dy", dy, p.ys, "dx", dx, p.xs)
 	if err != nil {
 		return err
 	}
@@ -295,20 +339,18 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 		return err
 	}
 	if !p.forward {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
+		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.desc)
 	}
-	return check(p.b, C.dno_lrn_backward(p.b.c, p.c, xt.t, dyt.t, dxt.t), op, p.d)
+	var rc C.int
+	if p.lrn != nil {
+		rc = C.dno_lrn_backward(p.b.c, p.lrn, xt.t, dyt.t, dxt.t)
+	} else {
+		rc = C.dno_pool_backward(p.b.c, p.pool, dyt.t, dxt.t)
+	}
+	return check(p.b, rc, op, p.desc)
 }
 
-// pair resolves an input and an output of the plan's shape, which must
-// be distinct.
-func (p *lrnPlan) pair(op, in string, x backend.Tensor, out string, y backend.Tensor) (*tensor, *tensor, error) {
-	if err := p.check(op); err != nil {
-		return nil, nil, err
-	}
-	return p.b.pair(op, in, x, p.d.Input, out, y, p.d.Input)
-}
-
+// pair resolves an input and an output, which must be distinct.
 func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out string, y backend.Tensor, ys backend.Shape) (*tensor, *tensor, error) {
 	xt, err := b.get(op, in, x, xs)
 	if err != nil {
@@ -319,70 +361,6 @@ func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out st
 		return nil, nil, err
 	}
 	return xt, yt, distinct(op, out, yt, xt)
-}
-
-// poolPlan is oneDNN's max pooling with its workspace (the argmax).
-type poolPlan struct {
-	plan
-	d       backend.PoolDesc
-	ys      backend.Shape
-	c       *C.dno_pool
-	forward bool
-}
-
-func (p *poolPlan) free() { C.dno_pool_destroy(p.c); p.c = nil }
-
-// MaxPool plans max pooling; the primitive is made for the layout of the
-// first input it sees.
-func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
-	if err := b.newPlan("maxpool2d", d.Validate); err != nil {
-		return nil, err
-	}
-	d.Input = d.Input.Clone()
-	p := &poolPlan{plan: plan{b: b}, d: d, ys: d.OutputShape()}
-	x, y := dims(d.Input), dims(p.ys)
-	rc := C.dno_pool_create(b.c, &p.c, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
-		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
-	if err := check(b, rc, "maxpool2d", d); err != nil {
-		return nil, err
-	}
-	p.self = p
-	b.track(p)
-	return p, nil
-}
-
-func (p *poolPlan) Forward(x, y backend.Tensor) error {
-	const op = "maxpool2d.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, yt, err := p.b.pair(op, "x", x, p.d.Input, "y", y, p.ys)
-	if err != nil {
-		return err
-	}
-	if err := check(p.b, C.dno_pool_forward(p.b.c, p.c, xt.t, yt.t), op, p.d); err != nil {
-		return err
-	}
-	p.forward = true
-	return nil
-}
-
-func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
-	const op = "maxpool2d.backward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if _, _, err := p.b.pair(op, "x", x, p.d.Input, "y", y, p.ys); err != nil {
-		return err
-	}
-	dyt, dxt, err := p.b.pair(op, "dy", dy, p.ys, "dx", dx, p.d.Input)
-	if err != nil {
-		return err
-	}
-	if !p.forward {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.d)
-	}
-	return check(p.b, C.dno_pool_backward(p.b.c, p.c, dyt.t, dxt.t), op, p.d)
 }
 
 // ---- element-wise steps written in the shim ----
