@@ -38,17 +38,13 @@ const char *dno_ctx_message(const dno_ctx *c);
 int64_t dno_ctx_relayouts(const dno_ctx *c);
 /* dno_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
 int64_t dno_ctx_allocs(const dno_ctx *c);
-size_t dno_ctx_arena_bytes(const dno_ctx *c);
-void dno_version(int *major, int *minor, int *patch, int *cpu_runtime);
-int dno_max_threads(void);
+void dno_version(int *major, int *minor, int *patch);
 
 /* Tensors: zero-filled at creation; upload/download in dense row-major. */
 int dno_tensor_create(dno_ctx *c, dno_tensor **out, int ndims, const int64_t *dims);
 void dno_tensor_destroy(dno_tensor *t);
 int dno_upload(dno_ctx *c, dno_tensor *t, const float *src);
 int dno_download(dno_ctx *c, dno_tensor *t, float *dst);
-/* dno_tensor_layout writes a short description of t's physical layout. */
-void dno_tensor_layout(const dno_tensor *t, char *buf, size_t len);
 
 /* Convolution with optional bias and fused ReLU. x: {N, C, H, W}. */
 int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,

@@ -37,12 +37,17 @@ func TestTrainingStopsAllocatingAfterTheFirstStep(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, net.Forward(x, alexnet.Eval))
 	allocs := b.Allocations()
+	var perStep []int64
 	for step := 0; step < 3; step++ {
+		before := b.Relayouts()
 		_, err = net.TrainStep(x, labels)
 		require.NoError(t, err)
 		require.NoError(t, net.Forward(x, alexnet.Eval))
+		perStep = append(perStep, b.Relayouts()-before)
 	}
 	assert.Equal(t, allocs, b.Allocations(), "buffers allocated after the first step")
+	assert.Equal(t, perStep[0], perStep[2], "layout changes per step are the same every step: %v", perStep)
+	assert.LessOrEqual(t, perStep[0], int64(4), "layout changes per step: %v", perStep)
 }
 
 func TestOptions(t *testing.T) {

@@ -36,8 +36,8 @@ func init() {
 // Version is the oneDNN library this binary runs on (read at run time, so
 // it is the shared library's, not the header's).
 func Version() string {
-	var major, minor, patch, rt C.int
-	C.dno_version(&major, &minor, &patch, &rt)
+	var major, minor, patch C.int
+	C.dno_version(&major, &minor, &patch)
 	return fmt.Sprintf("%d.%d.%d", major, minor, patch)
 }
 
@@ -148,14 +148,6 @@ func (b *Backend) Sgemm(m, n, k int, a, bm, out []float32) error {
 	return check(b, rc, op, backend.Shape{m, n, k})
 }
 
-// ArenaBytes is the size of the scratchpad arena shared by every primitive.
-func (b *Backend) ArenaBytes() int {
-	if b.closed {
-		return 0
-	}
-	return int(C.dno_ctx_arena_bytes(b.c))
-}
-
 func (b *Backend) checkOpen(op string) error {
 	if b.closed {
 		return backend.Errorf(op, backend.ErrClosed, "backend is closed")
@@ -192,11 +184,4 @@ func dims(s backend.Shape) [4]C.int64_t {
 		d[i] = C.int64_t(v)
 	}
 	return d
-}
-
-// layout describes t's physical layout, for tests and debugging.
-func layout(t *tensor) string {
-	var buf [128]C.char
-	C.dno_tensor_layout(t.t, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
 }

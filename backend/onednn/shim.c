@@ -112,9 +112,8 @@ typedef dnnl_primitive_desc_t pd_t;
 typedef const_dnnl_primitive_desc_t cpd_t;
 typedef const_dnnl_primitive_attr_t cattr_t;
 
-#if DNNL_VERSION_MAJOR >= 3
-#define CREATE2(desc, pd, attr, eng, hint) dnnl_success
-#else
+#if DNNL_VERSION_MAJOR < 3
+/* CREATE2 makes a 2.x primitive descriptor from an op descriptor. */
 #define CREATE2(desc, pd, attr, eng, hint) dnnl_primitive_desc_create(pd, &(desc), attr, eng, hint)
 #endif
 
@@ -353,15 +352,12 @@ void dno_ctx_destroy(dno_ctx *c) {
 const char *dno_ctx_message(const dno_ctx *c) { return c->msg; }
 int64_t dno_ctx_relayouts(const dno_ctx *c) { return c->relayouts; }
 int64_t dno_ctx_allocs(const dno_ctx *c) { return c->allocs; }
-size_t dno_ctx_arena_bytes(const dno_ctx *c) { return c->arena_cap; }
-int dno_max_threads(void) { return omp_get_max_threads(); }
 
-void dno_version(int *major, int *minor, int *patch, int *cpu_runtime) {
+void dno_version(int *major, int *minor, int *patch) {
     const dnnl_version_t *v = dnnl_version();
     *major = v->major;
     *minor = v->minor;
     *patch = v->patch;
-    *cpu_runtime = (int)v->cpu_runtime;
 }
 
 static int arena_reserve(dno_ctx *c, size_t n) {
@@ -588,13 +584,6 @@ int dno_download(dno_ctx *c, dno_tensor *t, float *dst) {
     return rc;
 }
 
-void dno_tensor_layout(const dno_tensor *t, char *buf, size_t len) {
-    int64_t d[DNNL_MAX_NDIMS];
-    int nd = md_dims(t->cur, d);
-    int n = snprintf(buf, len, "%s {", t->cur_plain ? "plain" : "blocked");
-    for (int i = 0; i < nd && n > 0 && (size_t)n < len; i++) n += snprintf(buf + n, len - n, i ? ",%lld" : "%lld", (long long)d[i]);
-    if (n > 0 && (size_t)n < len) snprintf(buf + n, len - n, "} %zu bytes", md_size(t->cur));
-}
 
 /* ------------------------------------------------------------------ */
 /* primitives and their execution                                      */
@@ -744,7 +733,12 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
     return 0;
 }
 
-static int has_ref(cpd_t pd) { return strstr(impl_name(pd), "ref") != NULL; }
+/* slow_impl reports a reference or generic implementation: the ones a plan
+ * avoids by asking for other layouts. */
+static int slow_impl(cpd_t pd) {
+    const char *s = impl_name(pd);
+    return strstr(s, "ref") != NULL || strstr(s, "simple") != NULL;
+}
 
 static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
 
@@ -857,7 +851,7 @@ static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
             st = data ? ip_bwd_data_pd(&q->pd, c->eng, src, w, dst, f, attr)
                       : ip_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, f, attr);
         mds_free(&s);
-        if (st == dnnl_success && (attempt == 1 || !has_ref(q->pd))) break;
+        if (st == dnnl_success && (attempt == 1 || !slow_impl(q->pd))) break;
         if (q->pd) dnnl_primitive_desc_destroy(q->pd);
         q->pd = NULL;
         if (attempt == 1)
@@ -1055,11 +1049,6 @@ static void keyed_fini(keyed *k) {
     keyed_reset(k);
     md_free(k->from);
     k->from = NULL;
-}
-
-static int slow_impl(cpd_t pd) {
-    const char *s = impl_name(pd);
-    return strstr(s, "ref") != NULL || strstr(s, "simple") != NULL;
 }
 
 /* fast_for reports whether the forward and backward kernels for input
