@@ -521,11 +521,8 @@ static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep) {
     int wn = md_dims(want, wd), cn = md_dims(t->cur, cd);
     int same = wn == cn;
     for (int i = 0; same && i < wn; i++) same = wd[i] == cd[i];
-    md_t src = NULL;
-    if (same) {
-        src = md_clone(t->cur);
-        if (src == NULL) return fail(c, DNO_ENOMEM, "copying a memory descriptor");
-    } else {
+    md_t view = NULL; /* with other dims: the plain layout of want's dims */
+    if (!same) {
         if (!t->cur_plain) {
             md_t p = NULL;
             dnnl_status_t st = md_new(&p, cn, cd, dnnl_f32, plain_tag(cn));
@@ -534,10 +531,10 @@ static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep) {
             md_free(p);
             if (rc) return rc;
         }
-        dnnl_status_t st = md_new(&src, wn, wd, dnnl_f32, plain_tag(wn));
+        dnnl_status_t st = md_new(&view, wn, wd, dnnl_f32, plain_tag(wn));
         if (st != dnnl_success) return fail(c, (int)st, "describing a plain layout of rank %d", wn);
-        if (md_eq(src, want)) { /* a plain view: the same bytes */
-            md_free(src);
+        if (md_eq(view, want)) { /* the same bytes */
+            md_free(view);
             return set_cur(c, t, want);
         }
     }
@@ -546,13 +543,13 @@ static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep) {
         t->spare = zalloc(need);
         t->spare_cap = t->spare ? need : 0;
         if (t->spare == NULL) {
-            md_free(src);
+            md_free(view);
             return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", need);
         }
         c->allocs++;
     }
-    int rc = reorder(c, src, t->buf, want, t->spare);
-    md_free(src);
+    int rc = reorder(c, view ? view : t->cur, t->buf, want, t->spare);
+    md_free(view);
     if (rc) return rc;
     void *ob = t->buf;
     size_t oc = t->cap;
