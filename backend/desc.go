@@ -31,7 +31,9 @@ func (d ConvDesc) String() string {
 }
 
 // Validate checks the description and returns an ErrShape or ErrInvalid
-// error naming the offending field.
+// error naming the offending field. Besides the ranges of each field it
+// bounds every derived size — weights, output, the im2col matrix of one
+// image — by MaxElements, and kernel, stride, padding and Out by MaxDim.
 func (d ConvDesc) Validate() error {
 	const op = "conv2d"
 	if err := validateRank(op, "input", d.Input, 4); err != nil {
@@ -54,11 +56,24 @@ func (d ConvDesc) Validate() error {
 	case d.Input[1]%d.Groups != 0 || d.Out%d.Groups != 0:
 		return bad("%d input and %d output channels are not divisible by %d groups", d.Input[1], d.Out, d.Groups)
 	}
+	if err := checkDims(op, d, "output channels, kernel, stride and padding", d.Out, d.KernelH, d.KernelW,
+		d.StrideH, d.StrideW, d.PadH, d.PadW); err != nil {
+		return err
+	}
 	oh, ow := outSize(d.Input[2], d.KernelH, d.StrideH, d.PadH), outSize(d.Input[3], d.KernelW, d.StrideW, d.PadW)
 	if oh < 1 || ow < 1 {
 		return bad("output would be %dx%d, want ≥ 1x1", oh, ow)
 	}
-	return nil
+	// Every derived size: the weights, the output, and the im2col matrix of
+	// one image ([C·KH·KW, OH·OW], the columns an im2col + GEMM
+	// implementation builds).
+	if err := checkSize(op, d, "the weights [Out, C/Groups, KH, KW]", d.Out, d.Input[1]/d.Groups, d.KernelH, d.KernelW); err != nil {
+		return err
+	}
+	if err := checkSize(op, d, "the output [N, Out, OH, OW]", d.Input[0], d.Out, oh, ow); err != nil {
+		return err
+	}
+	return checkSize(op, d, "one image's im2col matrix [C·KH·KW, OH·OW]", d.Input[1], d.KernelH, d.KernelW, oh, ow)
 }
 
 // OutputShape is the shape of y: [N, Out, OH, OW]. Valid only for a
@@ -107,7 +122,8 @@ func (d LinearDesc) String() string {
 	return s + ")"
 }
 
-// Validate checks the description.
+// Validate checks the description: the input shape, Out ≥ 1, and the
+// weights [Out, In] and output [N, Out] within MaxElements.
 func (d LinearDesc) Validate() error {
 	const op = "linear"
 	if len(d.Input) < 2 || len(d.Input) > MaxRank {
@@ -119,7 +135,10 @@ func (d LinearDesc) Validate() error {
 	if d.Out < 1 {
 		return Errorf(op, ErrInvalid, "%s: output features %d, want ≥ 1", d, d.Out)
 	}
-	return nil
+	if err := checkSize(op, d, "the weights [Out, In]", d.Out, d.In()); err != nil {
+		return err
+	}
+	return checkSize(op, d, "the output [N, Out]", d.Input[0], d.Out)
 }
 
 // In is the number of input features: the product of all but the first
@@ -171,8 +190,8 @@ func (d LRNDesc) Validate() error {
 		return err
 	}
 	switch {
-	case d.Size < 1 || d.Size%2 == 0:
-		return Errorf(op, ErrInvalid, "%s: size %d, want an odd number ≥ 1", d, d.Size)
+	case d.Size < 1 || d.Size%2 == 0 || d.Size > MaxDim:
+		return Errorf(op, ErrInvalid, "%s: size %d, want an odd number from 1 to %d", d, d.Size, MaxDim)
 	case !(d.Alpha >= 0) || math.IsInf(d.Alpha, 0):
 		return Errorf(op, ErrInvalid, "%s: alpha %g, want finite and ≥ 0", d, d.Alpha)
 	case !(d.Beta >= 0) || math.IsInf(d.Beta, 0):
@@ -210,6 +229,9 @@ func (d PoolDesc) Validate() error {
 		return Errorf(op, ErrInvalid, "%s: stride, want ≥ 1", d)
 	case d.PadH < 0 || d.PadW < 0 || d.PadH > d.KernelH/2 || d.PadW > d.KernelW/2:
 		return Errorf(op, ErrInvalid, "%s: padding, want 0 ≤ pad ≤ kernel/2", d)
+	}
+	if err := checkDims(op, d, "kernel, stride and padding", d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadH, d.PadW); err != nil {
+		return err
 	}
 	oh, ow := outSize(d.Input[2], d.KernelH, d.StrideH, d.PadH), outSize(d.Input[3], d.KernelW, d.StrideW, d.PadW)
 	if oh < 1 || ow < 1 {

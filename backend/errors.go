@@ -23,6 +23,10 @@ var (
 	// ErrState: a call came out of order, such as a Backward before any
 	// Forward of the plan.
 	ErrState = errors.New("out of order")
+	// ErrMemory: an allocation would exceed the backend's memory budget
+	// (Options.MemoryBudget); the message gives the bytes asked for and
+	// the budget.
+	ErrMemory = errors.New("over the memory budget")
 	// ErrLibrary: the vendor library reported a failure; the message
 	// carries the vendor's own text.
 	ErrLibrary = errors.New("library error")

@@ -49,11 +49,20 @@ func ParsePrecision(s string) (Precision, error) {
 }
 
 // Options configure a backend when it is opened. The zero value is the
-// default of every backend.
+// default of every backend; Validate says what is accepted.
 type Options struct {
 	// Threads is the number of CPU threads for the CPU backends; 0 means
-	// runtime.GOMAXPROCS(0).
+	// runtime.GOMAXPROCS(0). At most MaxThreads() (4 per logical CPU).
 	Threads int
+	// MemoryBudget is the most bytes of tensors, plan buffers and scratch
+	// memory the backend may hold at once (host memory for the CPU
+	// backends, device memory for GPU ones); an allocation beyond it fails
+	// with ErrMemory and the byte count instead of killing the process. 0
+	// means the default: for CPU backends DefaultMemoryBudget(), the memory
+	// available when the backend is opened; for GPU backends the device's
+	// memory. The budget is per backend value: two backends opened side by
+	// side each get the whole default.
+	MemoryBudget int64
 	// Precision of the heavy ops; backends that cannot honour it return
 	// ErrInvalid from Open.
 	Precision Precision
@@ -131,6 +140,9 @@ func OpenWith(name string, o Options) (Backend, error) {
 	open, ok := registered[name]
 	mu.RUnlock()
 	if ok {
+		if err := o.Validate(); err != nil {
+			return nil, err
+		}
 		return open(o)
 	}
 	for _, k := range known {
