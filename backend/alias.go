@@ -9,21 +9,21 @@ type Call int
 // order of the method's parameters (labels and seeds are not tensors).
 const (
 	WeightForward        Call = iota // WeightPlan.Forward(x, w, b, y)
-	WeightBackwardData                // WeightPlan.BackwardData(dy, w, dx)
-	WeightBackwardFilter              // WeightPlan.BackwardFilter(x, dy, dw, db)
-	BiasForward                       // BiasPlan.Forward(x, b, y): y may be x
-	BiasBackward                      // BiasPlan.Backward(dy, db)
-	ReLUForward                       // ReLUPlan.Forward(x, y): y may be x
-	ReLUBackward                      // ReLUPlan.Backward(y, dy, dx): dx may be dy
-	LRNForward                        // LRNPlan.Forward(x, y)
-	LRNBackward                       // LRNPlan.Backward(x, y, dy, dx)
-	PoolForward                       // PoolPlan.Forward(x, y)
-	PoolBackward                      // PoolPlan.Backward(x, y, dy, dx)
-	DropoutForward                    // DropoutPlan.Forward(x, y, seed): y may be x
-	DropoutBackward                   // DropoutPlan.Backward(dy, dx): dx may be dy
-	LossForward                       // LossPlan.Forward(logits, labels, loss, dlogits) as (logits, loss, dlogits)
-	LossSoftmax                       // LossPlan.Softmax(logits, probs)
-	SGDStep                           // SGDPlan.Step(param, grad, velocity, p): param and velocity are updated
+	WeightBackwardData               // WeightPlan.BackwardData(dy, w, dx)
+	WeightBackwardFilter             // WeightPlan.BackwardFilter(x, dy, dw, db)
+	BiasForward                      // BiasPlan.Forward(x, b, y): y may be x
+	BiasBackward                     // BiasPlan.Backward(dy, db)
+	ReLUForward                      // ReLUPlan.Forward(x, y): y may be x
+	ReLUBackward                     // ReLUPlan.Backward(y, dy, dx): dx may be dy
+	LRNForward                       // LRNPlan.Forward(x, y)
+	LRNBackward                      // LRNPlan.Backward(x, y, dy, dx)
+	PoolForward                      // PoolPlan.Forward(x, y)
+	PoolBackward                     // PoolPlan.Backward(x, y, dy, dx)
+	DropoutForward                   // DropoutPlan.Forward(x, y, seed): y may be x
+	DropoutBackward                  // DropoutPlan.Backward(dy, dx): dx may be dy
+	LossForward                      // LossPlan.Forward(logits, labels, loss, dlogits) as (logits, loss, dlogits)
+	LossSoftmax                      // LossPlan.Softmax(logits, probs)
+	SGDStep                          // SGDPlan.Step(param, grad, velocity, p): param and velocity are updated
 	numCalls
 )
 
