@@ -40,7 +40,13 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	// Weights packed once per call for the per-image GEMMs: W[g] for the
 	// forward, W[g]ᵀ for the backward data pass.
 	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
-	b.reserve(b.threads*(p.colSize+p.accSize) + p.g*p.packSize)
+	n, err := b.scratchSize("conv2d", p.colSize+p.accSize, p.g*p.packSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.reserve("conv2d", n); err != nil {
+		return nil, err
+	}
 	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
 	return p, nil
 }

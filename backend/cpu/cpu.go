@@ -16,6 +16,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 
 	"github.com/dnngo/dnngo/backend"
@@ -43,11 +44,15 @@ type Backend struct {
 	pool    *parallel.Pool
 	gemm    *gemm.Context
 	arena   []float32
+	mem     *backend.Memory // tensors, the arena and plan buffers against Options.MemoryBudget
 	closed  bool
 }
 
 // Open returns a pure-Go backend. Options.Threads sets the number of
 // worker goroutines (0: GOMAXPROCS); only FP32 precision is supported.
+// Tensors, the scratch arena and the plans' buffers count against
+// Options.MemoryBudget: a NewTensor or plan that would exceed it returns
+// ErrMemory with the bytes it needed, before allocating anything.
 func Open(o backend.Options) (*Backend, error) {
 	return OpenKernel(o, gemm.Best())
 }
@@ -55,17 +60,17 @@ func Open(o backend.Options) (*Backend, error) {
 // OpenKernel is Open with an explicit GEMM micro-kernel, for tests and
 // benchmarks that compare kernels. Kernels lists the choices.
 func OpenKernel(o backend.Options, k gemm.Kernel) (*Backend, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	if o.Precision != backend.FP32 {
 		return nil, backend.Errorf("open", backend.ErrInvalid, "backend cpu computes in fp32 only, not %v", o.Precision)
-	}
-	if o.Threads < 0 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "threads %d, want ≥ 0", o.Threads)
 	}
 	threads := o.Threads
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	b := &Backend{threads: threads, pool: parallel.New(threads)}
+	b := &Backend{threads: threads, pool: parallel.New(threads), mem: backend.NewMemory(o.Budget())}
 	b.gemm = gemm.New(k, b.pool)
 	return b, nil
 }
@@ -104,15 +109,36 @@ func (b *Backend) Close() error {
 	b.closed = true
 	b.pool.Close()
 	b.arena = nil
+	b.mem = backend.NewMemory(b.mem.Budget())
 	return nil
 }
 
-// reserve grows the arena to at least n floats. Plans call it when they are
+// reserve grows the arena to at least n floats, or returns ErrMemory for
+// op when that would exceed the memory budget. Plans call it when they are
 // made; executing takes scratch from the arena with scratch.
-func (b *Backend) reserve(n int) {
-	if n > len(b.arena) {
-		b.arena = make([]float32, n)
+func (b *Backend) reserve(op string, n int) error {
+	if n <= len(b.arena) {
+		return nil
 	}
+	grow, err := backend.Float32Bytes(op, int64(n-len(b.arena)))
+	if err != nil {
+		return err
+	}
+	if err := b.mem.Reserve(op, fmt.Sprintf("growing the scratch arena to %d floats", n), grow); err != nil {
+		return err
+	}
+	b.arena = make([]float32, n)
+	return nil
+}
+
+// scratchSize returns threads·perWorker + extra floats, or an ErrMemory
+// error for op when that does not fit the memory budget (or an int).
+func (b *Backend) scratchSize(op string, perWorker, extra int) (int, error) {
+	n, ok := backend.Product(math.MaxInt64/8, b.threads, perWorker)
+	if ok && n <= math.MaxInt64/8-int64(extra) {
+		return int(n) + extra, nil
+	}
+	return 0, backend.Errorf(op, backend.ErrMemory, "scratch of %d threads × %d floats + %d floats is beyond any memory budget", b.threads, perWorker, extra)
 }
 
 // scratch returns the first n floats of the arena. The backend runs one op
@@ -136,7 +162,10 @@ type tensor struct {
 func (t *tensor) Shape() backend.Shape { return t.shape }
 
 func (t *tensor) Close() error {
-	t.data = nil
+	if t.data != nil {
+		t.b.mem.Release(4 * int64(len(t.data)))
+		t.data = nil
+	}
 	return nil
 }
 
@@ -147,6 +176,9 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 	}
 	s := backend.Shape(shape).Clone()
 	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := b.mem.Reserve("new tensor", "a tensor "+s.String(), 4*int64(s.Numel())); err != nil {
 		return nil, err
 	}
 	return &tensor{b: b, shape: s, data: make([]float32, s.Numel())}, nil

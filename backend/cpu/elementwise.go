@@ -31,6 +31,9 @@ func (p *reluPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.ReLUForward, xt, yt); err != nil {
+		return err
+	}
 	p.x, p.y = xt.data, yt.data
 	p.fwd.do(len(p.x))
 	return nil
@@ -46,6 +49,9 @@ func (p *reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	}
 	dxt, err := p.b.get(op, "dx", dx, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.ReLUBackward, yt, dyt, dxt); err != nil {
 		return err
 	}
 	p.mask, p.x, p.y = yt.data, dyt.data, dxt.data
@@ -104,6 +110,9 @@ func (p *biasPlan) Forward(x, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.BiasForward, xt, bt, yt); err != nil {
+		return err
+	}
 	addBias(xt.data, bt.data, yt.data, p.inner, false)
 	return nil
 }
@@ -138,6 +147,9 @@ func (p *biasPlan) Backward(dy, db backend.Tensor) error {
 	}
 	dbt, err := p.b.get(op, "db", db, p.bshape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.BiasBackward, dyt, dbt); err != nil {
 		return err
 	}
 	biasGrad(dyt.data, dbt.data, p.inner)
@@ -201,8 +213,8 @@ func (p *sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParam
 	if err != nil {
 		return err
 	}
-	if wt == gt || wt == vt || gt == vt {
-		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
+	if err := backend.CheckAliases(op, backend.SGDStep, wt, gt, vt); err != nil {
+		return err
 	}
 	p.w, p.g, p.v, p.hp = wt.data, gt.data, vt.data, hp
 	p.loop.do(len(p.w))
@@ -231,6 +243,9 @@ func (b *Backend) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
 		return nil, err
 	}
 	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if err := b.mem.Reserve("dropout", "the mask of "+d.Shape.String(), int64(d.Shape.Numel())); err != nil {
 		return nil, err
 	}
 	p := &dropoutPlan{plan: plan{b: b}, shape: d.Shape.Clone(), p: d.P, mask: make([]bool, d.Shape.Numel()),
@@ -263,6 +278,9 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	}
 	yt, err := p.b.get(op, "y", y, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.DropoutForward, xt, yt); err != nil {
 		return err
 	}
 	p.x, p.y, p.seed = xt.data, yt.data, seed
@@ -299,6 +317,9 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
+		return err
+	}
 	p.x, p.y = dyt.data, dxt.data
 	p.bwd.do(len(p.x))
 	return nil
@@ -315,6 +336,9 @@ func (p *dropoutPlan) backward(lo, hi int) {
 }
 
 func (p *dropoutPlan) Close() error {
+	if p.mask != nil {
+		p.b.mem.Release(int64(len(p.mask)))
+	}
 	p.closed, p.mask = true, nil
 	return nil
 }

@@ -14,7 +14,9 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	b.reserve(d.Out * d.Input[0])
+	if err := b.reserve("linear", d.Out*d.Input[0]); err != nil {
+		return nil, err
+	}
 	return &linearPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
 		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d, n: d.Input[0], k: d.In()}, nil
 }

@@ -34,7 +34,13 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	p.strips = max((p.hw+lrnStrip-1)/lrnStrip, min(p.hw, (2*b.threads+p.n-1)/p.n))
 	p.stripLen = (p.hw + p.strips - 1) / p.strips
 	p.per = (2*p.c + 2) * p.stripLen
-	b.reserve(b.threads * p.per)
+	n, err := b.scratchSize("lrn", p.per, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.reserve("lrn", n); err != nil {
+		return nil, err
+	}
 	p.fwdFn, p.bwdFn = p.forwardStrip, p.backwardStrip
 	return p, nil
 }
@@ -50,6 +56,13 @@ type lrnPlan struct {
 	per              int // scratch floats per worker
 	x, y, dy, dx     []float32
 	fwdFn, bwdFn     func(worker, i int)
+	last             backend.LastForward
+}
+
+func (p *lrnPlan) Close() error {
+	p.closed = true
+	p.last.Forget()
+	return nil
 }
 
 func (p *lrnPlan) Forward(x, y backend.Tensor) error {
@@ -65,12 +78,13 @@ func (p *lrnPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	if err := backend.CheckAliases(op, backend.LRNForward, xt, yt); err != nil {
+		return err
 	}
 	p.x, p.y = xt.data, yt.data
 	p.b.pool.Run(p.n*p.strips, p.fwdFn)
 	p.x, p.y = nil, nil
+	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -120,7 +134,9 @@ func (p *lrnPlan) forwardStrip(worker, i int) {
 //	dx[j] = dy[j]·D[j]^−β − (2αβ/n)·x[j]·Σ_{c: |c−j| ≤ n/2} dy[c]·y[c]/D[c].
 //
 // D is recomputed from x (as cheap as reading a saved copy), so this
-// backward needs nothing from the forward beyond its x and y.
+// backward needs nothing from the forward beyond its x and y; it still
+// requires them to be the latest forward's (backend.LastForward), as on
+// every backend.
 func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	const op = "lrn.backward"
 	if err := p.check(op); err != nil {
@@ -137,8 +153,14 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 		}
 		ts[i] = t
 	}
-	if ts[3] == ts[0] || ts[3] == ts[1] || ts[3] == ts[2] {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not alias x, y or dy")
+	if err := backend.CheckAliases(op, backend.LRNBackward, ts[0], ts[1], ts[2], ts[3]); err != nil {
+		return err
+	}
+	// This backward recomputes what it needs from x, but the contract (and
+	// the other backends, which keep the forward's scales) ask for the
+	// latest forward's x and y.
+	if err := p.last.Check(op, ts[0], ts[1]); err != nil {
+		return err
 	}
 	p.x, p.y, p.dy, p.dx = ts[0].data, ts[1].data, ts[2].data, ts[3].data
 	p.b.pool.Run(p.n*p.strips, p.bwdFn)

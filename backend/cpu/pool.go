@@ -26,7 +26,9 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	p.rowLo, p.rowHi = window(p.oh, d.StrideH, d.PadH, d.KernelH, p.h)
 	p.colLo, p.colHi = window(p.ow, d.StrideW, d.PadW, d.KernelW, p.w)
 	p.k3s2 = d.KernelW == 3 && d.StrideW == 2 && d.PadW == 0
-	b.reserve(b.threads * p.w)
+	if err := b.reserve("maxpool2d", b.threads*p.w); err != nil {
+		return nil, err
+	}
 	p.fwdFn, p.bwdFn = p.forwardPlanes, p.backwardPlanes
 	return p, nil
 }
@@ -35,7 +37,7 @@ type poolPlan struct {
 	plan
 	d            backend.PoolDesc
 	in, out      backend.Shape
-	last         *tensor // x of the latest Forward
+	last         backend.LastForward
 	planes       int
 	h, w, oh, ow int
 	k3s2         bool // 3 wide, stride 2, no padding horizontally
@@ -61,9 +63,13 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.PoolForward, xt, yt); err != nil {
+		return err
+	}
 	p.x, p.y = xt.data, yt.data
 	p.b.pool.Run(p.chunks(), p.fwdFn)
-	p.x, p.y, p.last = nil, nil, xt
+	p.x, p.y = nil, nil
+	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -133,11 +139,11 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if p.last == nil || p.last != xt {
-		return backend.Errorf(op, backend.ErrState, "x %v is not the input of this plan's latest forward", p.in)
+	if err := backend.CheckAliases(op, backend.PoolBackward, xt, yt, dyt, dxt); err != nil {
+		return err
 	}
-	if dxt == xt || dxt == yt || dxt == dyt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not alias x, y or dy")
+	if err := p.last.Check(op, xt, yt); err != nil {
+		return err
 	}
 	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
 	p.b.pool.Run(p.chunks(), p.bwdFn)
@@ -212,6 +218,7 @@ func argmax3(x []float32, w, hlo, hhi, j int, m float32) int {
 }
 
 func (p *poolPlan) Close() error {
-	p.closed, p.last = true, nil
+	p.closed = true
+	p.last.Forget()
 	return nil
 }

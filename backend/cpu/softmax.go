@@ -45,12 +45,15 @@ func (p *lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits 
 		return err
 	}
 	var grad []float32
+	var gt *tensor
 	if dlogits != nil {
-		gt, err := p.b.get(op, "dlogits", dlogits, p.shape)
-		if err != nil {
+		if gt, err = p.b.get(op, "dlogits", dlogits, p.shape); err != nil {
 			return err
 		}
 		grad = gt.data
+	}
+	if err := backend.CheckAliases(op, backend.LossForward, lt, losst, arg(gt)); err != nil {
+		return err
 	}
 	var total float64
 	for r := 0; r < p.n; r++ {
@@ -94,6 +97,9 @@ func (p *lossPlan) Softmax(logits, probs backend.Tensor) error {
 	}
 	pt, err := p.b.get(op, "probs", probs, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.LossSoftmax, lt, pt); err != nil {
 		return err
 	}
 	for r := 0; r < p.n; r++ {

@@ -22,14 +22,18 @@ func (l *weightLayer) forwardArgs(op string, x, w, b, y backend.Tensor) (xt, wt 
 	if wt, err = l.b.get(op, "w", w, l.ws); err != nil {
 		return
 	}
-	if bias, err = l.optional(op, "b", b); err != nil {
+	var bt *tensor
+	if bt, err = l.optional(op, "b", b); err != nil {
 		return
 	}
 	if yt, err = l.b.get(op, "y", y, l.ys); err != nil {
 		return
 	}
-	if xt == yt {
-		err = backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	if err = backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
+		return
+	}
+	if bt != nil {
+		bias = bt.data
 	}
 	return
 }
@@ -48,9 +52,7 @@ func (l *weightLayer) dataArgs(op string, dy, w, dx backend.Tensor) (dyt, wt, dx
 	if dxt, err = l.b.get(op, "dx", dx, l.xs); err != nil {
 		return
 	}
-	if dxt == dyt {
-		err = backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
-	}
+	err = backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt)
 	return
 }
 
@@ -68,22 +70,36 @@ func (l *weightLayer) filterArgs(op string, x, dy, dw, db backend.Tensor) (xt, d
 	if dwt, err = l.b.get(op, "dw", dw, l.ws); err != nil {
 		return
 	}
-	dbias, err = l.optional(op, "db", db)
+	var dbt *tensor
+	if dbt, err = l.optional(op, "db", db); err != nil {
+		return
+	}
+	if err = backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
+		return
+	}
+	if dbt != nil {
+		dbias = dbt.data
+	}
 	return
 }
 
 // optional resolves a bias argument that must be given exactly when the
 // layer has a bias.
-func (l *weightLayer) optional(op, arg string, b backend.Tensor) ([]float32, error) {
+func (l *weightLayer) optional(op, name string, b backend.Tensor) (*tensor, error) {
 	if !l.bias {
 		if b != nil {
-			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
+			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", name)
 		}
 		return nil, nil
 	}
-	t, err := l.b.get(op, arg, b, l.bs)
-	if err != nil {
-		return nil, err
+	return l.b.get(op, name, b, l.bs)
+}
+
+// arg is t as a backend.Tensor for backend.CheckAliases: nil (not a typed
+// nil pointer) when t is nil.
+func arg(t *tensor) backend.Tensor {
+	if t == nil {
+		return nil
 	}
-	return t.data, nil
+	return t
 }
