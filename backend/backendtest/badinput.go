@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
@@ -154,6 +155,7 @@ func RunBadInput(t *testing.T, open Opener) {
 			return sp.Step(bias, e.tensor(backend.Shape{5}, nil), v4, backend.SGDParams{LR: 0.1})
 		}},
 	}
+	cases = append(cases, aliasCases(t, e)...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := noPanic(t, c.name, c.call)
@@ -168,3 +170,138 @@ func RunBadInput(t *testing.T, open Opener) {
 
 // g4Wrong is a bias-gradient tensor of the wrong length.
 func g4Wrong(e *env) backend.Tensor { return e.tensor(backend.Shape{5}, nil) }
+
+// aliasCases are the aliasing and stale-forward rules of the package doc,
+// for every call of every op whose shapes allow the alias: an output that
+// is another argument of the same call is ErrInvalid unless the method
+// allows it in place, and a backward whose x or y is not its plan's latest
+// forward's (or that comes before any forward) is ErrState. The shapes are
+// chosen so that the aliased tensors have matching shapes (a shape error
+// would hide the aliasing rule).
+func aliasCases(t *testing.T, e *env) []badCase {
+	b := e.b
+	mk := func(s backend.Shape) backend.Tensor { return e.tensor(s, nil) }
+	must := func(err error) {
+		t.Helper()
+		require.NoError(t, err)
+	}
+	inv, state := backend.ErrInvalid, backend.ErrState
+
+	// A convolution whose x, y, w, dx, dy and dw are all [2 2 3 3].
+	s := backend.Shape{2, 2, 3, 3}
+	cd := backend.ConvDesc{Input: s, Out: 2, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true}
+	require.True(t, cd.OutputShape().Equal(s) && cd.WeightShape().Equal(s))
+	cp, err := b.Conv(cd)
+	must(err)
+	cx, cw, cb, cy, cdy, cdw, cdb := mk(s), mk(s), mk(backend.Shape{2}), mk(s), mk(s), mk(s), mk(backend.Shape{2})
+
+	// The fully connected layer: x, w, y, dx, dy and dw all [300 300].
+	ls := backend.Shape{300, 300}
+	lp, err := b.Linear(backend.LinearDesc{Input: ls, Out: 300, Bias: true})
+	must(err)
+	lx, lw, lb, ldy, ldb := mk(ls), mk(ls), mk(backend.Shape{300}), mk(ls), mk(backend.Shape{300})
+
+	rp, err := b.ReLU(s)
+	must(err)
+	lrn, err := b.LRN(backend.LRNDesc{Input: s, Size: 3, Alpha: 1e-4, Beta: 0.75, K: 2})
+	must(err)
+	lrnFresh, err := b.LRN(backend.LRNDesc{Input: s, Size: 3, Alpha: 1e-4, Beta: 0.75, K: 2})
+	must(err)
+	// A pool whose output has its input's shape (3x3, stride 1, pad 1).
+	pd := backend.PoolDesc{Input: s, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	require.True(t, pd.OutputShape().Equal(s))
+	pp, err := b.MaxPool(pd)
+	must(err)
+	x, y, x2, y2, dy, dx := mk(s), mk(s), mk(s), mk(s), mk(s), mk(s)
+	ldx := mk(ls)
+
+	ks := backend.Shape{2, 5}
+	loss, err := b.SoftmaxCrossEntropy(backend.SoftmaxDesc{Logits: ks})
+	must(err)
+	logits, lossT := mk(ks), mk(backend.Shape{1})
+	sgd, err := b.SGD(s)
+	must(err)
+	hp := backend.SGDParams{LR: 0.1, Momentum: 0.9}
+
+	// forwardThen runs a forward that must succeed, then the call under test.
+	forwardThen := func(fwd func() error, call func() error) func() error {
+		return func() error {
+			if err := fwd(); err != nil {
+				return fmt.Errorf("the forward before the case failed: %w", err)
+			}
+			return call()
+		}
+	}
+	lrnFwd := func() error { return lrn.Forward(x, y) }
+	poolFwd := func() error { return pp.Forward(x, y) }
+
+	// The in-place forms the contract allows, and inputs that alias each
+	// other, must work.
+	bp, err := b.BiasAdd(backend.BiasDesc{Shape: s})
+	must(err)
+	dp, err := b.Dropout(backend.DropoutDesc{Shape: s, P: 0.5})
+	must(err)
+	for _, ok := range []struct {
+		name string
+		call func() error
+	}{
+		{"relu forward y=x", func() error { return rp.Forward(x2, x2) }},
+		{"relu backward dx=dy", func() error { return rp.Backward(x2, dy, dy) }},
+		{"bias forward y=x", func() error { return bp.Forward(x2, cb, x2) }},
+		{"dropout forward y=x", func() error { return dp.Forward(x2, x2, 1) }},
+		{"dropout backward dx=dy", func() error { return dp.Backward(dy, dy) }},
+		{"conv forward x=w (inputs may alias)", func() error { return cp.Forward(cx, cx, cb, cy) }},
+		{"conv backward filter x=dy (inputs may alias)", func() error { return cp.BackwardFilter(cx, cx, cdw, cdb) }},
+		{"linear backward data dy=w (inputs may alias)", func() error { return lp.BackwardData(lw, lw, ldx) }},
+		{"lrn backward dy=y (inputs may alias)", forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, y, dx) })},
+	} {
+		t.Run("allowed "+ok.name, func(t *testing.T) { require.NoError(t, noPanic(t, ok.name, ok.call)) })
+	}
+
+	return []badCase{
+		{"alias conv forward y=x", inv, func() error { return cp.Forward(cx, cw, cb, cx) }},
+		{"alias conv forward y=w", inv, func() error { return cp.Forward(cx, cw, cb, cw) }},
+		{"alias conv backward data dx=dy", inv, func() error { return cp.BackwardData(cdy, cw, cdy) }},
+		{"alias conv backward data dx=w", inv, func() error { return cp.BackwardData(cdy, cw, cw) }},
+		{"alias conv backward filter dw=x", inv, func() error { return cp.BackwardFilter(cx, cdy, cx, cdb) }},
+		{"alias conv backward filter dw=dy", inv, func() error { return cp.BackwardFilter(cx, cdy, cdy, cdb) }},
+		{"alias linear forward y=x", inv, func() error { return lp.Forward(lx, lw, lb, lx) }},
+		{"alias linear forward y=w", inv, func() error { return lp.Forward(lx, lw, lb, lw) }},
+		{"alias linear backward data dx=dy", inv, func() error { return lp.BackwardData(ldy, lw, ldy) }},
+		{"alias linear backward data dx=w", inv, func() error { return lp.BackwardData(ldy, lw, lw) }},
+		{"alias linear backward filter dw=x", inv, func() error { return lp.BackwardFilter(lx, ldy, lx, ldb) }},
+		{"alias linear backward filter dw=dy", inv, func() error { return lp.BackwardFilter(lx, ldy, ldy, ldb) }},
+		{"alias relu backward dx=y", inv, func() error { return rp.Backward(y, dy, y) }},
+		{"alias lrn forward y=x", inv, func() error { return lrn.Forward(x, x) }},
+		{"alias lrn backward dx=x", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, x) })},
+		{"alias lrn backward dx=y", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, y) })},
+		{"alias lrn backward dx=dy", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, dy) })},
+		{"alias pool forward y=x", inv, func() error { return pp.Forward(x, x) }},
+		{"alias pool backward dx=x", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, x) })},
+		{"alias pool backward dx=y", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, y) })},
+		{"alias pool backward dx=dy", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, dy) })},
+		{"alias loss dlogits=logits", inv, func() error { return loss.Forward(logits, []int32{1, 2}, lossT, logits) }},
+		{"alias softmax probs=logits", inv, func() error { return loss.Softmax(logits, logits) }},
+		{"alias sgd param=grad", inv, func() error { return sgd.Step(cw, cw, cdw, hp) }},
+		{"alias sgd param=velocity", inv, func() error { return sgd.Step(cw, cdw, cw, hp) }},
+		{"alias sgd grad=velocity", inv, func() error { return sgd.Step(cw, cdw, cdw, hp) }},
+
+		{"stale lrn backward before any forward", state, func() error { return lrnFresh.Backward(x, y, dy, dx) }},
+		{"stale lrn backward with another x", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x2, y, dy, dx) })},
+		{"stale lrn backward with another y", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y2, dy, dx) })},
+		{"stale lrn backward after a later forward", state, forwardThen(lrnFwd, func() error {
+			if err := lrn.Forward(x2, y2); err != nil {
+				return err
+			}
+			return lrn.Backward(x, y, dy, dx)
+		})},
+		{"stale pool backward with another x", state, forwardThen(poolFwd, func() error { return pp.Backward(x2, y, dy, dx) })},
+		{"stale pool backward with another y", state, forwardThen(poolFwd, func() error { return pp.Backward(x, y2, dy, dx) })},
+		{"stale pool backward after a later forward", state, forwardThen(poolFwd, func() error {
+			if err := pp.Forward(x2, y2); err != nil {
+				return err
+			}
+			return pp.Backward(x, y, dy, dx)
+		})},
+	}
+}
