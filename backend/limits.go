@@ -107,8 +107,9 @@ func checkDims(op string, desc fmt.Stringer, names string, vals ...int) error {
 // value has no budget (everything fits). Like the backend that owns it, it
 // is not safe for concurrent use.
 type Memory struct {
-	budget int64 // 0: unlimited
-	used   int64
+	budget   int64 // 0: unlimited
+	used     int64
+	external int64 // held outside the account, e.g. a C library's arena
 }
 
 // NewMemory returns an account with the given budget in bytes (≤ 0: no
@@ -121,17 +122,29 @@ func (m *Memory) Budget() int64 { return m.budget }
 // Used is the number of bytes currently reserved.
 func (m *Memory) Used() int64 { return m.used }
 
-// Fits reports whether bytes more would stay within the budget.
-func (m *Memory) Fits(bytes int64) bool {
-	return bytes >= 0 && (m.budget == 0 || bytes <= m.budget-m.used)
+// SetExternal records bytes the backend holds outside the account (memory
+// a C library allocated, such as a scratchpad arena), which count against
+// the budget too.
+func (m *Memory) SetExternal(bytes int64) { m.external = max(bytes, 0) }
+
+// Room is the number of bytes still free under the budget (MaxInt64 when
+// there is none).
+func (m *Memory) Room() int64 {
+	if m.budget == 0 {
+		return math.MaxInt64
+	}
+	return max(m.budget-m.used-m.external, 0)
 }
+
+// Fits reports whether bytes more would stay within the budget.
+func (m *Memory) Fits(bytes int64) bool { return bytes >= 0 && bytes <= m.Room() }
 
 // Reserve accounts for bytes more, or returns an ErrMemory error for op
 // naming what needed them, the byte count and the budget.
 func (m *Memory) Reserve(op, what string, bytes int64) error {
 	if !m.Fits(bytes) {
 		return Errorf(op, ErrMemory, "%s needs %d bytes (%s), but only %d of the backend's memory budget of %d bytes are left (Options.MemoryBudget)",
-			what, bytes, human(bytes), m.budget-m.used, m.budget)
+			what, bytes, human(bytes), m.Room(), m.budget)
 	}
 	m.used += bytes
 	return nil

@@ -23,6 +23,7 @@
 
 #define DNO_ENOMEM 1001    /* a host allocation failed */
 #define DNO_EINTERNAL 1002 /* a shim invariant failed (a bug) */
+#define DNO_EBUDGET 1003   /* the scratchpad arena would exceed dno_ctx_set_arena_max */
 
 typedef struct dno_ctx dno_ctx;
 typedef struct dno_tensor dno_tensor;
@@ -38,6 +39,10 @@ const char *dno_ctx_message(const dno_ctx *c);
 int64_t dno_ctx_relayouts(const dno_ctx *c);
 /* dno_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
 int64_t dno_ctx_allocs(const dno_ctx *c);
+/* The scratchpad arena's size, and the most it may grow to (the room the
+ * backend's memory budget leaves; < 0: no limit, the default). */
+int64_t dno_ctx_arena_bytes(const dno_ctx *c);
+void dno_ctx_set_arena_max(dno_ctx *c, int64_t bytes);
 void dno_version(int *major, int *minor, int *patch);
 
 /* Tensors: zero-filled at creation; upload/download in dense row-major. */

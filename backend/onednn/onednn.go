@@ -47,6 +47,7 @@ type Backend struct {
 	c       *C.dno_ctx
 	threads int
 	live    map[resource]struct{} // tensors and plans, freed by Close
+	mem     *backend.Memory       // tensors and dropout masks; the shim's arena is external
 	closed  bool
 }
 
@@ -54,13 +55,18 @@ type Backend struct {
 type resource interface{ free() }
 
 // Open creates a oneDNN CPU engine and stream. Options.Threads sets the
-// OpenMP team size (0: GOMAXPROCS); only FP32 is supported.
+// OpenMP team size (0: GOMAXPROCS); only FP32 is supported. Tensors (at
+// their dense size), dropout masks and the shim's scratchpad arena count
+// against Options.MemoryBudget: NewTensor, a plan, or the first forward
+// of an LRN or pooling plan that would exceed it returns ErrMemory before
+// allocating. The buffers of blocked layouts that reorders add are not
+// counted.
 func Open(o backend.Options) (*Backend, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	if o.Precision != backend.FP32 {
 		return nil, backend.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 only, not %v", o.Precision)
-	}
-	if o.Threads < 0 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "threads %d, want ≥ 0", o.Threads)
 	}
 	threads := o.Threads
 	if threads == 0 {
@@ -72,7 +78,41 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
 			Err: errors.New(C.GoString(&msg[0]))}
 	}
-	return &Backend{c: c, threads: threads, live: map[resource]struct{}{}}, nil
+	b := &Backend{c: c, threads: threads, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
+	b.syncBudget()
+	return b, nil
+}
+
+// reserve accounts for bytes of Go-side or tensor memory, counting the
+// shim's arena as held, and tells the shim how far its arena may grow.
+func (b *Backend) reserve(op, what string, bytes int64) error {
+	b.mem.SetExternal(int64(C.dno_ctx_arena_bytes(b.c)))
+	if err := b.mem.Reserve(op, what, bytes); err != nil {
+		return err
+	}
+	b.syncBudget()
+	return nil
+}
+
+// release gives back bytes reserved with reserve.
+func (b *Backend) release(bytes int64) {
+	if b.closed {
+		return
+	}
+	b.mem.Release(bytes)
+	b.syncBudget()
+}
+
+// syncBudget tells the shim the most bytes its arena may hold: what the
+// budget leaves beside the tensors (no limit without a budget).
+func (b *Backend) syncBudget() {
+	arena := int64(C.dno_ctx_arena_bytes(b.c))
+	b.mem.SetExternal(arena)
+	max := int64(-1)
+	if b.mem.Budget() > 0 {
+		max = arena + b.mem.Room()
+	}
+	C.dno_ctx_set_arena_max(b.c, C.int64_t(max))
 }
 
 // Info describes the backend.
@@ -163,7 +203,11 @@ func check[T fmt.Stringer](b *Backend, rc C.int, op string, what T) error {
 	if rc == 0 {
 		return nil
 	}
-	return &backend.OpError{Op: op, Kind: backend.ErrLibrary, Msg: what.String(),
+	kind := backend.ErrLibrary
+	if rc == C.DNO_EBUDGET {
+		kind = backend.ErrMemory
+	}
+	return &backend.OpError{Op: op, Kind: kind, Msg: what.String(),
 		Err: errors.New("oneDNN " + C.GoString(C.dno_ctx_message(b.c)))}
 }
 

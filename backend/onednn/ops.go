@@ -130,7 +130,7 @@ func (p *weightPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := distinct(op, "y", yt, xt, wt, bt); err != nil {
+	if err := backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
 		return err
 	}
 	var rc C.int
@@ -159,7 +159,7 @@ func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := distinct(op, "dx", dxt, dyt, wt); err != nil {
+	if err := backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt); err != nil {
 		return err
 	}
 	var rc C.int
@@ -192,13 +192,8 @@ func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := distinct(op, "dw", dwt, xt, dyt, dbt); err != nil {
+	if err := backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
 		return err
-	}
-	if dbt != nil {
-		if err := distinct(op, "db", dbt, xt, dyt); err != nil {
-			return err
-		}
 	}
 	var rc C.int
 	if p.conv != nil {
@@ -251,18 +246,20 @@ type keyedPlan struct {
 	xs, ys  backend.Shape
 	lrn     *C.dno_lrn // exactly one of lrn and pool is set
 	pool    *C.dno_pool
-	forward bool
+	calls   [2]backend.Call // the forward's and the backward's aliasing rules
+	last    backend.LastForward
 }
 
 func (p *keyedPlan) free() {
 	C.dno_lrn_destroy(p.lrn)
 	C.dno_pool_destroy(p.pool)
 	p.lrn, p.pool = nil, nil
+	p.last.Forget()
 }
 
-func (b *Backend) newKeyed(name string, desc fmt.Stringer, xs, ys backend.Shape) *keyedPlan {
+func (b *Backend) newKeyed(name string, calls [2]backend.Call, desc fmt.Stringer, xs, ys backend.Shape) *keyedPlan {
 	p := &keyedPlan{plan: plan{b: b}, ops: [2]string{name + ".forward", name + ".backward"}, desc: desc,
-		xs: xs.Clone(), ys: ys.Clone()}
+		xs: xs.Clone(), ys: ys.Clone(), calls: calls}
 	p.self = p
 	return p
 }
@@ -273,7 +270,7 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	if err := b.newPlan("lrn", d.Validate); err != nil {
 		return nil, err
 	}
-	p := b.newKeyed("lrn", d, d.Input, d.Input)
+	p := b.newKeyed("lrn", [2]backend.Call{backend.LRNForward, backend.LRNBackward}, d, d.Input, d.Input)
 	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
 	rc := C.dno_lrn_create(b.c, &p.lrn, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K))
 	if err := check(b, rc, "lrn", d); err != nil {
@@ -289,7 +286,7 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	if err := b.newPlan("maxpool2d", d.Validate); err != nil {
 		return nil, err
 	}
-	p := b.newKeyed("maxpool2d", d, d.Input, d.OutputShape())
+	p := b.newKeyed("maxpool2d", [2]backend.Call{backend.PoolForward, backend.PoolBackward}, d, d.Input, d.OutputShape())
 	x, y := dims(p.xs), dims(p.ys)
 	rc := C.dno_pool_create(b.c, &p.pool, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
@@ -309,6 +306,12 @@ func (p *keyedPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, p.calls[0], xt, yt); err != nil {
+		return err
+	}
+	// The workspace is overwritten from here: a failed forward leaves no
+	// state for a backward to use.
+	p.last.Forget()
 	var rc C.int
 	if p.lrn != nil {
 		rc = C.dno_lrn_forward(p.b.c, p.lrn, xt.t, yt.t)
@@ -318,7 +321,7 @@ func (p *keyedPlan) Forward(x, y backend.Tensor) error {
 	if err := check(p.b, rc, op, p.desc); err != nil {
 		return err
 	}
-	p.forward = true
+	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -327,7 +330,7 @@ func (p *keyedPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
-	xt, _, err := p.b.pair(op, "x", x, p.xs, "y", y, p.ys)
+	xt, yt, err := p.b.pair(op, "x", x, p.xs, "y", y, p.ys)
 	if err != nil {
 		return err
 	}
@@ -335,11 +338,13 @@ func (p *keyedPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := distinct(op, "dx", dxt, xt); err != nil {
+	if err := backend.CheckAliases(op, p.calls[1], xt, yt, dyt, dxt); err != nil {
 		return err
 	}
-	if !p.forward {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward of %s", p.desc)
+	// The shim's backward uses the forward's workspace (the LRN scales, the
+	// max-pool argmax): only the latest forward's x and y match it.
+	if err := p.last.Check(op, xt, yt); err != nil {
+		return err
 	}
 	var rc C.int
 	if p.lrn != nil {
@@ -350,7 +355,7 @@ func (p *keyedPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	return check(p.b, rc, op, p.desc)
 }
 
-// pair resolves an input and an output, which must be distinct.
+// pair resolves two tensor arguments (aliasing is the caller's check).
 func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out string, y backend.Tensor, ys backend.Shape) (*tensor, *tensor, error) {
 	xt, err := b.get(op, in, x, xs)
 	if err != nil {
@@ -360,7 +365,7 @@ func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out st
 	if err != nil {
 		return nil, nil, err
 	}
-	return xt, yt, distinct(op, out, yt, xt)
+	return xt, yt, nil
 }
 
 // ---- element-wise steps written in the shim ----
@@ -369,9 +374,13 @@ func (b *Backend) pair(op, in string, x backend.Tensor, xs backend.Shape, out st
 type shapePlan struct {
 	plan
 	shape backend.Shape
+	bytes int64 // Go memory reserved for the plan (a dropout mask)
 }
 
-func (p *shapePlan) free() {}
+func (p *shapePlan) free() {
+	p.b.release(p.bytes)
+	p.bytes = 0
+}
 
 func (b *Backend) newShapePlan(op string, s backend.Shape, validate func() error) (*shapePlan, error) {
 	if err := b.newPlan(op, validate); err != nil {
@@ -413,6 +422,9 @@ func (p reluPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.ReLUForward, xt, yt); err != nil {
+		return err
+	}
 	return check(p.b, C.dno_relu_forward(p.b.c, xt.t, yt.t), op, p.shape)
 }
 
@@ -433,7 +445,7 @@ func (p reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := distinct(op, "dx", dxt, yt); err != nil {
+	if err := backend.CheckAliases(op, backend.ReLUBackward, yt, dyt, dxt); err != nil {
 		return err
 	}
 	return check(p.b, C.dno_relu_backward(p.b.c, yt.t, dyt.t, dxt.t), op, p.shape)
@@ -470,6 +482,9 @@ func (p biasPlan) Forward(x, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.BiasForward, xt, bt, yt); err != nil {
+		return err
+	}
 	return check(p.b, C.dno_bias_forward(p.b.c, xt.t, bt.t, yt.t), op, p.shape)
 }
 
@@ -484,6 +499,9 @@ func (p biasPlan) Backward(dy, db backend.Tensor) error {
 	}
 	dbt, err := p.b.get(op, "db", db, p.bs)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.BiasBackward, dyt, dbt); err != nil {
 		return err
 	}
 	return check(p.b, C.dno_bias_backward(p.b.c, dyt.t, dbt.t), op, p.shape)
@@ -506,6 +524,10 @@ func (b *Backend) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.reserve("dropout", "the mask of "+d.Shape.String(), int64(d.Shape.Numel())); err != nil {
+		return nil, err
+	}
+	p.bytes = int64(d.Shape.Numel())
 	return &dropoutPlan{shapePlan: p, d: d, mask: make([]uint8, d.Shape.Numel()),
 		scale: float32(1 / (1 - d.P)), threshold: backend.DropoutThreshold(d.P)}, nil
 }
@@ -521,6 +543,9 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	}
 	yt, err := p.b.get(op, "y", y, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.DropoutForward, xt, yt); err != nil {
 		return err
 	}
 	rc := C.dno_dropout_forward(p.b.c, xt.t, yt.t, (*C.uint8_t)(unsafe.Pointer(&p.mask[0])), C.uint64_t(seed),
@@ -543,6 +568,9 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	}
 	dxt, err := p.b.get(op, "dx", dx, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
 		return err
 	}
 	if !p.forward {
@@ -587,9 +615,9 @@ func (p lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits b
 		if gt, err = p.b.get(op, "dlogits", dlogits, p.shape); err != nil {
 			return err
 		}
-		if err := distinct(op, "dlogits", gt, lt, losst); err != nil {
-			return err
-		}
+	}
+	if err := backend.CheckAliases(op, backend.LossForward, lt, losst, arg(gt)); err != nil {
+		return err
 	}
 	rc := C.dno_softmax_xent(p.b.c, lt.t, (*C.int32_t)(unsafe.Pointer(&labels[0])), losst.t, ptr(gt))
 	return check(p.b, rc, op, p.shape)
@@ -602,6 +630,9 @@ func (p lossPlan) Softmax(logits, probs backend.Tensor) error {
 	}
 	lt, pt, err := p.b.pair(op, "logits", logits, p.shape, "probs", probs, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.LossSoftmax, lt, pt); err != nil {
 		return err
 	}
 	return check(p.b, C.dno_softmax(p.b.c, lt.t, pt.t), op, p.shape)
@@ -620,7 +651,7 @@ func (b *Backend) SGD(s backend.Shape) (backend.SGDPlan, error) {
 }
 
 func (p sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams) error {
-	const op = "sgd"
+	const op = "sgd.step"
 	if err := p.check(op); err != nil {
 		return err
 	}
@@ -639,8 +670,8 @@ func (p sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams
 	if err != nil {
 		return err
 	}
-	if wt == gt || wt == vt || gt == vt {
-		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
+	if err := backend.CheckAliases(op, backend.SGDStep, wt, gt, vt); err != nil {
+		return err
 	}
 	rc := C.dno_sgd(p.b.c, wt.t, gt.t, vt.t, C.float(hp.LR), C.float(hp.Momentum), C.float(hp.WeightDecay), C.int(hp.Rule))
 	return check(p.b, rc, op, p.shape)

@@ -266,6 +266,7 @@ struct dno_ctx {
     int threads;
     void *arena; /* user scratchpad shared by every primitive */
     size_t arena_cap;
+    int64_t arena_max; /* the most bytes the arena may grow to (the memory budget's room); < 0: no limit */
     int64_t relayouts;
     int64_t allocs; /* tensor, staging and arena buffers allocated */
     char msg[1024];
@@ -286,6 +287,7 @@ static const char *status_name(dnnl_status_t st) {
     case dnnl_not_required: return "dnnl_not_required";
     case DNO_ENOMEM: return "out of host memory";
     case DNO_EINTERNAL: return "internal error";
+    case DNO_EBUDGET: return "over the memory budget";
     }
     return "unknown dnnl_status_t";
 }
@@ -330,6 +332,7 @@ int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen) {
         return DNO_ENOMEM;
     }
     c->threads = threads > 0 ? threads : omp_get_max_threads();
+    c->arena_max = -1;
     dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
     if (st == dnnl_success) st = dnnl_stream_create(&c->strm, c->eng, dnnl_stream_default_flags);
     if (st != dnnl_success) {
@@ -352,6 +355,8 @@ void dno_ctx_destroy(dno_ctx *c) {
 const char *dno_ctx_message(const dno_ctx *c) { return c->msg; }
 int64_t dno_ctx_relayouts(const dno_ctx *c) { return c->relayouts; }
 int64_t dno_ctx_allocs(const dno_ctx *c) { return c->allocs; }
+int64_t dno_ctx_arena_bytes(const dno_ctx *c) { return (int64_t)c->arena_cap; }
+void dno_ctx_set_arena_max(dno_ctx *c, int64_t bytes) { c->arena_max = bytes; }
 
 void dno_version(int *major, int *minor, int *patch) {
     const dnnl_version_t *v = dnnl_version();
@@ -362,6 +367,9 @@ void dno_version(int *major, int *minor, int *patch) {
 
 static int arena_reserve(dno_ctx *c, size_t n) {
     if (n <= c->arena_cap) return 0;
+    if (c->arena_max >= 0 && (n > (size_t)INT64_MAX || (int64_t)n > c->arena_max))
+        return fail(c, DNO_EBUDGET, "growing the scratchpad arena to %zu bytes: the memory budget leaves room for %lld",
+                    n, (long long)c->arena_max);
     void *p = zalloc(n);
     if (p == NULL) return fail(c, DNO_ENOMEM, "growing the scratchpad arena to %zu bytes", n);
     c->allocs++;

@@ -36,6 +36,7 @@ func (t *tensor) Close() error {
 func (t *tensor) free() {
 	C.dno_tensor_destroy(t.t)
 	t.t = nil
+	t.b.release(4 * int64(t.n))
 }
 
 // NewTensor allocates a zero-filled tensor in the plain layout.
@@ -50,7 +51,11 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 	}
 	d := dims(s)
 	t := &tensor{b: b, shape: s, n: s.Numel()}
+	if err := b.reserve(op, "a tensor "+s.String(), 4*int64(t.n)); err != nil {
+		return nil, err
+	}
 	if err := check(b, C.dno_tensor_create(b.c, &t.t, C.int(len(s)), &d[0]), op, s); err != nil {
+		b.release(4 * int64(t.n))
 		return nil, err
 	}
 	b.track(t)
@@ -117,12 +122,11 @@ func ptr(t *tensor) *C.dno_tensor {
 	return t.t
 }
 
-// distinct returns an ErrInvalid error if the output out is one of ins.
-func distinct(op, name string, out *tensor, ins ...*tensor) error {
-	for _, in := range ins {
-		if in == out {
-			return backend.Errorf(op, backend.ErrInvalid, "%s must not be an input of the same call", name)
-		}
+// arg is t as a backend.Tensor for backend.CheckAliases: nil (not a typed
+// nil pointer) when t is nil.
+func arg(t *tensor) backend.Tensor {
+	if t == nil {
+		return nil
 	}
-	return nil
+	return t
 }
