@@ -241,13 +241,13 @@ func cbool(v bool) C.int {
 // workspace (the LRN scales, the max-pool argmax) kept for the backward.
 type keyedPlan struct {
 	plan
-	ops     [2]string // "<op>.forward", "<op>.backward"
-	desc    fmt.Stringer
-	xs, ys  backend.Shape
-	lrn     *C.dno_lrn // exactly one of lrn and pool is set
-	pool    *C.dno_pool
-	calls   [2]backend.Call // the forward's and the backward's aliasing rules
-	last    backend.LastForward
+	ops    [2]string // "<op>.forward", "<op>.backward"
+	desc   fmt.Stringer
+	xs, ys backend.Shape
+	lrn    *C.dno_lrn // exactly one of lrn and pool is set
+	pool   *C.dno_pool
+	calls  [2]backend.Call // the forward's and the backward's aliasing rules
+	last   backend.LastForward
 }
 
 func (p *keyedPlan) free() {
