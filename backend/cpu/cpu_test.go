@@ -6,6 +6,8 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cpu"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestConformance runs the conformance suite with every GEMM kernel this
@@ -16,4 +18,32 @@ func TestConformance(t *testing.T) {
 			backendtest.Run(t, func() (backend.Backend, error) { return cpu.OpenKernel(backend.Options{}, k) })
 		})
 	}
+}
+
+func TestLimits(t *testing.T) {
+	backendtest.RunLimits(t, func(o backend.Options) (backend.Backend, error) { return cpu.Open(o) })
+}
+
+// TestPlanBeyondMemoryBudgetIsAnError: a plan whose scratch arena would
+// exceed the budget fails with ErrMemory and the byte count before
+// allocating (it used to ask the runtime for the memory and die with a
+// fatal, unrecoverable out of memory); smaller plans still work.
+func TestPlanBeyondMemoryBudgetIsAnError(t *testing.T) {
+	b, err := cpu.Open(backend.Options{MemoryBudget: 64 << 20, Threads: 1})
+	require.NoError(t, err)
+	defer b.Close()
+	// One image's im2col matrix is 64·3·3 × 256·256 floats: 151 MB.
+	d := backend.ConvDesc{Input: backend.Shape{1, 64, 256, 256}, Out: 64, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+		PadH: 1, PadW: 1, Groups: 1}
+	_, err = b.Conv(d)
+	require.ErrorIs(t, err, backend.ErrMemory)
+	assert.Contains(t, err.Error(), "dnngo: conv2d: growing the scratch arena")
+	assert.Contains(t, err.Error(), "bytes")
+	_, err = b.Dropout(backend.DropoutDesc{Shape: backend.Shape{1 << 27}, P: 0.5})
+	require.ErrorIs(t, err, backend.ErrMemory, "a 128 MiB dropout mask")
+
+	d.Input = backend.Shape{1, 64, 16, 16}
+	p, err := b.Conv(d)
+	require.NoError(t, err, "a plan that fits")
+	require.NoError(t, p.Close())
 }
