@@ -189,8 +189,8 @@ func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	if err := backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
+		return err
 	}
 	xp, err := p.read(op, xt)
 	if err != nil {
@@ -286,6 +286,15 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 
 // biasArg resolves a bias argument that must be given exactly when the
 // desc has a bias.
+// arg is t as a backend.Tensor for backend.CheckAliases: nil (not a typed
+// nil pointer) when t is nil.
+func arg(t *tensor) backend.Tensor {
+	if t == nil {
+		return nil
+	}
+	return t
+}
+
 func biasArg(b *Backend, op, arg string, x backend.Tensor, want bool, shape backend.Shape) (*tensor, error) {
 	if !want {
 		if x != nil {
@@ -314,8 +323,8 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if dxt == dyt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
+	if err := backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt); err != nil {
+		return err
 	}
 	dyp, err := p.read(op, dyt)
 	if err != nil {
@@ -355,6 +364,9 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	}
 	dbt, err := biasArg(b, op, "db", db, p.d.Bias, p.bshape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
 		return err
 	}
 	xp, err := p.read(op, xt)

@@ -133,6 +133,9 @@ type Backend struct {
 	strict   bool   // no FFT/Winograd algorithms
 	budget   uint64 // workspace budget, bytes
 
+	memBudget uint64 // Options.MemoryBudget: the most device bytes the pool may hold (0: what the device has)
+	held      uint64 // device bytes the pool holds (in use or free for reuse)
+
 	closed  bool
 	pool    pool
 	ws      C.dn_dptr // the workspace arena
@@ -146,13 +149,13 @@ type Backend struct {
 // Open opens the backend on GPU o.Device. The first Open of the process
 // loads the libraries (see the package doc); any failure to find or use
 // them, or the absence of a GPU, is an error wrapping
-// backend.ErrUnavailable.
+// backend.ErrUnavailable. Options are checked with Options.Validate first;
+// a positive Options.MemoryBudget bounds the device memory the backend's
+// pool holds (an allocation beyond it is backend.ErrMemory, before
+// cuMemAlloc), and 0 leaves the limit to the device.
 func Open(o backend.Options) (*Backend, error) {
-	if o.Precision < backend.FP32 || o.Precision > backend.FP16 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "unknown precision %v", o.Precision)
-	}
-	if o.Device < 0 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "device %d, want ≥ 0", o.Device)
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	budget := uint64(1024)
 	if s := os.Getenv(EnvWorkspace); s != "" {
@@ -167,7 +170,7 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, err
 	}
 	c := (*C.dn_ctx)(C.calloc(1, C.size_t(unsafe.Sizeof(C.dn_ctx{}))))
-	b := &Backend{c: c, libs: l, prec: o.Precision, budget: budget << 20,
+	b := &Backend{c: c, libs: l, prec: o.Precision, budget: budget << 20, memBudget: uint64(o.MemoryBudget),
 		tensors: map[*tensor]struct{}{}, plans: map[*plan]struct{}{}}
 	b.pool.init()
 	var count C.int
@@ -266,6 +269,7 @@ func (b *Backend) Close() error {
 		}
 	}
 	b.pool.freeAll(b)
+	b.held = 0
 	b.closed = true
 	C.dn_close(b.c)
 	C.free(unsafe.Pointer(b.c))
@@ -335,6 +339,10 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 		b.pool.free[cls] = l[:len(l)-1]
 		return p, cls, nil
 	}
+	if b.memBudget > 0 && cls > b.memBudget-min(b.held, b.memBudget) {
+		return 0, 0, backend.Errorf("alloc", backend.ErrMemory, "%d bytes of GPU memory (%d asked for) would exceed the memory budget of %d bytes, %d of which the backend holds (Options.MemoryBudget)",
+			cls, n, b.memBudget, b.held)
+	}
 	var p C.dn_dptr
 	if C.dn_malloc(b.c, C.size_t(cls), &p) != 0 {
 		// Out of memory, perhaps: give the pooled buffers back and try once more.
@@ -344,6 +352,7 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 			for _, q := range l {
 				C.dn_free(b.c, q)
 				b.pool.forget(q)
+				b.held -= min(k, b.held)
 			}
 			delete(b.pool.free, k)
 		}
@@ -352,6 +361,7 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 		}
 	}
 	b.pool.all = append(b.pool.all, p)
+	b.held += cls
 	return p, cls, nil
 }
 

@@ -122,8 +122,8 @@ func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	if err := backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
+		return err
 	}
 	xp, err := p.read(op, xt)
 	if err != nil {
@@ -161,8 +161,8 @@ func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if dxt == dyt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be dy")
+	if err := backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt); err != nil {
+		return err
 	}
 	dyp, err := p.read(op, dyt)
 	if err != nil {
@@ -199,6 +199,9 @@ func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	}
 	dbt, err := biasArg(b, op, "db", db, p.d.Bias, p.bshape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
 		return err
 	}
 	xp, err := p.read(op, xt)

@@ -63,6 +63,9 @@ func (p *biasPlan) Forward(x, bias, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.BiasForward, xt, bt, yt); err != nil {
+		return err
+	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
 		return err
@@ -92,6 +95,9 @@ func (p *biasPlan) Backward(dy, db backend.Tensor) error {
 	}
 	dbt, err := b.get(op, "db", db, p.bshape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.BiasBackward, dyt, dbt); err != nil {
 		return err
 	}
 	dyp, err := b.rd(op, dyt)
@@ -146,6 +152,9 @@ func (p *reluPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.ReLUForward, xt, yt); err != nil {
+		return err
+	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
 		return err
@@ -169,6 +178,9 @@ func (p *reluPlan) Backward(y, dy, dx backend.Tensor) error {
 	}
 	dxt, err := b.get(op, "dx", dx, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.ReLUBackward, yt, dyt, dxt); err != nil {
 		return err
 	}
 	yp, err := b.rd(op, yt)
@@ -228,6 +240,7 @@ type lrnPlan struct {
 	ds    descs
 	d     C.dn_cudnnTensorDescriptor_t
 	ld    C.dn_cudnnLRNDescriptor_t
+	last  backend.LastForward // cuDNN recomputes from x and y; the contract asks for the latest forward's
 }
 
 func (p *lrnPlan) Forward(x, y backend.Tensor) error {
@@ -244,14 +257,19 @@ func (p *lrnPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if xt == yt {
-		return backend.Errorf(op, backend.ErrInvalid, "y must not be x")
+	if err := backend.CheckAliases(op, backend.LRNForward, xt, yt); err != nil {
+		return err
 	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
 		return err
 	}
-	return b.ok(C.dn_lrn_fwd(b.c, p.ld, p.d, xp, b.wr(yt)), op)
+	p.last.Forget()
+	if err := b.ok(C.dn_lrn_fwd(b.c, p.ld, p.d, xp, b.wr(yt)), op); err != nil {
+		return err
+	}
+	p.last.Record(xt, yt)
+	return nil
 }
 
 func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
@@ -271,8 +289,11 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 		}
 		ts[i] = t
 	}
-	if ts[3] == ts[0] || ts[3] == ts[1] || ts[3] == ts[2] {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be x, y or dy")
+	if err := backend.CheckAliases(op, backend.LRNBackward, ts[0], ts[1], ts[2], ts[3]); err != nil {
+		return err
+	}
+	if err := p.last.Check(op, ts[0], ts[1]); err != nil {
+		return err
 	}
 	var ps [3]C.dn_dptr
 	for i := range ps {
@@ -316,7 +337,7 @@ type poolPlan struct {
 	ds      descs
 	xd, yd  C.dn_cudnnTensorDescriptor_t
 	pd      C.dn_cudnnPoolingDescriptor_t
-	ran     bool
+	last    backend.LastForward // cuDNN recomputes the argmax from x and y; the contract asks for the latest forward's
 }
 
 func (p *poolPlan) init(b *Backend, op string, d backend.PoolDesc) error {
@@ -356,14 +377,18 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.PoolForward, xt, yt); err != nil {
+		return err
+	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
 		return err
 	}
+	p.last.Forget()
 	if err := b.ok(C.dn_pool_fwd(b.c, p.pd, p.xd, xp, p.yd, b.wr(yt)), op); err != nil {
 		return err
 	}
-	p.ran = true
+	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -371,9 +396,6 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	const op = "maxpool2d.backward"
 	if err := p.check(op); err != nil {
 		return err
-	}
-	if !p.ran {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward")
 	}
 	b := p.b
 	xt, err := b.get(op, "x", x, p.in)
@@ -392,8 +414,11 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if dxt == xt {
-		return backend.Errorf(op, backend.ErrInvalid, "dx must not be x")
+	if err := backend.CheckAliases(op, backend.PoolBackward, xt, yt, dyt, dxt); err != nil {
+		return err
+	}
+	if err := p.last.Check(op, xt, yt); err != nil {
+		return err
 	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
@@ -472,6 +497,9 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	if err != nil {
 		return err
 	}
+	if err := backend.CheckAliases(op, backend.DropoutForward, xt, yt); err != nil {
+		return err
+	}
 	xp, err := b.rd(op, xt)
 	if err != nil {
 		return err
@@ -512,6 +540,9 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	}
 	dxt, err := b.get(op, "dx", dx, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
 		return err
 	}
 	dyp, err := b.rd(op, dyt)
@@ -612,15 +643,17 @@ func (p *lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits 
 	if err != nil {
 		return err
 	}
-	var gp C.dn_dptr
+	var gt *tensor
 	if dlogits != nil {
-		gt, err := b.get(op, "dlogits", dlogits, p.shape)
-		if err != nil {
+		if gt, err = b.get(op, "dlogits", dlogits, p.shape); err != nil {
 			return err
 		}
-		if gt == lt {
-			return backend.Errorf(op, backend.ErrInvalid, "dlogits must not be logits")
-		}
+	}
+	if err := backend.CheckAliases(op, backend.LossForward, lt, losst, arg(gt)); err != nil {
+		return err
+	}
+	var gp C.dn_dptr
+	if gt != nil {
 		gp = b.wr(gt)
 	}
 	lp, err := b.rd(op, lt)
@@ -658,6 +691,9 @@ func (p *lossPlan) Softmax(logits, probs backend.Tensor) error {
 	}
 	pt, err := b.get(op, "probs", probs, p.shape)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckAliases(op, backend.LossSoftmax, lt, pt); err != nil {
 		return err
 	}
 	lp, err := b.rd(op, lt)
@@ -711,8 +747,8 @@ func (p *sgdPlan) Step(param, grad, velocity backend.Tensor, hp backend.SGDParam
 	if err != nil {
 		return err
 	}
-	if wt == gt || wt == vt || gt == vt {
-		return backend.Errorf(op, backend.ErrInvalid, "param, grad and velocity must be three distinct tensors")
+	if err := backend.CheckAliases(op, backend.SGDStep, wt, gt, vt); err != nil {
+		return err
 	}
 	gp, err := b.rd(op, gt)
 	if err != nil {
