@@ -22,6 +22,12 @@
 // saved (max-pool argmax positions, LRN scales, the dropout mask): a Backward
 // call must use the tensors of that plan's latest Forward. Use one plan per
 // layer of a network, not one plan shared by two layers of the same shape.
+// Every backend enforces this for LRN and max pooling with [LastForward]:
+// a Backward before any Forward, or whose x or y is not the latest
+// Forward's (compared by identity, not by value), is [ErrState]; so is a
+// dropout Backward before any Forward. A backend that could recompute
+// what it needs (the pure-Go one, cuDNN) still refuses, so that a program
+// behaves the same on every backend.
 //
 // # Tensors
 //
@@ -92,9 +98,50 @@
 //   - SGD with momentum and weight decay ([Backend.SGD]), see [SGDParams]
 //     for the two update rules.
 //
-// Unless a method says otherwise, an output tensor must not alias an input;
-// ReLU, bias add and dropout forwards may run in place (y == x), and their
-// backwards may write dx over dy.
+// # Aliasing
+//
+// An output tensor must not be another argument of the same call, except
+// where a method says so: ReLU, bias add and dropout forwards may run in
+// place (y == x), and the ReLU and dropout backwards may write dx over dy.
+// Inputs may be the same tensor as each other (a BackwardFilter with
+// x == dy is fine). Arguments that the call updates (SGD's param and
+// velocity) count as outputs. Anything else — Linear's BackwardData with
+// dx == w, BackwardFilter with dw == x or dw == dy, pooling with y == x, the
+// loss with dlogits == logits — is [ErrInvalid] naming both arguments, on
+// every backend. The rule is written once, as a table of each call's
+// arguments ([Call], [Call.Args]) and one allocation-free checker,
+// [CheckAliases], that every backend calls with its resolved tensors; the
+// comparisons are by identity, so they cost a few pointer compares per
+// call.
+//
+// # Limits
+//
+// Sizes are bounded so that no product overflows int64 and no size
+// overflows the 32-bit indices of vendor kernels (cuDNN descriptors take
+// int; some oneDNN kernels index with int32). A tensor has at most
+// [MaxElements] (2^31 − 1) elements; every description's Validate also
+// bounds what it implies — a convolution's weights, output and the im2col
+// matrix of one image ([C·KH·KW, OH·OW]), a fully connected layer's weights
+// [Out, In] and output [N, Out] — by MaxElements, and each kernel, stride,
+// padding, channel count and LRN window by [MaxDim]. A description beyond
+// them is [ErrInvalid] naming the size, from every backend's plan call.
+//
+// [Options] are checked by [Options.Validate] in [OpenWith] and in every
+// backend's own Open: Threads from 0 (the default, GOMAXPROCS) to
+// [MaxThreads], 4 per logical CPU; a MemoryBudget ≥ 0.
+//
+// Every backend value has a memory budget, Options.MemoryBudget bytes, by
+// default ([DefaultMemoryBudget]) the memory available when it is opened
+// (MemAvailable of /proc/meminfo, or less under a cgroup memory limit; no
+// limit where neither can be read). The CPU backends count tensors, their
+// scratch arena and per-plan buffers against it ([Memory]) and return
+// [ErrMemory] with the byte count before allocating — instead of the Go
+// runtime's unrecoverable "fatal error: out of memory" or a crash inside C.
+// Closing a tensor gives its bytes back. The budget is per backend value,
+// not per process; the oneDNN backend does not count the extra buffers of
+// blocked layouts that its reorders add. The cuDNN backend applies a
+// positive MemoryBudget to the device memory its pool holds and otherwise
+// leaves the limit to the device.
 //
 // # Ordering, errors and resources
 //
@@ -110,9 +157,14 @@
 // plan call then returns ErrInvalid naming the limit.
 //
 // Every call validates what it is given and returns an error, never panics:
+// the order of checks is the plan or backend being open, then scalar
+// arguments (SGD's hyper-parameters), then each tensor in argument order
+// (nil, foreign, closed, shape) and the labels, then aliasing, then the
+// out-of-order rules (ErrState).
 // errors are *[OpError] values that name the op, say what was given and what
 // was expected, and wrap one of the sentinel errors ([ErrShape],
-// [ErrInvalid], [ErrClosed], [ErrForeign], [ErrState], [ErrLibrary], ...)
+// [ErrInvalid], [ErrClosed], [ErrForeign], [ErrState], [ErrMemory],
+// [ErrLibrary], ...)
 // for errors.Is. A vendor status code becomes an error carrying the
 // vendor's own message.
 //

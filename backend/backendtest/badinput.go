@@ -22,6 +22,15 @@ type badCase struct {
 	call func() error
 }
 
+// opCase is a badCase whose error must also name op (the same on every
+// backend).
+type opCase struct {
+	name string
+	want error
+	call func() error
+	op   string
+}
+
 // RunBadInput makes every kind of invalid call the contract names and
 // checks that each returns an error of the right kind that names the op,
 // and that none panics.
@@ -155,7 +164,11 @@ func RunBadInput(t *testing.T, open Opener) {
 			return sp.Step(bias, e.tensor(backend.Shape{5}, nil), v4, backend.SGDParams{LR: 0.1})
 		}},
 	}
-	cases = append(cases, aliasCases(t, e)...)
+	ops := map[string]string{}
+	for _, c := range aliasCases(t, e) {
+		cases = append(cases, badCase{c.name, c.want, c.call})
+		ops[c.name] = c.op
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := noPanic(t, c.name, c.call)
@@ -164,6 +177,9 @@ func RunBadInput(t *testing.T, open Opener) {
 			var oe *backend.OpError
 			require.True(t, errors.As(err, &oe), "error %q should be a *backend.OpError", err)
 			require.NotEmpty(t, oe.Op)
+			if op := ops[c.name]; op != "" {
+				require.Equal(t, op, oe.Op, "the op name is the same on every backend")
+			}
 		})
 	}
 }
@@ -178,7 +194,7 @@ func g4Wrong(e *env) backend.Tensor { return e.tensor(backend.Shape{5}, nil) }
 // forward's (or that comes before any forward) is ErrState. The shapes are
 // chosen so that the aliased tensors have matching shapes (a shape error
 // would hide the aliasing rule).
-func aliasCases(t *testing.T, e *env) []badCase {
+func aliasCases(t *testing.T, e *env) []opCase {
 	b := e.b
 	mk := func(s backend.Shape) backend.Tensor { return e.tensor(s, nil) }
 	must := func(err error) {
@@ -258,50 +274,50 @@ func aliasCases(t *testing.T, e *env) []badCase {
 		t.Run("allowed "+ok.name, func(t *testing.T) { require.NoError(t, noPanic(t, ok.name, ok.call)) })
 	}
 
-	return []badCase{
-		{"alias conv forward y=x", inv, func() error { return cp.Forward(cx, cw, cb, cx) }},
-		{"alias conv forward y=w", inv, func() error { return cp.Forward(cx, cw, cb, cw) }},
-		{"alias conv backward data dx=dy", inv, func() error { return cp.BackwardData(cdy, cw, cdy) }},
-		{"alias conv backward data dx=w", inv, func() error { return cp.BackwardData(cdy, cw, cw) }},
-		{"alias conv backward filter dw=x", inv, func() error { return cp.BackwardFilter(cx, cdy, cx, cdb) }},
-		{"alias conv backward filter dw=dy", inv, func() error { return cp.BackwardFilter(cx, cdy, cdy, cdb) }},
-		{"alias linear forward y=x", inv, func() error { return lp.Forward(lx, lw, lb, lx) }},
-		{"alias linear forward y=w", inv, func() error { return lp.Forward(lx, lw, lb, lw) }},
-		{"alias linear backward data dx=dy", inv, func() error { return lp.BackwardData(ldy, lw, ldy) }},
-		{"alias linear backward data dx=w", inv, func() error { return lp.BackwardData(ldy, lw, lw) }},
-		{"alias linear backward filter dw=x", inv, func() error { return lp.BackwardFilter(lx, ldy, lx, ldb) }},
-		{"alias linear backward filter dw=dy", inv, func() error { return lp.BackwardFilter(lx, ldy, ldy, ldb) }},
-		{"alias relu backward dx=y", inv, func() error { return rp.Backward(y, dy, y) }},
-		{"alias lrn forward y=x", inv, func() error { return lrn.Forward(x, x) }},
-		{"alias lrn backward dx=x", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, x) })},
-		{"alias lrn backward dx=y", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, y) })},
-		{"alias lrn backward dx=dy", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, dy) })},
-		{"alias pool forward y=x", inv, func() error { return pp.Forward(x, x) }},
-		{"alias pool backward dx=x", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, x) })},
-		{"alias pool backward dx=y", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, y) })},
-		{"alias pool backward dx=dy", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, dy) })},
-		{"alias loss dlogits=logits", inv, func() error { return loss.Forward(logits, []int32{1, 2}, lossT, logits) }},
-		{"alias softmax probs=logits", inv, func() error { return loss.Softmax(logits, logits) }},
-		{"alias sgd param=grad", inv, func() error { return sgd.Step(cw, cw, cdw, hp) }},
-		{"alias sgd param=velocity", inv, func() error { return sgd.Step(cw, cdw, cw, hp) }},
-		{"alias sgd grad=velocity", inv, func() error { return sgd.Step(cw, cdw, cdw, hp) }},
+	return []opCase{
+		{"alias conv forward y=x", inv, func() error { return cp.Forward(cx, cw, cb, cx) }, "conv2d.forward"},
+		{"alias conv forward y=w", inv, func() error { return cp.Forward(cx, cw, cb, cw) }, "conv2d.forward"},
+		{"alias conv backward data dx=dy", inv, func() error { return cp.BackwardData(cdy, cw, cdy) }, "conv2d.backward_data"},
+		{"alias conv backward data dx=w", inv, func() error { return cp.BackwardData(cdy, cw, cw) }, "conv2d.backward_data"},
+		{"alias conv backward filter dw=x", inv, func() error { return cp.BackwardFilter(cx, cdy, cx, cdb) }, "conv2d.backward_filter"},
+		{"alias conv backward filter dw=dy", inv, func() error { return cp.BackwardFilter(cx, cdy, cdy, cdb) }, "conv2d.backward_filter"},
+		{"alias linear forward y=x", inv, func() error { return lp.Forward(lx, lw, lb, lx) }, "linear.forward"},
+		{"alias linear forward y=w", inv, func() error { return lp.Forward(lx, lw, lb, lw) }, "linear.forward"},
+		{"alias linear backward data dx=dy", inv, func() error { return lp.BackwardData(ldy, lw, ldy) }, "linear.backward_data"},
+		{"alias linear backward data dx=w", inv, func() error { return lp.BackwardData(ldy, lw, lw) }, "linear.backward_data"},
+		{"alias linear backward filter dw=x", inv, func() error { return lp.BackwardFilter(lx, ldy, lx, ldb) }, "linear.backward_filter"},
+		{"alias linear backward filter dw=dy", inv, func() error { return lp.BackwardFilter(lx, ldy, ldy, ldb) }, "linear.backward_filter"},
+		{"alias relu backward dx=y", inv, func() error { return rp.Backward(y, dy, y) }, "relu.backward"},
+		{"alias lrn forward y=x", inv, func() error { return lrn.Forward(x, x) }, "lrn.forward"},
+		{"alias lrn backward dx=x", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, x) }), "lrn.backward"},
+		{"alias lrn backward dx=y", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, y) }), "lrn.backward"},
+		{"alias lrn backward dx=dy", inv, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y, dy, dy) }), "lrn.backward"},
+		{"alias pool forward y=x", inv, func() error { return pp.Forward(x, x) }, "maxpool2d.forward"},
+		{"alias pool backward dx=x", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, x) }), "maxpool2d.backward"},
+		{"alias pool backward dx=y", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, y) }), "maxpool2d.backward"},
+		{"alias pool backward dx=dy", inv, forwardThen(poolFwd, func() error { return pp.Backward(x, y, dy, dy) }), "maxpool2d.backward"},
+		{"alias loss dlogits=logits", inv, func() error { return loss.Forward(logits, []int32{1, 2}, lossT, logits) }, "softmax_cross_entropy.forward"},
+		{"alias softmax probs=logits", inv, func() error { return loss.Softmax(logits, logits) }, "softmax_cross_entropy.softmax"},
+		{"alias sgd param=grad", inv, func() error { return sgd.Step(cw, cw, cdw, hp) }, "sgd.step"},
+		{"alias sgd param=velocity", inv, func() error { return sgd.Step(cw, cdw, cw, hp) }, "sgd.step"},
+		{"alias sgd grad=velocity", inv, func() error { return sgd.Step(cw, cdw, cdw, hp) }, "sgd.step"},
 
-		{"stale lrn backward before any forward", state, func() error { return lrnFresh.Backward(x, y, dy, dx) }},
-		{"stale lrn backward with another x", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x2, y, dy, dx) })},
-		{"stale lrn backward with another y", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y2, dy, dx) })},
+		{"stale lrn backward before any forward", state, func() error { return lrnFresh.Backward(x, y, dy, dx) }, "lrn.backward"},
+		{"stale lrn backward with another x", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x2, y, dy, dx) }), "lrn.backward"},
+		{"stale lrn backward with another y", state, forwardThen(lrnFwd, func() error { return lrn.Backward(x, y2, dy, dx) }), "lrn.backward"},
 		{"stale lrn backward after a later forward", state, forwardThen(lrnFwd, func() error {
 			if err := lrn.Forward(x2, y2); err != nil {
 				return err
 			}
 			return lrn.Backward(x, y, dy, dx)
-		})},
-		{"stale pool backward with another x", state, forwardThen(poolFwd, func() error { return pp.Backward(x2, y, dy, dx) })},
-		{"stale pool backward with another y", state, forwardThen(poolFwd, func() error { return pp.Backward(x, y2, dy, dx) })},
+		}), "lrn.backward"},
+		{"stale pool backward with another x", state, forwardThen(poolFwd, func() error { return pp.Backward(x2, y, dy, dx) }), "maxpool2d.backward"},
+		{"stale pool backward with another y", state, forwardThen(poolFwd, func() error { return pp.Backward(x, y2, dy, dx) }), "maxpool2d.backward"},
 		{"stale pool backward after a later forward", state, forwardThen(poolFwd, func() error {
 			if err := pp.Forward(x2, y2); err != nil {
 				return err
 			}
 			return pp.Backward(x, y, dy, dx)
-		})},
+		}), "maxpool2d.backward"},
 	}
 }

@@ -306,9 +306,6 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
-	if !p.haveMask {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
-	}
 	dyt, err := p.b.get(op, "dy", dy, p.shape)
 	if err != nil {
 		return err
@@ -319,6 +316,9 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	}
 	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
 		return err
+	}
+	if !p.haveMask {
+		return backend.Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
 	}
 	p.x, p.y = dyt.data, dxt.data
 	p.bwd.do(len(p.x))

@@ -530,9 +530,6 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
-	if !p.haveMask {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
-	}
 	b := p.b
 	dyt, err := b.get(op, "dy", dy, p.shape)
 	if err != nil {
@@ -544,6 +541,9 @@ func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
 	}
 	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
 		return err
+	}
+	if !p.haveMask {
+		return backend.Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
 	}
 	dyp, err := b.rd(op, dyt)
 	if err != nil {
