@@ -109,3 +109,13 @@ func TestLastForward(t *testing.T) {
 	l.Forget()
 	require.ErrorIs(t, l.Check("lrn.backward", x, y), backend.ErrState)
 }
+
+func BenchmarkCheckAliases(b *testing.B) {
+	x, w, bias, y := backend.Tensor(&fake{}), backend.Tensor(&fake{}), backend.Tensor(&fake{}), backend.Tensor(&fake{})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if backend.CheckAliases("conv2d.forward", backend.WeightForward, x, w, bias, y) != nil {
+			b.Fatal("unexpected alias")
+		}
+	}
+}
