@@ -46,5 +46,16 @@
 // oneDNN (Debian's build) runs on GNU OpenMP. Options.Threads sets the
 // OpenMP team size (default GOMAXPROCS); the shim applies it on every call,
 // since the setting is per OS thread and Go moves goroutines between
-// threads.
+// threads. It is at most backend.MaxThreads() (4 per logical CPU): asking
+// libgomp for far more makes it fail to create threads at the first
+// parallel region.
+//
+// # Memory
+//
+// Tensors (at their dense size), dropout masks and the shim's scratchpad
+// arena count against Options.MemoryBudget. The arena grows inside the
+// shim when a primitive is first made (some on their first execution); the
+// shim checks the room the budget leaves before allocating and fails with
+// DNO_EBUDGET, which becomes backend.ErrMemory with the byte count. The
+// extra buffers of blocked layouts that reorders allocate are not counted.
 package onednn
