@@ -25,6 +25,12 @@ type stage struct {
 	drop backend.DropoutPlan
 	relu backend.ReLUPlan // for the backward of the fused ReLU
 
+	// The same layer planned with Inference (made by the first Eval
+	// Forward at this batch size), on the same tensors.
+	iplan backend.WeightPlan
+	ilrn  backend.LRNPlan
+	ipool backend.PoolPlan
+
 	act, lrnOut, poolOut, dropOut backend.Tensor
 
 	// Gradient buffers, made at the first Loss with gradients.
@@ -74,6 +80,7 @@ type batch struct {
 	lossT  backend.Tensor
 	probs  backend.Tensor // made by the first Predict
 	grads  bool
+	infer  bool      // the stages' inference plans are made
 	logits []float32 // host copy for Evaluate, made at its first call
 }
 
@@ -112,16 +119,7 @@ func (n *Network) newBatch(bn int) (bt *batch, err error) {
 		wrap := func(op string, err error) error {
 			return fmt.Errorf("alexnet: batch %d: %s %s: %w", bn, l.name, op, err)
 		}
-		if l.conv != nil {
-			d := *l.conv
-			d.Input = withBatch(d.Input, bn)
-			s.plan, err = b.Conv(d)
-		} else {
-			d := *l.lin
-			d.Input = withBatch(d.Input, bn)
-			s.plan, err = b.Linear(d)
-		}
-		if err != nil {
+		if s.plan, err = weightPlan(b, l, bn, false); err != nil {
 			return nil, wrap("plan", err)
 		}
 		outShape := withBatch(l.out, bn)
@@ -172,6 +170,58 @@ func (n *Network) newBatch(bn int) (bt *batch, err error) {
 	return bt, nil
 }
 
+// weightPlan plans l's convolution or fully connected layer at batch size
+// bn, for training or for inference.
+func weightPlan(b backend.Backend, l *layer, bn int, inference bool) (backend.WeightPlan, error) {
+	if l.conv != nil {
+		d := *l.conv
+		d.Input, d.Inference = withBatch(d.Input, bn), inference
+		return b.Conv(d)
+	}
+	d := *l.lin
+	d.Input, d.Inference = withBatch(d.Input, bn), inference
+	return b.Linear(d)
+}
+
+// ensureInference makes the inference plans of every stage of bt, once:
+// Eval forwards run them (a backend may pick faster inference kernels and
+// save nothing for a backward pass).
+func (n *Network) ensureInference(bt *batch) error {
+	if bt.infer {
+		return nil
+	}
+	b := n.b
+	for _, s := range bt.stages {
+		l := s.l
+		wrap := func(op string, err error) error {
+			return fmt.Errorf("alexnet: batch %d: %s inference %s: %w", bt.n, l.name, op, err)
+		}
+		var err error
+		if s.iplan == nil {
+			if s.iplan, err = weightPlan(b, l, bt.n, true); err != nil {
+				return wrap("plan", err)
+			}
+		}
+		outShape := withBatch(l.out, bt.n)
+		if l.lrn != nil && s.ilrn == nil {
+			d := *l.lrn
+			d.Input, d.Inference = outShape, true
+			if s.ilrn, err = b.LRN(d); err != nil {
+				return wrap("lrn plan", err)
+			}
+		}
+		if l.pool != nil && s.ipool == nil {
+			d := *l.pool
+			d.Input, d.Inference = outShape, true
+			if s.ipool, err = b.MaxPool(d); err != nil {
+				return wrap("maxpool plan", err)
+			}
+		}
+	}
+	bt.infer = true
+	return nil
+}
+
 // ensureGrads allocates the gradient buffers of the batch and of the
 // parameters, once.
 func (n *Network) ensureGrads(bt *batch) error {
@@ -207,22 +257,26 @@ func (n *Network) ensureGrads(bt *batch) error {
 	return nil
 }
 
-// forward runs every stage on bt.x in mode m. seed is the dropout seed of
-// this step.
-func (n *Network) forward(bt *batch, m Mode) error {
+// forward runs every stage on bt.x in mode m, with the inference plans
+// when infer is set (Eval only).
+func (n *Network) forward(bt *batch, m Mode, infer bool) error {
 	in := bt.x
 	for i, s := range bt.stages {
 		p := n.params[s.wIdx]
-		if err := s.plan.Forward(in, p.w, n.params[s.wIdx+1].w, s.act); err != nil {
+		plan, lrn, pool := s.plan, s.lrn, s.pool
+		if infer {
+			plan, lrn, pool = s.iplan, s.ilrn, s.ipool
+		}
+		if err := plan.Forward(in, p.w, n.params[s.wIdx+1].w, s.act); err != nil {
 			return fmt.Errorf("alexnet: forward %s: %w", s.l.name, err)
 		}
-		if s.lrn != nil {
-			if err := s.lrn.Forward(s.act, s.lrnOut); err != nil {
+		if lrn != nil {
+			if err := lrn.Forward(s.act, s.lrnOut); err != nil {
 				return fmt.Errorf("alexnet: forward lrn%d: %w", i+1, err)
 			}
 		}
-		if s.pool != nil {
-			if err := s.pool.Forward(s.poolIn(), s.poolOut); err != nil {
+		if pool != nil {
+			if err := pool.Forward(s.poolIn(), s.poolOut); err != nil {
 				return fmt.Errorf("alexnet: forward pool%d: %w", i+1, err)
 			}
 		}
@@ -291,7 +345,7 @@ func (bt *batch) close() error {
 	var errs []error
 	errs = append(errs, closeAll(bt.x, bt.lossT, bt.probs), closePlans(bt.loss))
 	for _, s := range bt.stages {
-		errs = append(errs, closePlans(s.plan, s.lrn, s.pool, s.drop, s.relu),
+		errs = append(errs, closePlans(s.plan, s.lrn, s.pool, s.drop, s.relu, s.iplan, s.ilrn, s.ipool),
 			closeAll(s.act, s.lrnOut, s.poolOut, s.dropOut, s.gAct, s.gLRN, s.gPool))
 	}
 	return errors.Join(errs...)

@@ -72,6 +72,7 @@ type Network struct {
 	// Where the latest pass left things.
 	mode       Mode
 	forwarded  bool // cur holds the activations of a Forward
+	inferred   bool // ... made by the inference plans (an Eval Forward): Backward reruns the training plans first
 	lossed     bool // cur's dlogits belong to that Forward
 	backwarded bool // the parameter gradients are those of the latest Backward and no Step used them yet
 

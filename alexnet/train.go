@@ -19,7 +19,11 @@ func (n *Network) InputSize() int { return n.cfg.Channels * n.cfg.Input * n.cfg.
 // Activation.
 //
 // The first Forward of a batch size plans every layer at that size and
-// allocates its buffers; later ones reuse them and allocate nothing.
+// allocates its buffers; later ones reuse them and allocate nothing. Eval
+// forwards run a second set of plans made with the backend's Inference
+// flag (made by the first Eval Forward of the batch size), which may use
+// faster inference kernels; a Backward after an Eval Forward first runs the
+// training plans on the same input (one more forward pass, no dropout).
 func (n *Network) Forward(x []float32, m Mode) error {
 	if n.closed {
 		return fmt.Errorf("alexnet: forward: %w", ErrClosed)
@@ -36,14 +40,20 @@ func (n *Network) Forward(x []float32, m Mode) error {
 	if err != nil {
 		return err
 	}
+	infer := m == Eval
+	if infer {
+		if err := n.ensureInference(bt); err != nil {
+			return err
+		}
+	}
 	n.forwarded, n.lossed = false, false
 	if err := n.b.Upload(bt.x, x); err != nil {
 		return fmt.Errorf("alexnet: forward: input: %w", err)
 	}
-	if err := n.forward(bt, m); err != nil {
+	if err := n.forward(bt, m, infer); err != nil {
 		return err
 	}
-	n.cur, n.mode, n.forwarded = bt, m, true
+	n.cur, n.mode, n.forwarded, n.inferred = bt, m, true, infer
 	return nil
 }
 
@@ -112,6 +122,15 @@ func (n *Network) Backward() error {
 		return fmt.Errorf("alexnet: backward: no loss gradient: call Forward, then Loss: %w", ErrState)
 	}
 	n.backwarded = false
+	if n.inferred {
+		// An Eval forward ran the inference plans, which keep nothing for a
+		// backward pass: run the training plans (still without dropout) on
+		// the same input first. The loss gradient stays the Loss's.
+		if err := n.forward(n.cur, n.mode, false); err != nil {
+			return err
+		}
+		n.inferred = false
+	}
 	if err := n.backward(n.cur, n.mode); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ type ConvDesc struct {
 	Groups           int   // ≥ 1, dividing C and Out
 	Bias             bool  // Forward adds a bias [Out]; BackwardFilter computes db
 	ReLU             bool  // Forward applies max(·, 0) after the bias
+	Inference        bool  // Forward only: see the package doc, "Inference plans"
 }
 
 func (d ConvDesc) String() string {
@@ -27,7 +28,7 @@ func (d ConvDesc) String() string {
 	if d.ReLU {
 		s += ", relu"
 	}
-	return s + ")"
+	return s + inferenceSuffix(d.Inference) + ")"
 }
 
 // Validate checks the description and returns an ErrShape or ErrInvalid
@@ -109,6 +110,8 @@ type LinearDesc struct {
 	Out   int   // output features
 	Bias  bool  // Forward adds a bias [Out]; BackwardFilter computes db
 	ReLU  bool  // Forward applies max(·, 0) after the bias
+	// Inference plans Forward only: see the package doc, "Inference plans".
+	Inference bool
 }
 
 func (d LinearDesc) String() string {
@@ -119,7 +122,7 @@ func (d LinearDesc) String() string {
 	if d.ReLU {
 		s += ", relu"
 	}
-	return s + ")"
+	return s + inferenceSuffix(d.Inference) + ")"
 }
 
 // Validate checks the description: the input shape, Out ≥ 1, and the
@@ -177,10 +180,13 @@ type LRNDesc struct {
 	Alpha float64 // ≥ 0, divided by Size in the formula
 	Beta  float64 // ≥ 0
 	K     float64 // > 0
+	// Inference plans Forward only: see the package doc, "Inference plans".
+	Inference bool
 }
 
 func (d LRNDesc) String() string {
-	return fmt.Sprintf("lrn(in %v, size %d, alpha %g, beta %g, k %g)", d.Input, d.Size, d.Alpha, d.Beta, d.K)
+	return fmt.Sprintf("lrn(in %v, size %d, alpha %g, beta %g, k %g%s)", d.Input, d.Size, d.Alpha, d.Beta, d.K,
+		inferenceSuffix(d.Inference))
 }
 
 // Validate checks the description.
@@ -209,11 +215,12 @@ type PoolDesc struct {
 	KernelH, KernelW int   // ≥ 1
 	StrideH, StrideW int   // ≥ 1
 	PadH, PadW       int   // 0 ≤ pad ≤ kernel/2
+	Inference        bool  // Forward only: see the package doc, "Inference plans"
 }
 
 func (d PoolDesc) String() string {
-	return fmt.Sprintf("maxpool2d(in %v, kernel %dx%d, stride %dx%d, pad %dx%d)", d.Input, d.KernelH, d.KernelW,
-		d.StrideH, d.StrideW, d.PadH, d.PadW)
+	return fmt.Sprintf("maxpool2d(in %v, kernel %dx%d, stride %dx%d, pad %dx%d%s)", d.Input, d.KernelH, d.KernelW,
+		d.StrideH, d.StrideW, d.PadH, d.PadW, inferenceSuffix(d.Inference))
 }
 
 // Validate checks the description.

@@ -98,6 +98,23 @@
 //   - SGD with momentum and weight decay ([Backend.SGD]), see [SGDParams]
 //     for the two update rules.
 //
+// # Inference plans
+//
+// Libraries choose kernels by what a plan will be used for: oneDNN has
+// forward_inference primitives that may run other implementations and
+// layouts (brgconv on AVX-512) than the forward_training ones, and whose
+// LRN and max pooling compute no workspace for a backward pass. So the
+// descriptions of the layers with a backward pass — [ConvDesc],
+// [LinearDesc], [LRNDesc], [PoolDesc] — have an Inference field. A plan
+// made with Inference set runs Forward only, with the same results (within
+// float32 rounding) as a training plan; its backward calls (BackwardData,
+// BackwardFilter, Backward) return [ErrInvalid] on every backend
+// ([CheckTrainable], checked right after the plan being open). A backend
+// without inference kernels plans it as it plans training. A network that
+// both trains and infers keeps one plan of each kind per layer; the
+// tensors may be shared between them (a backend reorders a weight that the
+// two plans want in different layouts).
+//
 // # Aliasing
 //
 // An output tensor must not be another argument of the same call, except

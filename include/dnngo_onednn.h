@@ -51,9 +51,13 @@ void dno_tensor_destroy(dno_tensor *t);
 int dno_upload(dno_ctx *c, dno_tensor *t, const float *src);
 int dno_download(dno_ctx *c, dno_tensor *t, float *dst);
 
+/* Plans made with infer = 1 (backend's Inference) use forward_inference
+ * primitives (other implementations and layouts, no workspace) and have no
+ * backward: their backward calls fail with DNO_EINTERNAL. */
+
 /* Convolution with optional bias and fused ReLU. x: {N, C, H, W}. */
 int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
-                   int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu);
+                   int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu, int infer);
 void dno_conv_destroy(dno_conv *p);
 int dno_conv_forward(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y);
 int dno_conv_backward_data(dno_ctx *c, dno_conv *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx);
@@ -61,22 +65,24 @@ int dno_conv_backward_filter(dno_ctx *c, dno_conv *p, dno_tensor *x, dno_tensor 
 /* dno_conv_impl names the implementations oneDNN chose (fwd / bwd data / bwd weights). */
 void dno_conv_impl(const dno_conv *p, char *buf, size_t len);
 
-/* Fully connected y = x·wᵀ + b; x: nd (2 to 4) dimensions, read as {N, product of the rest}. */
-int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t out_features, int bias, int relu);
+/* Fully connected y = x·wᵀ + b; x: nd (2 to 4) dimensions, read as {N, product of the rest}
+ * (the primitives are made for that 2-D problem). */
+int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t out_features, int bias, int relu,
+                     int infer);
 void dno_linear_destroy(dno_linear *p);
 int dno_linear_forward(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *w, dno_tensor *b, dno_tensor *y);
 int dno_linear_backward_data(dno_ctx *c, dno_linear *p, dno_tensor *dy, dno_tensor *w, dno_tensor *dx);
 int dno_linear_backward_filter(dno_ctx *c, dno_linear *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dw, dno_tensor *db);
 
 /* LRN across channels (alpha already in oneDNN's alpha/n convention). */
-int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k);
+int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k, int infer);
 void dno_lrn_destroy(dno_lrn *p);
 int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y);
 int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dx);
 
 /* Max pooling. */
 int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                   int64_t ph, int64_t pw);
+                   int64_t ph, int64_t pw, int infer);
 void dno_pool_destroy(dno_pool *p);
 int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y);
 int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx);

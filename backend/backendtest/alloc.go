@@ -48,6 +48,20 @@ func RunAllocations(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		v := mk(conv.WeightShape())
 		ldx := mk(conv.OutputShape())
+		// The same layers planned for inference, run on the same tensors.
+		inf := func(d backend.ConvDesc) backend.ConvDesc { d.Inference = true; return d }(conv)
+		icp, err := b.Conv(inf)
+		require.NoError(t, err)
+		ilp, err := b.LRN(backend.LRNDesc{Input: conv.OutputShape(), Size: 5, Alpha: 1e-4, Beta: 0.75, K: 2, Inference: true})
+		require.NoError(t, err)
+		ipool := pool
+		ipool.Inference = true
+		ipp, err := b.MaxPool(ipool)
+		require.NoError(t, err)
+		ilin := lin
+		ilin.Inference = true
+		ifp, err := b.Linear(ilin)
+		require.NoError(t, err)
 		ops := []struct {
 			name string
 			run  func() error
@@ -68,6 +82,10 @@ func RunAllocations(t *testing.T, open Opener) {
 			{"conv backward data", func() error { return cp.BackwardData(dy, w, dx) }},
 			{"conv backward filter", func() error { return cp.BackwardFilter(x, dy, dw, db) }},
 			{"sgd", func() error { return sgd.Step(w, dw, v, backend.SGDParams{LR: 0.01, Momentum: 0.9}) }},
+			{"inference conv forward", func() error { return icp.Forward(x, w, bias, y) }},
+			{"inference lrn forward", func() error { return ilp.Forward(y, dy) }},
+			{"inference pool forward", func() error { return ipp.Forward(y, py) }},
+			{"inference linear forward", func() error { return ifp.Forward(py, fw, fb, fy) }},
 		}
 		for _, op := range ops {
 			require.NoError(t, op.run(), op.name)

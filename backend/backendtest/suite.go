@@ -20,7 +20,9 @@
 //     the right kind, never a panic;
 //   - dropout: the fraction dropped, the scaling, the seed, the backward;
 //   - sgd and resources: both update rules over several steps, Close
-//     semantics.
+//     semantics;
+//   - inference: plans made with Inference give the training plans'
+//     forward results and refuse their backward.
 package backendtest
 
 import (
@@ -38,4 +40,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("dropout", func(t *testing.T) { RunDropout(t, open) })
 	t.Run("sgd", func(t *testing.T) { RunSGD(t, open) })
 	t.Run("resources", func(t *testing.T) { RunResources(t, open) })
+	t.Run("inference", func(t *testing.T) { RunInference(t, open) })
 }

@@ -25,7 +25,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 		return nil, err
 	}
 	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
-		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d}
+		bs: backend.Shape{d.Out}, bias: d.Bias, inference: d.Inference, desc: d}, d: d}
 	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
 	p.oh, p.ow = p.ys[2], p.ys[3]
 	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups

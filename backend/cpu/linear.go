@@ -18,7 +18,7 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 		return nil, err
 	}
 	return &linearPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
-		bs: backend.Shape{d.Out}, bias: d.Bias}, d: d, n: d.Input[0], k: d.In()}, nil
+		bs: backend.Shape{d.Out}, bias: d.Bias, inference: d.Inference, desc: d}, d: d, n: d.Input[0], k: d.In()}, nil
 }
 
 type linearPlan struct {

@@ -142,6 +142,9 @@ func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
+		return err
+	}
 	var ts [4]*tensor
 	for i, a := range [4]struct {
 		name string

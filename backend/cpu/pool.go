@@ -123,6 +123,9 @@ func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
+		return err
+	}
 	xt, err := p.b.get(op, "x", x, p.in)
 	if err != nil {
 		return err

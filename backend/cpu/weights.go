@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/dnngo/dnngo/backend"
+import (
+	"fmt"
+
+	"github.com/dnngo/dnngo/backend"
+)
 
 // weightLayer is what convolution and fully connected plans share: the
 // shapes their tensors are checked against, and the argument checks of the
@@ -9,6 +13,8 @@ type weightLayer struct {
 	plan
 	xs, ys, ws, bs backend.Shape // x, y, w and bias shapes
 	bias           bool
+	inference      bool         // the desc's Inference: no backward
+	desc           fmt.Stringer // for the error of a backward on an inference plan
 }
 
 // forwardArgs resolves Forward's x, w, b and y.
@@ -43,6 +49,9 @@ func (l *weightLayer) dataArgs(op string, dy, w, dx backend.Tensor) (dyt, wt, dx
 	if err = l.check(op); err != nil {
 		return
 	}
+	if err = backend.CheckTrainable(op, l.inference, l.desc); err != nil {
+		return
+	}
 	if dyt, err = l.b.get(op, "dy", dy, l.ys); err != nil {
 		return
 	}
@@ -59,6 +68,9 @@ func (l *weightLayer) dataArgs(op string, dy, w, dx backend.Tensor) (dyt, wt, dx
 // filterArgs resolves BackwardFilter's x, dy, dw and db.
 func (l *weightLayer) filterArgs(op string, x, dy, dw, db backend.Tensor) (xt, dyt, dwt *tensor, dbias []float32, err error) {
 	if err = l.check(op); err != nil {
+		return
+	}
+	if err = backend.CheckTrainable(op, l.inference, l.desc); err != nil {
 		return
 	}
 	if xt, err = l.b.get(op, "x", x, l.xs); err != nil {

@@ -310,6 +310,9 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
+		return err
+	}
 	b := p.b
 	dyt, err := b.get(op, "dy", dy, p.out)
 	if err != nil {
@@ -347,6 +350,9 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	const op = "conv2d.backward_filter"
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
 		return err
 	}
 	b := p.b

@@ -148,6 +148,9 @@ func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
+		return err
+	}
 	b := p.b
 	dyt, err := b.get(op, "dy", dy, p.out)
 	if err != nil {
@@ -182,6 +185,9 @@ func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
 func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	const op = "linear.backward_filter"
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
 		return err
 	}
 	b := p.b

@@ -216,7 +216,7 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	case d.Beta < C.DN_CUDNN_LRN_MIN_BETA:
 		return nil, backend.Errorf(op, backend.ErrInvalid, "%s: cuDNN's LRN needs beta ≥ %g", d, C.DN_CUDNN_LRN_MIN_BETA)
 	}
-	p := &lrnPlan{shape: d.Input.Clone()}
+	p := &lrnPlan{shape: d.Input.Clone(), desc: d}
 	p.ds.c = b.c
 	p.plan = b.newPlan(p.ds.free)
 	var err error
@@ -240,6 +240,7 @@ type lrnPlan struct {
 	ds    descs
 	d     C.dn_cudnnTensorDescriptor_t
 	ld    C.dn_cudnnLRNDescriptor_t
+	desc  backend.LRNDesc
 	last  backend.LastForward // cuDNN recomputes from x and y; the contract asks for the latest forward's
 }
 
@@ -275,6 +276,9 @@ func (p *lrnPlan) Forward(x, y backend.Tensor) error {
 func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	const op = "lrn.backward"
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.desc.Inference, p.desc); err != nil {
 		return err
 	}
 	b := p.b
@@ -320,7 +324,7 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	p := &poolPlan{in: d.Input.Clone(), out: d.OutputShape()}
+	p := &poolPlan{in: d.Input.Clone(), out: d.OutputShape(), desc: d}
 	p.ds.c = b.c
 	p.plan = b.newPlan(p.ds.free)
 	if err := p.init(b, op, d); err != nil {
@@ -337,6 +341,7 @@ type poolPlan struct {
 	ds      descs
 	xd, yd  C.dn_cudnnTensorDescriptor_t
 	pd      C.dn_cudnnPoolingDescriptor_t
+	desc    backend.PoolDesc
 	last    backend.LastForward // cuDNN recomputes the argmax from x and y; the contract asks for the latest forward's
 }
 
@@ -395,6 +400,9 @@ func (p *poolPlan) Forward(x, y backend.Tensor) error {
 func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	const op = "maxpool2d.backward"
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.desc.Inference, p.desc); err != nil {
 		return err
 	}
 	b := p.b

@@ -149,9 +149,12 @@ func (b *Backend) Close() error {
 // Relayouts counts the times a tensor's physical layout changed (a reorder
 // of its values, or an output taking a plan's layout). In a network most
 // happen in the first step; a few repeat each step where one primitive
-// writes a tensor in a layout the next one cannot read (AlexNet: fc6's
-// plain input gradient, which pool5's backward reads blocked: two per
-// training step, reusing the buffers of the first).
+// writes a tensor in a layout the next one cannot read (AlexNet: fc6 reads
+// pool5's blocked output flattened to plain 2-D, and its plain input
+// gradient goes back to blocked for pool5's backward; the uploaded input
+// goes to conv1's layout), reusing the buffers of the first step. A
+// network that alternates training and inference plans, which choose
+// their own layouts, switches its shared tensors between them each time.
 func (b *Backend) Relayouts() int64 {
 	if b.closed {
 		return 0

@@ -59,6 +59,7 @@ type weightPlan struct {
 	desc           fmt.Stringer
 	xs, ys, ws, bs backend.Shape
 	bias           bool
+	inference      bool // the desc's Inference: forward_inference, no backward
 	conv           *C.dno_conv
 	lin            *C.dno_linear
 }
@@ -80,7 +81,8 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	x := dims(d.Input)
 	rc := C.dno_conv_create(b.c, &p.conv, &x[0], C.int64_t(d.Out), C.int64_t(d.KernelH), C.int64_t(d.KernelW),
 		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW), C.int64_t(d.Groups),
-		cbool(d.Bias), cbool(d.ReLU))
+		cbool(d.Bias), cbool(d.ReLU), cbool(d.Inference))
+	p.inference = d.Inference
 	return b.finish(&p.plan, p, check(b, rc, "conv2d", d))
 }
 
@@ -93,7 +95,9 @@ func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	p := &weightPlan{plan: plan{b: b}, name: "linear", desc: d, xs: d.Input.Clone(), ys: d.OutputShape(),
 		ws: d.WeightShape(), bs: backend.Shape{d.Out}, bias: d.Bias}
 	x := dims(d.Input)
-	rc := C.dno_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU))
+	rc := C.dno_linear_create(b.c, &p.lin, C.int(len(d.Input)), &x[0], C.int64_t(d.Out), cbool(d.Bias), cbool(d.ReLU),
+		cbool(d.Inference))
+	p.inference = d.Inference
 	return b.finish(&p.plan, p, check(b, rc, "linear", d))
 }
 
@@ -147,6 +151,9 @@ func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err := p.check(op); err != nil {
 		return err
 	}
+	if err := backend.CheckTrainable(op, p.inference, p.desc); err != nil {
+		return err
+	}
 	dyt, err := p.b.get(op, "dy", dy, p.ys)
 	if err != nil {
 		return err
@@ -174,6 +181,9 @@ func (p *weightPlan) BackwardData(dy, w, dx backend.Tensor) error {
 func (p *weightPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	op := p.ops[2]
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.inference, p.desc); err != nil {
 		return err
 	}
 	xt, err := p.b.get(op, "x", x, p.xs)
@@ -248,6 +258,9 @@ type keyedPlan struct {
 	pool   *C.dno_pool
 	calls  [2]backend.Call // the forward's and the backward's aliasing rules
 	last   backend.LastForward
+	// inference: the desc's Inference (forward_inference, no workspace, no
+	// backward).
+	inference bool
 }
 
 func (p *keyedPlan) free() {
@@ -257,9 +270,9 @@ func (p *keyedPlan) free() {
 	p.last.Forget()
 }
 
-func (b *Backend) newKeyed(name string, calls [2]backend.Call, desc fmt.Stringer, xs, ys backend.Shape) *keyedPlan {
+func (b *Backend) newKeyed(name string, calls [2]backend.Call, desc fmt.Stringer, xs, ys backend.Shape, inference bool) *keyedPlan {
 	p := &keyedPlan{plan: plan{b: b}, ops: [2]string{name + ".forward", name + ".backward"}, desc: desc,
-		xs: xs.Clone(), ys: ys.Clone(), calls: calls}
+		xs: xs.Clone(), ys: ys.Clone(), calls: calls, inference: inference}
 	p.self = p
 	return p
 }
@@ -270,9 +283,9 @@ func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	if err := b.newPlan("lrn", d.Validate); err != nil {
 		return nil, err
 	}
-	p := b.newKeyed("lrn", [2]backend.Call{backend.LRNForward, backend.LRNBackward}, d, d.Input, d.Input)
+	p := b.newKeyed("lrn", [2]backend.Call{backend.LRNForward, backend.LRNBackward}, d, d.Input, d.Input, d.Inference)
 	// oneDNN's alpha is the frameworks' alpha (it divides by the size itself).
-	rc := C.dno_lrn_create(b.c, &p.lrn, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K))
+	rc := C.dno_lrn_create(b.c, &p.lrn, C.int64_t(d.Size), C.float(d.Alpha), C.float(d.Beta), C.float(d.K), cbool(d.Inference))
 	if err := check(b, rc, "lrn", d); err != nil {
 		return nil, err
 	}
@@ -286,10 +299,10 @@ func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	if err := b.newPlan("maxpool2d", d.Validate); err != nil {
 		return nil, err
 	}
-	p := b.newKeyed("maxpool2d", [2]backend.Call{backend.PoolForward, backend.PoolBackward}, d, d.Input, d.OutputShape())
+	p := b.newKeyed("maxpool2d", [2]backend.Call{backend.PoolForward, backend.PoolBackward}, d, d.Input, d.OutputShape(), d.Inference)
 	x, y := dims(p.xs), dims(p.ys)
 	rc := C.dno_pool_create(b.c, &p.pool, &x[0], &y[0], C.int64_t(d.KernelH), C.int64_t(d.KernelW),
-		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW))
+		C.int64_t(d.StrideH), C.int64_t(d.StrideW), C.int64_t(d.PadH), C.int64_t(d.PadW), cbool(d.Inference))
 	if err := check(b, rc, "maxpool2d", d); err != nil {
 		return nil, err
 	}
@@ -328,6 +341,9 @@ func (p *keyedPlan) Forward(x, y backend.Tensor) error {
 func (p *keyedPlan) Backward(x, y, dy, dx backend.Tensor) error {
 	op := p.ops[1]
 	if err := p.check(op); err != nil {
+		return err
+	}
+	if err := backend.CheckTrainable(op, p.inference, p.desc); err != nil {
 		return err
 	}
 	xt, yt, err := p.b.pair(op, "x", x, p.xs, "y", y, p.ys)

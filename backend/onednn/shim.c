@@ -117,15 +117,17 @@ typedef const_dnnl_primitive_attr_t cattr_t;
 #define CREATE2(desc, pd, attr, eng, hint) dnnl_primitive_desc_create(pd, &(desc), attr, eng, hint)
 #endif
 
-static dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,
-                                 const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
+/* prop is the forward's kind: dnnl_forward_training, or dnnl_forward_inference
+ * for a plan made with Inference (other implementations, no workspace). */
+static dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t w, cmd_t b,
+                                 cmd_t dst, const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
                                  const dnnl_dims_t pr, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_convolution_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_convolution_direct,
-                                                          src, w, b, dst, s, dil, pl, pr, attr);
+    return dnnl_convolution_forward_primitive_desc_create(pd, e, prop, dnnl_convolution_direct, src, w, b, dst, s,
+                                                          dil, pl, pr, attr);
 #else
     dnnl_convolution_desc_t d;
-    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training,
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&d, prop,
                                                                   dnnl_convolution_direct, src, w, b, dst, s, dil,
                                                                   pl, pr);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
@@ -160,12 +162,13 @@ static dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t d
 #endif
 }
 
-static dnnl_status_t ip_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t w, cmd_t b, cmd_t dst, cattr_t attr) {
+static dnnl_status_t ip_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t w, cmd_t b,
+                               cmd_t dst, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_inner_product_forward_primitive_desc_create(pd, e, dnnl_forward_training, src, w, b, dst, attr);
+    return dnnl_inner_product_forward_primitive_desc_create(pd, e, prop, src, w, b, dst, attr);
 #else
     dnnl_inner_product_desc_t d;
-    dnnl_status_t st = dnnl_inner_product_forward_desc_init(&d, dnnl_forward_training, src, w, b, dst);
+    dnnl_status_t st = dnnl_inner_product_forward_desc_init(&d, prop, src, w, b, dst);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
 #endif
 }
@@ -192,16 +195,15 @@ static dnnl_status_t ip_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dw,
 #endif
 }
 
-static dnnl_status_t lrn_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dst, int64_t n, float alpha,
-                                float beta, float k, cattr_t attr) {
+static dnnl_status_t lrn_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t dst, int64_t n,
+                                float alpha, float beta, float k, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_lrn_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_lrn_across_channels, src, dst,
-                                                  n, alpha, beta, k, attr);
+    return dnnl_lrn_forward_primitive_desc_create(pd, e, prop, dnnl_lrn_across_channels, src, dst, n, alpha, beta, k,
+                                                  attr);
 #else
     (void)dst; /* 2.x: the output has the input's layout */
     dnnl_lrn_desc_t d;
-    dnnl_status_t st = dnnl_lrn_forward_desc_init(&d, dnnl_forward_training, dnnl_lrn_across_channels, src, n, alpha,
-                                                  beta, k);
+    dnnl_status_t st = dnnl_lrn_forward_desc_init(&d, prop, dnnl_lrn_across_channels, src, n, alpha, beta, k);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
 #endif
 }
@@ -219,17 +221,16 @@ static dnnl_status_t lrn_bwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t dds
 #endif
 }
 
-static dnnl_status_t pool_fwd_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dst, const dnnl_dims_t s,
-                                 const dnnl_dims_t k, const dnnl_dims_t dil, const dnnl_dims_t pl,
-                                 const dnnl_dims_t pr, cattr_t attr) {
+static dnnl_status_t pool_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t dst,
+                                 const dnnl_dims_t s, const dnnl_dims_t k, const dnnl_dims_t dil,
+                                 const dnnl_dims_t pl, const dnnl_dims_t pr, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_pooling_forward_primitive_desc_create(pd, e, dnnl_forward_training, dnnl_pooling_max, src, dst, s, k,
-                                                      dil, pl, pr, attr);
+    return dnnl_pooling_forward_primitive_desc_create(pd, e, prop, dnnl_pooling_max, src, dst, s, k, dil, pl, pr,
+                                                      attr);
 #else
     (void)dil;
     dnnl_pooling_desc_t d;
-    dnnl_status_t st = dnnl_pooling_forward_desc_init(&d, dnnl_forward_training, dnnl_pooling_max, src, dst, s, k, pl,
-                                                      pr);
+    dnnl_status_t st = dnnl_pooling_forward_desc_init(&d, prop, dnnl_pooling_max, src, dst, s, k, pl, pr);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
 #endif
 }
@@ -755,6 +756,7 @@ static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
  * plan time with format_tag any, and backward primitives made on first use. */
 typedef struct wlayer {
     int conv, bias;
+    int infer; /* made for inference: forward_inference, no backward */
     int xnd, wnd, ynd;
     int64_t xdims[5], wdims[5], ydims[5];
     dnnl_dims_t s, dil, pl, pr; /* convolution geometry */
@@ -813,8 +815,10 @@ static int wl_create(dno_ctx *c, wlayer *l, int relu) {
     md_t b = w && l->bias ? mds_new(c, &s, 1, &oc, dnnl_a, &rc) : NULL;
     md_t dst = w && (b || !l->bias) ? mds_new(c, &s, l->ynd, l->ydims, dnnl_format_tag_any, &rc) : NULL;
     if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
-        dnnl_status_t st = l->conv ? conv_fwd_pd(&l->fwd.pd, c->eng, src, w, b, dst, l->s, l->dil, l->pl, l->pr, attr)
-                                   : ip_fwd_pd(&l->fwd.pd, c->eng, src, w, b, dst, attr);
+        dnnl_prop_kind_t prop = l->infer ? dnnl_forward_inference : dnnl_forward_training;
+        dnnl_status_t st = l->conv ? conv_fwd_pd(&l->fwd.pd, c->eng, prop, src, w, b, dst, l->s, l->dil, l->pl, l->pr,
+                                                 attr)
+                                   : ip_fwd_pd(&l->fwd.pd, c->eng, prop, src, w, b, dst, attr);
         if (st != dnnl_success)
             rc = fail(c, (int)st, "%s: creating the forward primitive descriptor", wl_name(l));
         else
@@ -832,6 +836,7 @@ static int wl_create(dno_ctx *c, wlayer *l, int relu) {
 static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
     prim *q = data ? &l->bwd_data : &l->bwd_w;
     if (q->p) return 0;
+    if (l->infer) return fail(c, DNO_EINTERNAL, "%s: backward of a plan made for inference", wl_name(l));
     cpd_t f = l->fwd.pd;
     cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
     cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
@@ -900,12 +905,12 @@ void dno_conv_destroy(dno_conv *p) {
 }
 
 int dno_conv_create(dno_ctx *c, dno_conv **out, const int64_t *x, int64_t oc, int64_t kh, int64_t kw, int64_t sh,
-                    int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu) {
+                    int64_t sw, int64_t ph, int64_t pw, int64_t groups, int bias, int relu, int infer) {
     *out = NULL;
     dno_conv *p = calloc(1, sizeof *p);
     if (p == NULL) return fail(c, DNO_ENOMEM, "conv2d: allocating the plan");
     wlayer *l = &p->l;
-    l->conv = 1, l->bias = bias, l->xnd = 4, l->ynd = 4;
+    l->conv = 1, l->bias = bias, l->infer = infer, l->xnd = 4, l->ynd = 4;
     int64_t oh = (x[2] + 2 * ph - kh) / sh + 1, ow = (x[3] + 2 * pw - kw) / sw + 1;
     int64_t y[4] = {x[0], oc, oh, ow};
     memcpy(l->xdims, x, 4 * sizeof *x);
@@ -961,14 +966,22 @@ void dno_linear_destroy(dno_linear *p) {
     free(p);
 }
 
-int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t outf, int bias, int relu) {
+int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, int64_t outf, int bias, int relu,
+                      int infer) {
     *out = NULL;
     dno_linear *p = calloc(1, sizeof *p);
     if (p == NULL) return fail(c, DNO_ENOMEM, "linear: allocating the plan");
     wlayer *l = &p->l;
-    l->bias = bias, l->xnd = l->wnd = nd, l->ynd = 2;
-    for (int i = 0; i < nd; i++) l->xdims[i] = x[i], l->wdims[i] = x[i];
-    l->wdims[0] = outf; /* {out, C[, H, W]}: a 4-D input is read in its own layout */
+    /* Planned on the input flattened to {N, C·H·W}: on a 4-D input (weights
+     * {out, C, H, W} in bcda) oneDNN 2.6 runs backward data as x64:gemm:jit,
+     * several times slower than the brgemm it picks for the 2-D problem
+     * (fc6 on AVX-512). A 4-D input in a blocked layout is reordered to
+     * plain once per pass (run: a view with other dimensions). */
+    int64_t in = 1;
+    for (int i = 1; i < nd; i++) in *= x[i];
+    l->bias = bias, l->infer = infer, l->xnd = l->wnd = l->ynd = 2;
+    l->xdims[0] = x[0], l->xdims[1] = in;
+    l->wdims[0] = outf, l->wdims[1] = in;
     l->ydims[0] = x[0], l->ydims[1] = outf;
     int rc = wl_create(c, l, relu);
     if (rc) {
@@ -1026,8 +1039,8 @@ static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
  * the primitives again. */
 typedef struct keyed_ops {
     const char *name; /* "lrn", "maxpool2d": for messages */
-    /* fwd_pd makes the forward primitive descriptor for input layout src. */
-    dnnl_status_t (*fwd_pd)(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd);
+    /* fwd_pd makes the forward primitive descriptor of kind prop for input layout src. */
+    dnnl_status_t (*fwd_pd)(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd);
     /* bwd_pd makes the backward one, in the layouts of the forward fwd. */
     dnnl_status_t (*bwd_pd)(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd);
 } keyed_ops;
@@ -1035,6 +1048,7 @@ typedef struct keyed_ops {
 typedef struct keyed {
     const keyed_ops *ops;
     void *plan;
+    int infer; /* made for inference: forward_inference (no workspace), no backward */
     md_t key;  /* the input layout the primitives were made for */
     md_t from; /* the plain layout key was chosen for, if any */
     prim fwd, bwd;
@@ -1056,12 +1070,16 @@ static void keyed_fini(keyed *k) {
     k->from = NULL;
 }
 
-/* fast_for reports whether the forward and backward kernels for input
- * layout src are optimised ones. */
+static dnnl_prop_kind_t keyed_prop(const keyed *k) {
+    return k->infer ? dnnl_forward_inference : dnnl_forward_training;
+}
+
+/* fast_for reports whether the forward kernel for input layout src, and the
+ * backward one unless the plan is for inference, are optimised ones. */
 static int fast_for(dno_ctx *c, keyed *k, cmd_t src) {
     pd_t f = NULL, b = NULL;
-    int ok = k->ops->fwd_pd(k->plan, c, src, NULL, &f) == dnnl_success && !slow_impl(f) &&
-             k->ops->bwd_pd(k->plan, c, f, NULL, &b) == dnnl_success && !slow_impl(b);
+    int ok = k->ops->fwd_pd(k->plan, c, keyed_prop(k), src, NULL, &f) == dnnl_success && !slow_impl(f) &&
+             (k->infer || (k->ops->bwd_pd(k->plan, c, f, NULL, &b) == dnnl_success && !slow_impl(b)));
     if (b) dnnl_primitive_desc_destroy(b);
     if (f) dnnl_primitive_desc_destroy(f);
     return ok;
@@ -1108,7 +1126,7 @@ static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
         keyed_reset(k);
         dnnl_primitive_attr_t attr = NULL;
         if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
-        dnnl_status_t st = k->ops->fwd_pd(k->plan, c, x->cur, attr, &k->fwd.pd);
+        dnnl_status_t st = k->ops->fwd_pd(k->plan, c, keyed_prop(k), x->cur, attr, &k->fwd.pd);
         dnnl_primitive_attr_destroy(attr);
         if (st != dnnl_success)
             rc = fail(c, (int)st, "%s: creating the forward primitive descriptor", k->ops->name);
@@ -1128,6 +1146,7 @@ static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
 /* keyed_backward runs the backward primitive; x is the forward's input for
  * the ops whose backward reads it (LRN), NULL for the others (pooling). */
 static int keyed_backward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
+    if (k->infer) return fail(c, DNO_EINTERNAL, "%s: backward of a plan made for inference", k->ops->name);
     if (k->key == NULL) return fail(c, DNO_EINTERNAL, "%s backward before forward", k->ops->name);
     int rc;
     if (k->bwd.p == NULL) {
@@ -1154,9 +1173,9 @@ struct dno_lrn {
     keyed kd;
 };
 
-static dnnl_status_t lrn_fwd(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd) {
+static dnnl_status_t lrn_fwd(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd) {
     dno_lrn *p = plan;
-    return lrn_fwd_pd(pd, c->eng, src, src, p->n, p->alpha, p->beta, p->k, attr);
+    return lrn_fwd_pd(pd, c->eng, prop, src, src, p->n, p->alpha, p->beta, p->k, attr);
 }
 
 static dnnl_status_t lrn_bwd(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd) {
@@ -1173,11 +1192,11 @@ void dno_lrn_destroy(dno_lrn *p) {
     free(p);
 }
 
-int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k) {
+int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float beta, float k, int infer) {
     dno_lrn *p = *out = calloc(1, sizeof **out);
     if (p == NULL) return fail(c, DNO_ENOMEM, "lrn: allocating the plan");
     p->n = size, p->alpha = alpha, p->beta = beta, p->k = k;
-    p->kd.ops = &lrn_ops, p->kd.plan = p;
+    p->kd.ops = &lrn_ops, p->kd.plan = p, p->kd.infer = infer;
     return 0;
 }
 
@@ -1192,11 +1211,11 @@ struct dno_pool {
     keyed kd;
 };
 
-static dnnl_status_t pool_fwd(void *plan, dno_ctx *c, cmd_t src, cattr_t attr, pd_t *pd) {
+static dnnl_status_t pool_fwd(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd) {
     dno_pool *p = plan;
     md_t dst = NULL; /* any: the output takes the input's blocking */
     dnnl_status_t st = md_new(&dst, 4, p->y, dnnl_f32, dnnl_format_tag_any);
-    if (st == dnnl_success) st = pool_fwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, attr);
+    if (st == dnnl_success) st = pool_fwd_pd(pd, c->eng, prop, src, dst, p->s, p->k, p->dil, p->pl, p->pr, attr);
     md_free(dst);
     return st;
 }
@@ -1217,7 +1236,7 @@ void dno_pool_destroy(dno_pool *p) {
 }
 
 int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t *y, int64_t kh, int64_t kw,
-                    int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, int infer) {
     dno_pool *p = *out = calloc(1, sizeof **out);
     if (p == NULL) return fail(c, DNO_ENOMEM, "maxpool2d: allocating the plan");
     zero_dims(p->y), zero_dims(p->s), zero_dims(p->k), zero_dims(p->dil), zero_dims(p->pl), zero_dims(p->pr);
@@ -1226,7 +1245,7 @@ int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t 
     /* floor mode: the right padding the last window reaches (may be negative: unread columns) */
     p->pr[0] = (y[2] - 1) * sh + kh - x[2] - ph;
     p->pr[1] = (y[3] - 1) * sw + kw - x[3] - pw;
-    p->kd.ops = &pool_ops, p->kd.plan = p;
+    p->kd.ops = &pool_ops, p->kd.plan = p, p->kd.infer = infer;
     return 0;
 }
 
