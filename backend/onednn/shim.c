@@ -261,7 +261,23 @@ static dnnl_status_t post_ops_relu(dnnl_post_ops_t po) {
 /* context, errors, memory                                             */
 /* ------------------------------------------------------------------ */
 
+/* A reorder made once and kept: creating a reorder's primitive descriptor
+ * costs tens of microseconds, and a network repeats the same few reorders
+ * every step (the uploaded input into conv1's layout, pool5's output to
+ * fc6's plain view, weights into the backward-data layout). */
+typedef struct rcache_entry {
+    md_t src, dst; /* NULL: an empty entry */
+    pd_t pd;
+    dnnl_primitive_t p;
+    dnnl_memory_t a, b; /* pointed at the buffers on each run */
+    uint64_t used;      /* the context's tick at the last use (LRU) */
+} rcache_entry;
+
+#define RCACHE 16
+
 struct dno_ctx {
+    rcache_entry rc[RCACHE];
+    uint64_t tick;
     dnnl_engine_t eng;
     dnnl_stream_t strm;
     int threads;
@@ -345,8 +361,19 @@ int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen) {
     return 0;
 }
 
+static void rcache_clear(rcache_entry *e) {
+    if (e->p) dnnl_primitive_destroy(e->p);
+    if (e->pd) dnnl_primitive_desc_destroy(e->pd);
+    if (e->a) dnnl_memory_destroy(e->a);
+    if (e->b) dnnl_memory_destroy(e->b);
+    md_free(e->src);
+    md_free(e->dst);
+    memset(e, 0, sizeof *e);
+}
+
 void dno_ctx_destroy(dno_ctx *c) {
     if (c == NULL) return;
+    for (int i = 0; i < RCACHE; i++) rcache_clear(&c->rc[i]);
     if (c->strm) dnnl_stream_destroy(c->strm);
     if (c->eng) dnnl_engine_destroy(c->eng);
     free(c->arena);
@@ -465,24 +492,47 @@ static size_t numel(const dno_tensor *t) {
     return n;
 }
 
+/* rcache_get returns the cached reorder from sm to dm, making it (in the
+ * least recently used entry) on a miss; NULL with *st set on failure. */
+static rcache_entry *rcache_get(dno_ctx *c, cmd_t sm, cmd_t dm, dnnl_status_t *st) {
+    rcache_entry *e = &c->rc[0];
+    c->tick++;
+    for (int i = 0; i < RCACHE; i++) {
+        rcache_entry *x = &c->rc[i];
+        if (x->src && md_eq(x->src, sm) && md_eq(x->dst, dm)) {
+            x->used = c->tick;
+            return x;
+        }
+        if (x->used < e->used) e = x;
+    }
+    rcache_clear(e);
+    *st = dnnl_out_of_memory;
+    e->src = md_clone(sm);
+    e->dst = md_clone(dm);
+    if (e->src && e->dst) *st = dnnl_memory_create(&e->a, sm, c->eng, DNNL_MEMORY_NONE);
+    if (*st == dnnl_success) *st = dnnl_memory_create(&e->b, dm, c->eng, DNNL_MEMORY_NONE);
+    if (*st == dnnl_success) *st = dnnl_reorder_primitive_desc_create(&e->pd, sm, c->eng, dm, c->eng, NULL);
+    if (*st == dnnl_success) *st = dnnl_primitive_create(&e->p, e->pd);
+    if (*st != dnnl_success) {
+        rcache_clear(e);
+        return NULL;
+    }
+    e->used = c->tick;
+    return e;
+}
+
 /* reorder copies the data src (layout sm) into dst (layout dm). */
 static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
-    dnnl_memory_t a = NULL, b = NULL;
-    pd_t pd = NULL;
-    dnnl_primitive_t p = NULL;
-    dnnl_status_t st = dnnl_memory_create(&a, sm, c->eng, src);
-    if (st == dnnl_success) st = dnnl_memory_create(&b, dm, c->eng, dst);
-    if (st == dnnl_success) st = dnnl_reorder_primitive_desc_create(&pd, sm, c->eng, dm, c->eng, NULL);
-    if (st == dnnl_success) st = dnnl_primitive_create(&p, pd);
+    dnnl_status_t st = dnnl_success;
+    rcache_entry *e = rcache_get(c, sm, dm, &st);
+    if (e == NULL) return fail(c, (int)st, "reorder: creating the primitive");
+    st = dnnl_memory_set_data_handle(e->a, src);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(e->b, dst);
     if (st == dnnl_success) {
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
-        st = dnnl_primitive_execute(p, c->strm, 2, args);
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, e->a}, {DNNL_ARG_TO, e->b}};
+        st = dnnl_primitive_execute(e->p, c->strm, 2, args);
     }
     if (st == dnnl_success) st = dnnl_stream_wait(c->strm);
-    if (p) dnnl_primitive_destroy(p);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (a) dnnl_memory_destroy(a);
-    if (b) dnnl_memory_destroy(b);
     if (st != dnnl_success) return fail(c, (int)st, "reorder");
     return 0;
 }
