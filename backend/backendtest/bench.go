@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -63,7 +64,8 @@ func AlexNetLayers(n int) []Layer {
 // layer at batch n as sub-benchmarks named layer=<name>/pass=<pass>/batch=<n>,
 // reporting images/s and, for convolutions and FC layers, GFLOP/s
 // (backward counts both the data and the filter gradient: twice the forward
-// FLOPs).
+// FLOPs). Pass "inference" is the forward of the layer planned with
+// Inference, on its own tensors (convolution, FC, LRN, pooling).
 func BenchLayers(b *testing.B, open Opener, n int) {
 	be, err := open()
 	if err != nil {
@@ -76,12 +78,17 @@ func BenchLayers(b *testing.B, open Opener, n int) {
 		if err != nil {
 			b.Fatalf("%s: %v", l.Name, err)
 		}
-		for _, pass := range []string{"forward", "backward"} {
+		for _, pass := range []string{"forward", "backward", "inference"} {
+			f, ok := run[pass]
+			if !ok {
+				continue
+			}
 			b.Run(fmt.Sprintf("layer=%s/pass=%s/batch=%d", l.Name, pass, n), func(b *testing.B) {
-				f := run[pass]
 				// Warm up; a backward needs its plan's forward to have run.
-				if err := run["forward"](); err != nil {
-					b.Fatal(err)
+				if pass == "backward" {
+					if err := run["forward"](); err != nil {
+						b.Fatal(err)
+					}
 				}
 				if err := f(); err != nil {
 					b.Fatal(err)
@@ -136,23 +143,31 @@ func planLayer(be backend.Backend, r *rand.Rand, l Layer) (map[string]func() err
 	x, dx := m(l.Input, 1), m(l.Input, 0)
 	switch {
 	case l.Conv != nil || l.Lin != nil:
-		var p backend.WeightPlan
-		var err error
+		var p, ip backend.WeightPlan
+		var err, ierr error
 		var ws, ys backend.Shape
 		var flops int64
 		if l.Conv != nil {
-			p, err = be.Conv(*l.Conv)
+			d := *l.Conv
+			p, err = be.Conv(d)
+			d.Inference = true
+			ip, ierr = be.Conv(d)
 			ws, ys, flops = l.Conv.WeightShape(), l.Conv.OutputShape(), l.Conv.FLOPs()
 		} else {
-			p, err = be.Linear(*l.Lin)
+			d := *l.Lin
+			p, err = be.Linear(d)
+			d.Inference = true
+			ip, ierr = be.Linear(d)
 			ws, ys, flops = l.Lin.WeightShape(), l.Lin.OutputShape(), l.Lin.FLOPs()
 		}
-		if err != nil {
+		if err = errors.Join(err, ierr); err != nil {
 			return nil, 0, err
 		}
 		w, dw, bias, db, y, dy := m(ws, 0.01), m(ws, 0), m(backend.Shape{ys[1]}, 0.1), m(backend.Shape{ys[1]}, 0), m(ys, 0), m(ys, 1)
+		xi, wi, bi, yi := m(l.Input, 1), m(ws, 0.01), m(backend.Shape{ys[1]}, 0.1), m(ys, 0)
 		return map[string]func() error{
-			"forward": func() error { return p.Forward(x, w, bias, y) },
+			"forward":   func() error { return p.Forward(x, w, bias, y) },
+			"inference": func() error { return ip.Forward(xi, wi, bi, yi) },
 			"backward": func() error {
 				if err := p.BackwardData(dy, w, dx); err != nil {
 					return err
@@ -161,24 +176,34 @@ func planLayer(be backend.Backend, r *rand.Rand, l Layer) (map[string]func() err
 			},
 		}, flops, firstErr
 	case l.LRN != nil:
-		p, err := be.LRN(*l.LRN)
-		if err != nil {
+		d := *l.LRN
+		p, err := be.LRN(d)
+		d.Inference = true
+		ip, ierr := be.LRN(d)
+		if err = errors.Join(err, ierr); err != nil {
 			return nil, 0, err
 		}
 		y, dy := m(l.Input, 0), m(l.Input, 1)
+		xi, yi := m(l.Input, 1), m(l.Input, 0)
 		return map[string]func() error{
-			"forward":  func() error { return p.Forward(x, y) },
-			"backward": func() error { return p.Backward(x, y, dy, dx) },
+			"forward":   func() error { return p.Forward(x, y) },
+			"inference": func() error { return ip.Forward(xi, yi) },
+			"backward":  func() error { return p.Backward(x, y, dy, dx) },
 		}, 0, firstErr
 	case l.Pool != nil:
-		p, err := be.MaxPool(*l.Pool)
-		if err != nil {
+		d := *l.Pool
+		p, err := be.MaxPool(d)
+		d.Inference = true
+		ip, ierr := be.MaxPool(d)
+		if err = errors.Join(err, ierr); err != nil {
 			return nil, 0, err
 		}
 		y, dy := m(l.Pool.OutputShape(), 0), m(l.Pool.OutputShape(), 1)
+		xi, yi := m(l.Input, 1), m(l.Pool.OutputShape(), 0)
 		return map[string]func() error{
-			"forward":  func() error { return p.Forward(x, y) },
-			"backward": func() error { return p.Backward(x, y, dy, dx) },
+			"forward":   func() error { return p.Forward(x, y) },
+			"inference": func() error { return ip.Forward(xi, yi) },
+			"backward":  func() error { return p.Backward(x, y, dy, dx) },
 		}, 0, firstErr
 	default:
 		p, err := be.ReLU(l.ReLU)
