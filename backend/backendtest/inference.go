@@ -19,6 +19,10 @@ func RunInference(t *testing.T, open Opener) {
 	r := rand.New(rand.NewPCG(71, 72))
 	conv := backend.ConvDesc{Input: backend.Shape{2, 6, 13, 11}, Out: 8, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 1,
 		PadH: 1, PadW: 1, Groups: 2, Bias: true, ReLU: true}
+	// Wide enough for oneDNN's AVX-512 inference kernels (brgconv, other
+	// weight layouts than training's).
+	wide := backend.ConvDesc{Input: backend.Shape{2, 32, 15, 15}, Out: 64, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+		PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true}
 	lin4 := backend.LinearDesc{Input: backend.Shape{3, 16, 3, 3}, Out: 10, Bias: true, ReLU: true}
 	lin2 := backend.LinearDesc{Input: backend.Shape{3, 40}, Out: 7}
 	lrn := backend.LRNDesc{Input: backend.Shape{2, 16, 7, 5}, Size: 5, Alpha: 1e-2, Beta: 0.75, K: 2}
@@ -31,18 +35,23 @@ func RunInference(t *testing.T, open Opener) {
 		make     func(inference bool) (backend.Plan, error)
 		forward  func(p backend.Plan) error
 		backward func(p backend.Plan) error
+		update   func() error // changes the weights in place (an SGD step); nil for layers without
 		out      backend.Tensor
 	}
 	weightCase := func(name string, in, w, bias, out backend.Shape, hasBias bool,
 		plan func(inference bool) (backend.WeightPlan, error)) layer {
 		x, wt, y, dy := e.tensor(in, randn(r, in.Numel(), 1)), e.tensor(w, randn(r, w.Numel(), 0.3)), e.tensor(out, nil),
 			e.tensor(out, randn(r, out.Numel(), 1))
-		dx, dw := e.tensor(in, nil), e.tensor(w, nil)
+		dx, dw, v := e.tensor(in, nil), e.tensor(w, nil), e.tensor(w, nil)
 		var bt, dbt backend.Tensor
 		if hasBias {
 			bt, dbt = e.tensor(bias, randn(r, bias.Numel(), 0.1)), e.tensor(bias, nil)
 		}
+		sgd, err := e.b.SGD(w)
+		require.NoError(e.t, err)
+		e.t.Cleanup(func() { sgd.Close() })
 		return layer{name: name, out: y,
+			update:  func() error { return sgd.Step(wt, dw, v, backend.SGDParams{LR: 0.5}) },
 			make:    func(inf bool) (backend.Plan, error) { return plan(inf) },
 			forward: func(p backend.Plan) error { return p.(backend.WeightPlan).Forward(x, wt, bt, y) },
 			backward: func(p backend.Plan) error {
@@ -66,6 +75,8 @@ func RunInference(t *testing.T, open Opener) {
 	layers := []layer{
 		weightCase("conv", conv.Input, conv.WeightShape(), backend.Shape{conv.Out}, conv.OutputShape(), true,
 			func(inf bool) (backend.WeightPlan, error) { d := conv; d.Inference = inf; return e.b.Conv(d) }),
+		weightCase("wide conv", wide.Input, wide.WeightShape(), backend.Shape{wide.Out}, wide.OutputShape(), true,
+			func(inf bool) (backend.WeightPlan, error) { d := wide; d.Inference = inf; return e.b.Conv(d) }),
 		weightCase("linear 4-D input", lin4.Input, lin4.WeightShape(), backend.Shape{lin4.Out}, lin4.OutputShape(), true,
 			func(inf bool) (backend.WeightPlan, error) { d := lin4; d.Inference = inf; return e.b.Linear(d) }),
 		weightCase("linear 2-D input", lin2.Input, lin2.WeightShape(), nil, lin2.OutputShape(), false,
@@ -95,6 +106,17 @@ func RunInference(t *testing.T, open Opener) {
 				require.NoError(t, l.forward(train))
 				require.Less(t, RelErr(e.read(l.out), want), 1e-5, "training forward %d after an inference one", i)
 				require.NoError(t, l.backward(train), "training backward %d after an inference forward", i)
+			}
+
+			if l.update != nil {
+				// New weights, changed in place by a step: the inference plan
+				// must not reuse what it saw of the old ones.
+				require.NoError(t, l.update())
+				require.NoError(t, l.forward(train))
+				newWant := f64(e.read(l.out))
+				require.Greater(t, RelErr(e.read(l.out), want), 1e-3, "the step changed the output")
+				require.NoError(t, l.forward(inf))
+				require.Less(t, RelErr(e.read(l.out), newWant), 1e-5, "inference forward after the weights changed")
 			}
 
 			require.NoError(t, l.forward(inf))

@@ -278,6 +278,7 @@ typedef struct rcache_entry {
 struct dno_ctx {
     rcache_entry rc[RCACHE];
     uint64_t tick;
+    uint64_t writes; /* counts writes to tensors: each write's number is its tensor's version */
     dnnl_engine_t eng;
     dnnl_stream_t strm;
     int threads;
@@ -420,7 +421,13 @@ struct dno_tensor {
     size_t cap;
     void *spare; /* the buffer of the previous layout, reused by the next reorder */
     size_t spare_cap;
+    uint64_t ver; /* the context's write count at the latest write of the values (unique per write) */
 };
+
+/* written marks t's values as new (see dno_tensor.ver): every write to a
+ * tensor's values goes through here, so that a staging copy made from an
+ * older version is never reused. */
+static void written(dno_ctx *c, dno_tensor *t) { t->ver = ++c->writes; }
 
 static int md_is_plain(cmd_t m) {
     int64_t d[DNNL_MAX_NDIMS];
@@ -470,6 +477,7 @@ static int new_tensor(dno_ctx *c, dno_tensor **out, int nd, const int64_t *dims,
         free(t);
         return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", t->cap);
     }
+    written(c, t);
     *out = t;
     return 0;
 }
@@ -566,6 +574,7 @@ static int relayout(dno_ctx *c, dno_tensor *t, cmd_t want, int keep) {
     c->relayouts++;
     size_t need = md_size(want);
     if (!keep) {
+        written(c, t); /* the values are dropped for an output */
         if (need > t->cap) {
             void *nb = zalloc(need);
             if (nb == NULL) return fail(c, DNO_ENOMEM, "allocating %zu bytes for a tensor", need);
@@ -621,6 +630,7 @@ int dno_upload(dno_ctx *c, dno_tensor *t, const float *src) {
     int rc = to_plain(c, t, 0);
     if (rc) return rc;
     memcpy(t->buf, src, numel(t) * sizeof(float));
+    written(c, t);
     return 0;
 }
 
@@ -655,6 +665,7 @@ typedef struct prim {
     dnnl_memory_t mem[MAXARGS]; /* one memory object per argument, pointed at the tensor on each run */
     void *stage[MAXARGS];       /* per argument: a copy of an input kept in another plan's layout */
     size_t stage_cap[MAXARGS];
+    uint64_t stage_ver[MAXARGS]; /* the version of the tensor the staging copy holds (0: none) */
     dnnl_memory_t scratch;
 } prim;
 
@@ -761,15 +772,20 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
                 bufs[i] = t->buf;
                 continue;
             }
+            bufs[i] = p->stage[j];
+            if (p->stage_ver[j] == t->ver) continue; /* unchanged since the copy (weights at inference) */
             size_t need = md_size(want);
             if (p->stage_cap[j] < need) {
+                p->stage_ver[j] = 0;
                 free(p->stage[j]);
                 p->stage[j] = zalloc(need);
                 p->stage_cap[j] = p->stage[j] ? need : 0;
                 if (p->stage[j] == NULL) return fail(c, DNO_ENOMEM, "%s: allocating %zu bytes of staging", op, need);
                 c->allocs++;
             }
+            p->stage_ver[j] = 0;
             if ((rc = reorder(c, t->cur, t->buf, want, p->stage[j])) != 0) return rc;
+            p->stage_ver[j] = t->ver;
             bufs[i] = p->stage[j];
         }
     }
@@ -784,6 +800,8 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
         ex[k].arg = DNNL_ARG_SCRATCHPAD;
         ex[k++].memory = p->scratch;
     }
+    for (int i = 0; i < n; i++)
+        if (a[i].out) written(c, a[i].t);
     CK(dnnl_primitive_execute(p->p, c->strm, k, ex), "%s: executing %s", op, impl_name(p->pd));
     CK(dnnl_stream_wait(c->strm), "%s: waiting for the stream", op);
     return 0;
@@ -1333,6 +1351,7 @@ int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
     const float *xp = x->buf;
     float *yp = y->buf;
     long n = (long)nfloats(x);
+    written(c, y);
 #pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
     for (long i = 0; i < n; i++) yp[i] = xp[i] > 0.f ? xp[i] : 0.f;
     return 0;
@@ -1346,6 +1365,7 @@ int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx)
     const float *yp = y->buf, *g = dy->buf;
     float *d = dx->buf;
     long n = (long)nfloats(y);
+    written(c, dx);
 #pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
     for (long i = 0; i < n; i++) d[i] = keep_if(g[i], yp[i] > 0.f);
     return 0;
@@ -1361,6 +1381,7 @@ int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
     long n = x->dims[0], ch = x->dims[1], inner = (long)(numel(x) / (size_t)(n * ch));
     const float *xp = x->buf, *bp = b->buf;
     float *yp = y->buf;
+    written(c, y);
 #pragma omp parallel for collapse(2) if (n * ch * inner > PAR_MIN) schedule(static)
     for (long i = 0; i < n; i++)
         for (long j = 0; j < ch; j++) {
@@ -1379,6 +1400,7 @@ int dno_bias_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *db) {
     long n = dy->dims[0], ch = dy->dims[1], inner = (long)(numel(dy) / (size_t)(n * ch));
     const float *g = dy->buf;
     float *d = db->buf;
+    written(c, db);
 #pragma omp parallel for if (n * ch * inner > PAR_MIN) schedule(static)
     for (long j = 0; j < ch; j++) {
         double s = 0;
@@ -1412,6 +1434,7 @@ int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask,
     const float *xp = x->buf;
     float *yp = y->buf;
     long n = (long)numel(x);
+    written(c, y);
 #pragma omp parallel for if (n > PAR_MIN) schedule(static)
     for (long i = 0; i < n; i++) {
         uint8_t keep = dropout_bits(seed, (uint64_t)i) >= threshold;
@@ -1429,6 +1452,7 @@ int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8
     const float *g = dy->buf;
     float *d = dx->buf;
     long n = (long)numel(dy);
+    written(c, dx);
 #pragma omp parallel for simd if (n > PAR_MIN) schedule(static)
     for (long i = 0; i < n; i++) d[i] = keep_if(g[i] * scale, mask[i]);
     return 0;
@@ -1451,6 +1475,8 @@ int dno_softmax_xent(dno_ctx *c, dno_tensor *logits, const int32_t *labels, dno_
     const float *x = logits->buf;
     float *g = dlogits ? dlogits->buf : NULL;
     double total = 0;
+    written(c, loss);
+    if (dlogits) written(c, dlogits);
     for (long r = 0; r < n; r++) {
         const float *row = x + r * k;
         double m, sum;
@@ -1474,6 +1500,7 @@ int dno_softmax(dno_ctx *c, dno_tensor *logits, dno_tensor *probs) {
     long n = logits->dims[0], k = logits->dims[1];
     const float *x = logits->buf;
     float *p = probs->buf;
+    written(c, probs);
     for (long r = 0; r < n; r++) {
         double m, sum;
         row_max_sum(x + r * k, k, &m, &sum);
@@ -1524,6 +1551,8 @@ int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocit
     float *w = param->buf, *v = velocity->buf;
     const float *g = grad->buf;
     long n = (long)nfloats(param);
+    written(c, param);
+    written(c, velocity);
     if (n <= PAR_MIN) {
         sgd_chunk(w, g, v, n, lr, mu, wd, rule);
         return 0;
