@@ -32,8 +32,10 @@ typedef struct dno_linear dno_linear;
 typedef struct dno_lrn dno_lrn;
 typedef struct dno_pool dno_pool;
 
-/* Context: engine, stream, thread count, scratchpad arena, messages. */
-int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen);
+/* Context: engine, stream, thread count, scratchpad arena, messages. With
+ * bf16, convolutions and inner products compute on bf16 copies of their
+ * inputs and weights (f32 accumulation and outputs); tensors stay f32. */
+int dno_ctx_create(dno_ctx **out, int threads, int bf16, char *msg, size_t msglen);
 void dno_ctx_destroy(dno_ctx *c);
 const char *dno_ctx_message(const dno_ctx *c);
 int64_t dno_ctx_relayouts(const dno_ctx *c);

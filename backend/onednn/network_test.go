@@ -83,7 +83,8 @@ func TestOptions(t *testing.T) {
 		{"one thread", backend.Options{Threads: 1}, 1, nil},
 		{"three threads", backend.Options{Threads: 3}, 3, nil},
 		{"negative threads", backend.Options{Threads: -1}, 0, backend.ErrInvalid},
-		{"bf16 is GPU only", backend.Options{Precision: backend.BF16}, 0, backend.ErrInvalid},
+		{"fp16 is GPU only", backend.Options{Precision: backend.FP16}, 0, backend.ErrInvalid},
+		{"tf32 is GPU only", backend.Options{Precision: backend.TF32}, 0, backend.ErrInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/machine"
+	"golang.org/x/sys/cpu"
 )
 
 // Name is the name the backend registers under.
@@ -44,18 +45,21 @@ func Version() string {
 // Backend is the oneDNN backend. It is not safe for concurrent use; open
 // one per goroutine.
 type Backend struct {
-	c       *C.dno_ctx
-	threads int
-	live    map[resource]struct{} // tensors and plans, freed by Close
-	mem     *backend.Memory       // tensors and dropout masks; the shim's arena is external
-	closed  bool
+	c         *C.dno_ctx
+	threads   int
+	precision backend.Precision
+	live      map[resource]struct{} // tensors and plans, freed by Close
+	mem       *backend.Memory       // tensors and dropout masks; the shim's arena is external
+	closed    bool
 }
 
 // resource is a tensor or plan that holds C memory.
 type resource interface{ free() }
 
 // Open creates a oneDNN CPU engine and stream. Options.Threads sets the
-// OpenMP team size (0: GOMAXPROCS); only FP32 is supported. Tensors (at
+// OpenMP team size (0: GOMAXPROCS). Options.Precision is FP32 (the
+// default) or BF16 on CPUs with AVX512_BF16 or AMX-BF16 (see
+// checkPrecision); TF32 and FP16 are ErrInvalid. Tensors (at
 // their dense size), dropout masks and the shim's scratchpad arena count
 // against Options.MemoryBudget: NewTensor, a plan, or the first forward
 // of an LRN or pooling plan that would exceed it returns ErrMemory before
@@ -65,8 +69,8 @@ func Open(o backend.Options) (*Backend, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if o.Precision != backend.FP32 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 only, not %v", o.Precision)
+	if err := checkPrecision(o.Precision); err != nil {
+		return nil, err
 	}
 	threads := o.Threads
 	if threads == 0 {
@@ -74,14 +78,38 @@ func Open(o backend.Options) (*Backend, error) {
 	}
 	var c *C.dno_ctx
 	var msg [512]C.char
-	if rc := C.dno_ctx_create(&c, C.int(threads), &msg[0], C.size_t(len(msg))); rc != 0 {
+	if rc := C.dno_ctx_create(&c, C.int(threads), cbool(o.Precision == backend.BF16), &msg[0], C.size_t(len(msg))); rc != 0 {
 		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
 			Err: errors.New(C.GoString(&msg[0]))}
 	}
-	b := &Backend{c: c, threads: threads, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
+	b := &Backend{c: c, threads: threads, precision: o.Precision, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
 	b.syncBudget()
 	return b, nil
 }
+
+// checkPrecision accepts FP32 anywhere and BF16 where the CPU has bf16
+// instructions: convolutions and fully connected layers then compute on
+// bf16 copies of their inputs and weights with f32 accumulation, and write
+// f32; tensors, the other ops and the SGD update (f32 master weights) stay
+// f32. Without AVX512_BF16 or AMX-BF16 oneDNN would run reference kernels,
+// so BF16 is ErrUnavailable there.
+func checkPrecision(p backend.Precision) error {
+	switch p {
+	case backend.FP32:
+		return nil
+	case backend.BF16:
+		if !hasBF16() {
+			return backend.Errorf("open", backend.ErrUnavailable,
+				"backend onednn: bf16 needs a CPU with AVX512_BF16 or AMX-BF16, and this one (%s) has neither", machine.Model())
+		}
+		return nil
+	}
+	return backend.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 or bf16, not %v", p)
+}
+
+// hasBF16 reports whether the CPU has bf16 instructions oneDNN uses (a
+// variable so that tests can play a CPU without them).
+var hasBF16 = func() bool { return cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16 }
 
 // reserve accounts for bytes of Go-side or tensor memory, counting the
 // shim's arena as held, and tells the shim how far its arena may grow.
@@ -122,7 +150,7 @@ func (b *Backend) Info() backend.Info {
 		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), b.threads),
 		Library:   "oneDNN " + Version() + " (OpenMP)",
 		Threads:   b.threads,
-		Precision: backend.FP32,
+		Precision: b.precision,
 	}
 }
 

@@ -91,6 +91,16 @@ static int md_dims(cmd_t m, int64_t *dims) {
 #endif
 
 static int md_eq(cmd_t a, cmd_t b) { return dnnl_memory_desc_equal(a, b); }
+
+static dnnl_data_type_t md_dtype(cmd_t m) {
+#if DNNL_VERSION_MAJOR >= 3
+    dnnl_data_type_t dt = dnnl_data_type_undef;
+    if (dnnl_memory_desc_query(m, dnnl_query_data_type, &dt) != dnnl_success) return dnnl_data_type_undef;
+    return dt;
+#else
+    return m->data_type;
+#endif
+}
 static size_t md_size(cmd_t m) { return dnnl_memory_desc_get_size(m); }
 
 static dnnl_format_tag_t plain_tag(int nd) {
@@ -276,6 +286,7 @@ typedef struct rcache_entry {
 #define RCACHE 16
 
 struct dno_ctx {
+    int bf16; /* convolutions and inner products read bf16 copies of their inputs (tensors stay f32) */
     rcache_entry rc[RCACHE];
     uint64_t tick;
     uint64_t writes; /* counts writes to tensors: each write's number is its tensor's version */
@@ -342,7 +353,7 @@ static void enter(dno_ctx *c) {
     if (omp_get_max_threads() != c->threads) omp_set_num_threads(c->threads);
 }
 
-int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen) {
+int dno_ctx_create(dno_ctx **out, int threads, int bf16, char *msg, size_t msglen) {
     *out = NULL;
     dno_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) {
@@ -350,6 +361,7 @@ int dno_ctx_create(dno_ctx **out, int threads, char *msg, size_t msglen) {
         return DNO_ENOMEM;
     }
     c->threads = threads > 0 ? threads : omp_get_max_threads();
+    c->bf16 = bf16;
     c->arena_max = -1;
     dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
     if (st == dnnl_success) st = dnnl_stream_create(&c->strm, c->eng, dnnl_stream_default_flags);
@@ -767,7 +779,20 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
             dno_tensor *t = a[i].t;
             bufs[i] = t->buf;
             if (md_eq(t->cur, want)) continue;
-            if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
+            if (md_dtype(want) != dnnl_f32) { /* a bf16 input: a converted copy of the plan's; tensors stay f32 */
+                if (a[i].out) return fail(c, DNO_EINTERNAL, "%s: argument %d is a bf16 output", op, a[i].arg);
+                if (!same_dims(t->cur, want)) { /* fc6's flattened view: make it in f32 first */
+                    int64_t wd[DNNL_MAX_NDIMS];
+                    int wn = md_dims(want, wd);
+                    md_t v = NULL;
+                    dnnl_status_t st = md_new(&v, wn, wd, dnnl_f32, plain_tag(wn));
+                    if (st != dnnl_success) return fail(c, (int)st, "%s: describing a plain layout", op);
+                    rc = relayout(c, t, v, 1);
+                    md_free(v);
+                    if (rc) return rc;
+                    bufs[i] = t->buf;
+                }
+            } else if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
                 if ((rc = relayout(c, t, want, !a[i].out)) != 0) return rc;
                 bufs[i] = t->buf;
                 continue;
@@ -851,17 +876,22 @@ typedef struct mds {
     int n;
 } mds;
 
-static md_t mds_new(dno_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_format_tag_t tag, int *rc) {
+static md_t mds_new_dt(dno_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+                       int *rc) {
     dnnl_dims_t d;
     for (int i = 0; i < nd; i++) d[i] = dims[i];
     md_t m = NULL;
-    dnnl_status_t st = md_new(&m, nd, d, dnnl_f32, tag);
+    dnnl_status_t st = md_new(&m, nd, d, dt, tag);
     if (st != dnnl_success) {
         *rc = fail(c, (int)st, "describing a tensor of rank %d", nd);
         return NULL;
     }
     s->m[s->n++] = m;
     return m;
+}
+
+static md_t mds_new(dno_ctx *c, mds *s, int nd, const int64_t *dims, dnnl_format_tag_t tag, int *rc) {
+    return mds_new_dt(c, s, nd, dims, dnnl_f32, tag, rc);
 }
 
 static void mds_free(mds *s) {
@@ -878,8 +908,9 @@ static int wl_create(dno_ctx *c, wlayer *l, int relu) {
     mds s = {0};
     dnnl_primitive_attr_t attr = NULL;
     int64_t oc = l->ydims[1];
-    md_t src = mds_new(c, &s, l->xnd, l->xdims, dnnl_format_tag_any, &rc);
-    md_t w = src ? mds_new(c, &s, l->wnd, l->wdims, dnnl_format_tag_any, &rc) : NULL;
+    dnnl_data_type_t in = c->bf16 ? dnnl_bf16 : dnnl_f32; /* bf16: inputs and weights bf16, output f32 */
+    md_t src = mds_new_dt(c, &s, l->xnd, l->xdims, in, dnnl_format_tag_any, &rc);
+    md_t w = src ? mds_new_dt(c, &s, l->wnd, l->wdims, in, dnnl_format_tag_any, &rc) : NULL;
     md_t b = w && l->bias ? mds_new(c, &s, 1, &oc, dnnl_a, &rc) : NULL;
     md_t dst = w && (b || !l->bias) ? mds_new(c, &s, l->ynd, l->ydims, dnnl_format_tag_any, &rc) : NULL;
     if (dst && (rc = make_attr(c, &attr, relu)) == 0) {
@@ -913,12 +944,15 @@ static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
     dnnl_primitive_attr_t attr = NULL;
     int rc = make_attr(c, &attr, 0);
     if (rc) return rc;
-    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
+    /* bf16: the forward's descriptors have the wrong data types for the
+     * gradients; ask for bf16 inputs (x, w, dy) and f32 outputs (dx, dw). */
+    dnnl_data_type_t lo = c->bf16 ? dnnl_bf16 : dnnl_f32;
+    for (int attempt = c->bf16 ? 1 : 0; attempt < 2 && rc == 0; attempt++) {
         mds s = {0};
         if (attempt == 1) {
-            src = mds_new(c, &s, l->xnd, l->xdims, dnnl_format_tag_any, &rc);
-            w = src ? mds_new(c, &s, l->wnd, l->wdims, dnnl_format_tag_any, &rc) : NULL;
-            dst = w ? mds_new(c, &s, l->ynd, l->ydims, dnnl_format_tag_any, &rc) : NULL;
+            src = mds_new_dt(c, &s, l->xnd, l->xdims, data ? dnnl_f32 : lo, dnnl_format_tag_any, &rc);
+            w = src ? mds_new_dt(c, &s, l->wnd, l->wdims, data ? lo : dnnl_f32, dnnl_format_tag_any, &rc) : NULL;
+            dst = w ? mds_new_dt(c, &s, l->ynd, l->ydims, lo, dnnl_format_tag_any, &rc) : NULL;
             if (dst == NULL) break;
         }
         dnnl_status_t st;

@@ -73,6 +73,7 @@ typedef enum {
     dnnl_query_exec_arg_md = 255,
     dnnl_query_ndims_s32 = 256,
     dnnl_query_dims = 257,
+    dnnl_query_data_type = 258,
 } dnnl_query_t;
 typedef enum { dnnl_any_engine, dnnl_cpu, dnnl_gpu } dnnl_engine_kind_t;
 typedef enum { dnnl_stream_in_order = 1, dnnl_stream_default_flags = 1 } dnnl_stream_flags_t;
