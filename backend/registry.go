@@ -16,7 +16,9 @@ const (
 	FP32 Precision = iota
 	// TF32 uses tensor-core TF32 for convolutions and GEMMs (GPU only).
 	TF32
-	// BF16 computes in bfloat16 with float32 master weights (GPU only).
+	// BF16 computes in bfloat16 with float32 master weights: cudnn, and
+	// onednn on CPUs with AVX512_BF16 or AMX-BF16 (convolutions and fully
+	// connected layers; ErrUnavailable on other CPUs).
 	BF16
 	// FP16 computes in half precision with float32 master weights (GPU
 	// only). Loss scaling, which FP16 training needs, belongs to the

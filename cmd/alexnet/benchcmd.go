@@ -20,7 +20,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	dur := fs.Duration("duration", 5*time.Second, "timing per measurement, after warm-up")
 	v := fs.String("variant", "seed", "network: seed, paper or mini")
 	threads := fs.Int("threads", 0, "CPU threads for the CPU backends (0: GOMAXPROCS)")
-	prec := fs.String("precision", "fp32", "fp32, tf32, bf16 or fp16 (tensor-core modes: GPU only)")
+	prec := fs.String("precision", "fp32", "fp32, tf32, bf16 or fp16 (tf32, fp16: GPU only; bf16: GPU, or onednn on CPUs with AVX512_BF16/AMX)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotOut := fs.String("plot", "", "also draw a bar chart to this file (.png, .svg or .pdf)")
 	quiet := fs.Bool("quiet", false, "no progress line")

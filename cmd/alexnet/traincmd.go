@@ -304,7 +304,7 @@ func backendFlags(fs interface {
 	return &backendChoice{
 		name:      fs.String("backend", "", "backend to run on (default: the fastest that opens here, of "+strings.Join(backend.Available(), ", ")+")"),
 		threads:   fs.Int("threads", 0, "CPU threads for the CPU backends (0: GOMAXPROCS)"),
-		precision: fs.String("precision", "fp32", "fp32, tf32, bf16 or fp16 (tensor-core modes: GPU only)"),
+		precision: fs.String("precision", "fp32", "fp32, tf32, bf16 or fp16 (tf32, fp16: GPU only; bf16: GPU, or onednn on CPUs with AVX512_BF16/AMX)"),
 	}
 }
 
