@@ -27,9 +27,31 @@
 // in the blocked layouts. Where two primitives want one tensor in different
 // layouts (the backward-data convolution's weights; an inner product
 // reading a pooled output), the plan that needs the other layout keeps a
-// staging copy, reordered on each call. After the first step nothing is
-// allocated (see Backend.Allocations; Backend.Relayouts counts the layout
-// changes).
+// staging copy, reordered when the tensor has changed since the copy was
+// made (every write to a tensor gives it a new version). After the first
+// step nothing is allocated (see Backend.Allocations; Backend.Relayouts
+// counts the layout changes). Reorder primitives are cached.
+//
+// # Inference and training primitives
+//
+// Plans made with the descriptions' Inference flag create forward_inference
+// primitives: on AVX-512, brgconv convolutions on NHWC, LRN and pooling
+// without workspaces. Training plans create forward_training primitives
+// and keep the workspaces. A training inner product is planned on its
+// input flattened to 2-D (brgemm in all three passes; on fc6's 4-D input
+// oneDNN 2.6 runs backward data as the much slower x64:gemm:jit); an
+// inference one keeps the input's rank, where x64:gemm:jit is the faster
+// forward.
+//
+// # BF16
+//
+// With Options.Precision BF16 (CPUs with AVX512_BF16 or AMX-BF16; Open
+// returns ErrUnavailable elsewhere), convolutions and inner products run on
+// bf16 copies of their inputs and weights, accumulate in f32 and write f32
+// (AMX kernels where the CPU has AMX). Tensors, LRN, pooling, the
+// element-wise ops and the SGD update stay f32, so the master weights are
+// f32. The results match FP32 within 1e-2 relative norm error per layer
+// (TestBF16LayersMatchFP32).
 //
 // Bias and ReLU are fused into the convolution and inner-product
 // primitives as post-ops when the description asks for them. LRN and
@@ -39,7 +61,9 @@
 //
 // ReLU, bias add, dropout, softmax with cross-entropy and the SGD update
 // are written in the shim (OpenMP loops): ReLU and SGD run on any layout,
-// the others on the plain one.
+// the others on the plain one. The SGD update is one pass over param, grad
+// and velocity per thread share, compiled for AVX-512, AVX2 and the
+// baseline and picked at load time (GCC target_clones).
 //
 // # Threads
 //
