@@ -37,11 +37,11 @@
 // Plans made with the descriptions' Inference flag create forward_inference
 // primitives: on AVX-512, brgconv convolutions on NHWC, LRN and pooling
 // without workspaces. Training plans create forward_training primitives
-// and keep the workspaces. A training inner product is planned on its
-// input flattened to 2-D (brgemm in all three passes; on fc6's 4-D input
-// oneDNN 2.6 runs backward data as the much slower x64:gemm:jit); an
-// inference one keeps the input's rank, where x64:gemm:jit is the faster
-// forward.
+// and keep the workspaces. An inner product is planned on its input
+// flattened to 2-D (brgemm in all three passes; on fc6's 4-D input oneDNN
+// 2.6 runs backward data as the much slower x64:gemm:jit), except an
+// inference plan for a single image, whose forward is faster as
+// x64:gemm:jit on the 4-D input.
 //
 // # BF16
 //

@@ -1079,13 +1079,15 @@ int dno_linear_create(dno_ctx *c, dno_linear **out, int nd, const int64_t *x, in
      * data as x64:gemm:jit, several times slower than the brgemm it picks
      * for the 2-D problem (fc6 on AVX-512); a 4-D input in a blocked layout
      * is then reordered to plain once per pass (run: a view with other
-     * dimensions). An inference plan keeps the input's rank, read in its
-     * own layout: the forward alone is faster as x64:gemm:jit on the 4-D
-     * problem than as brgemm on the 2-D one (fc6 at batch 1 on the Xeon
-     * with AVX-512: 5.7 against 9.2 ms). */
+     * dimensions). The forward alone is faster flattened too (brgemm), except
+     * for a single image, where x64:gemm:jit on the 4-D problem wins: fc6 on
+     * the 2-vCPU Xeon with AVX-512, inference, medians of 15 alternations,
+     * 4-D/2-D: batch 1 5.1/6.8 ms, 2 7.7/7.0, 4 9.3/7.4, 8 12.5/8.5, 16
+     * 15.6/10.9, 64 25.9/22.7. So an inference plan for one image keeps the
+     * input's rank, read in its own layout. */
     int64_t in = 1;
     for (int i = 1; i < nd; i++) in *= x[i];
-    int flat = !infer;
+    int flat = !(infer && x[0] == 1);
     l->bias = bias, l->infer = infer, l->ynd = 2;
     l->xnd = l->wnd = flat ? 2 : nd;
     if (flat) {
