@@ -78,7 +78,7 @@ func TestBF16LayersMatchFP32(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			x, w, bias, dy := randn(c.x.Numel(), 1), randn(c.w.Numel(), 0.1), randn(c.bias.Numel(), 0.1), randn(c.y.Numel(), 1)
-			run := func(b backend.Backend, inference bool) (y, dx, dw, db []float32) {
+			run := func(b backend.Backend, inference bool) (y, dx, dw, db, y2 []float32) {
 				p, err := c.plan(b, inference)
 				require.NoError(t, err)
 				defer p.Close()
@@ -99,16 +99,24 @@ func TestBF16LayersMatchFP32(t *testing.T) {
 				require.NoError(t, p.Forward(xt, wt, bt, yt))
 				y = read(yt)
 				if inference {
-					return y, nil, nil, nil
+					return y, nil, nil, nil, nil
 				}
 				dyt, dxt, dwt, dbt := mk(c.y, dy), mk(c.x, nil), mk(c.w, nil), mk(c.bias, nil)
 				require.NoError(t, p.BackwardData(dyt, wt, dxt))
 				require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-				return y, read(dxt), read(dwt), read(dbt)
+				dx, dw, db = read(dxt), read(dwt), read(dbt)
+				// A step changes the weights in place: the next forward must
+				// not reuse the bf16 copy of the old ones.
+				sgd, err := b.SGD(c.w)
+				require.NoError(t, err)
+				defer sgd.Close()
+				require.NoError(t, sgd.Step(wt, dwt, mk(c.w, nil), backend.SGDParams{LR: 0.05}))
+				require.NoError(t, p.Forward(xt, wt, bt, yt))
+				return y, dx, dw, db, read(yt)
 			}
-			y32, dx32, dw32, db32 := run(b32, false)
-			y16, dx16, dw16, db16 := run(b16, false)
-			yi16, _, _, _ := run(b16, true)
+			y32, dx32, dw32, db32, y232 := run(b32, false)
+			y16, dx16, dw16, db16, y216 := run(b16, false)
+			yi16, _, _, _, _ := run(b16, true)
 			f64 := func(v []float32) []float64 {
 				o := make([]float64, len(v))
 				for i, x := range v {
@@ -120,7 +128,7 @@ func TestBF16LayersMatchFP32(t *testing.T) {
 				what      string
 				got, want []float32
 			}{{"forward", y16, y32}, {"inference forward", yi16, y32}, {"backward data", dx16, dx32},
-				{"backward filter", dw16, dw32}, {"bias gradient", db16, db32}} {
+				{"backward filter", dw16, dw32}, {"bias gradient", db16, db32}, {"forward after a step", y216, y232}} {
 				e := backendtest.RelErr(cmp.got, f64(cmp.want))
 				assert.Less(t, e, bf16Tol, "%s: relative error against fp32", cmp.what)
 				assert.Greater(t, e, 0.0, "%s: bf16 rounding shows (the layer did run in bf16)", cmp.what)

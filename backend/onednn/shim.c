@@ -434,6 +434,15 @@ struct dno_tensor {
     void *spare; /* the buffer of the previous layout, reused by the next reorder */
     size_t spare_cap;
     uint64_t ver; /* the context's write count at the latest write of the values (unique per write) */
+    /* bf16 copies of the values (Precision bf16), each valid while its ver is
+     * the tensor's: the forward, backward-data and backward-weights
+     * primitives read the same x, w or dy without converting them again. */
+    struct shadow {
+        md_t md; /* NULL: unused */
+        void *buf;
+        size_t cap;
+        uint64_t ver, used;
+    } shadow[2];
 };
 
 /* written marks t's values as new (see dno_tensor.ver): every write to a
@@ -500,6 +509,7 @@ int dno_tensor_create(dno_ctx *c, dno_tensor **out, int nd, const int64_t *dims)
 
 void dno_tensor_destroy(dno_tensor *t) {
     if (t == NULL) return;
+    for (int i = 0; i < 2; i++) md_free(t->shadow[i].md), free(t->shadow[i].buf);
     md_free(t->cur);
     free(t->buf);
     free(t->spare);
@@ -757,6 +767,43 @@ static int same_dims(cmd_t a, cmd_t b) {
     return 1;
 }
 
+/* shadow_of sets *buf to a copy of t's values in layout want (another data
+ * type: bf16), converting only when t changed since the copy was made. */
+static int shadow_of(dno_ctx *c, dno_tensor *t, cmd_t want, void **buf) {
+    struct shadow *s = NULL, *lru = &t->shadow[0];
+    c->tick++;
+    for (int i = 0; i < 2; i++) {
+        struct shadow *x = &t->shadow[i];
+        if (x->md && md_eq(x->md, want)) s = x;
+        if (x->used < lru->used) lru = x;
+    }
+    if (s == NULL) {
+        s = lru;
+        md_free(s->md);
+        s->md = md_clone(want);
+        s->ver = 0;
+        if (s->md == NULL) return fail(c, DNO_ENOMEM, "copying a memory descriptor");
+    }
+    s->used = c->tick;
+    size_t need = md_size(want);
+    if (s->cap < need) {
+        free(s->buf);
+        s->ver = 0;
+        s->buf = zalloc(need);
+        s->cap = s->buf ? need : 0;
+        if (s->buf == NULL) return fail(c, DNO_ENOMEM, "allocating %zu bytes for a bf16 copy", need);
+        c->allocs++;
+    }
+    if (s->ver != t->ver) {
+        s->ver = 0;
+        int rc = reorder(c, t->cur, t->buf, want, s->buf);
+        if (rc) return rc;
+        s->ver = t->ver;
+    }
+    *buf = s->buf;
+    return 0;
+}
+
 /* run executes p on the tensors of a. An input in another layout than the
  * primitive wants is reordered: in place when it is plain (an upload, or a
  * first use), into a staging copy of the plan's when its layout was chosen
@@ -792,6 +839,8 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
                     if (rc) return rc;
                     bufs[i] = t->buf;
                 }
+                if ((rc = shadow_of(c, t, want, &bufs[i])) != 0) return rc;
+                continue;
             } else if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
                 if ((rc = relayout(c, t, want, !a[i].out)) != 0) return rc;
                 bufs[i] = t->buf;
