@@ -12,6 +12,10 @@
 # Tag sets: "" (pure Go, always), "onednn" when oneDNN's headers and library
 # are installed (Debian/Ubuntu: apt-get install -y libdnnl-dev), "cudnn"
 # (needs only a C compiler: the CUDA libraries are loaded at run time).
+# "mpi" (data-parallel training across processes, package collective) is
+# added to the last set when an MPI's mpi.h is found through pkg-config
+# mpi-c (Debian/Ubuntu: apt-get install -y libopenmpi-dev openmpi-bin); its
+# tests run the packages that use MPI under mpirun -np 2.
 set -euo pipefail
 cd "$(dirname "$0")"
 # go-nvml (used by -tags cudnn) wraps NVML functions that its bundled nvml.h marks deprecated:
@@ -31,6 +35,22 @@ have_cudnn() {
   command -v "${CC:-cc}" >/dev/null 2>&1
 }
 
+have_mpi() {
+  command -v pkg-config >/dev/null 2>&1 || return 1
+  local flags
+  flags=$(pkg-config --cflags --libs mpi-c 2>/dev/null) || return 1
+  printf '#include <mpi.h>\nint main(void){return MPI_Init(0,0);}\n' |
+    ${CC:-cc} -x c - -o /dev/null $flags >/dev/null 2>&1
+}
+
+# The tag set of the MPI tests: the last set plus mpi ("" when no MPI).
+mpi_tags() {
+  have_mpi || return 0
+  local last
+  last=$(tag_sets | tail -n 1)
+  echo "${last:+$last,}mpi"
+}
+
 tag_sets() {
   echo ""
   local all=()
@@ -43,6 +63,9 @@ missing_notes() {
   if have_go_files onednn && ! have_onednn; then
     echo "note: oneDNN not found, skipping -tags onednn (install: apt-get install -y libdnnl-dev)" >&2
   fi
+  if ! have_mpi; then
+    echo "note: MPI not found (pkg-config mpi-c), skipping -tags mpi (install: apt-get install -y libopenmpi-dev openmpi-bin)" >&2
+  fi
 }
 
 install_deps() {
@@ -50,6 +73,7 @@ install_deps() {
   local pkgs=()
   [ -e /usr/include/dnnl.h ] || pkgs+=(libdnnl-dev)
   command -v "${CC:-cc}" >/dev/null 2>&1 || pkgs+=(gcc libc6-dev)
+  have_mpi || pkgs+=(libopenmpi-dev openmpi-bin pkg-config)
   [ ${#pkgs[@]} -eq 0 ] && return 0
   local sudo=""
   if [ "$(id -u)" != 0 ]; then
@@ -68,6 +92,7 @@ setup)
   install_deps
   missing_notes
   tags=$(tag_sets | tail -n 1) # the last set holds every tag this machine can build
+  if have_mpi; then tags=$(mpi_tags); fi
   echo "== go build -tags '${tags}' -o bin/alexnet ./cmd/alexnet"
   go build -tags "$tags" -o bin/alexnet ./cmd/alexnet
   echo "built bin/alexnet with backends: $(bin/alexnet devices 2>/dev/null | awk '/^  [a-z]+ +(opens|compiled)/{print $1}' | paste -sd, -)"
@@ -82,6 +107,11 @@ build)
     go build -tags "$tags" ./...
     go vet -tags "$tags" ./...
   done < <(tag_sets)
+  if have_mpi; then
+    echo "== go build/vet -tags '$(mpi_tags)' ./..."
+    go build -tags "$(mpi_tags)" ./...
+    go vet -tags "$(mpi_tags)" ./...
+  fi
   ;;
 test)
   missing_notes
@@ -95,6 +125,13 @@ test)
     echo "== go test -tags '${tags}' ./..."
     go test -count=1 -tags "$tags" ./...
   done < <(tag_sets)
+  # MPI: the packages that use it, their tests launching mpirun -np 2 by
+  # re-executing the test binary (DNNGO_REQUIRE_MPI=1: no silent skip).
+  if have_mpi; then
+    echo "== go test -tags '$(mpi_tags)' (MPI: collective, data-parallel training)"
+    go vet -tags "$(mpi_tags)" ./...
+    DNNGO_REQUIRE_MPI=1 go test -count=1 -tags "$(mpi_tags)" ./collective
+  fi
   # The benchmarks run (one iteration each) with every backend this machine
   # builds, so that they cannot rot; their numbers here mean nothing.
   all_tags=$(tag_sets | tail -n 1)
