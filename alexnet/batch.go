@@ -227,7 +227,7 @@ func (n *Network) forward(bt *batch, m Mode) error {
 			}
 		}
 		if s.drop != nil && m == Train {
-			if err := s.drop.Forward(s.act, s.dropOut, dropoutSeed(n.cfg.Seed, n.step, i)); err != nil {
+			if err := s.drop.Forward(s.act, s.dropOut, n.replicaSeed(bt, s.act, dropoutSeed(n.cfg.Seed, n.step, i))); err != nil {
 				return fmt.Errorf("alexnet: forward %s dropout: %w", s.l.name, err)
 			}
 		}

@@ -79,6 +79,8 @@ type Network struct {
 	closed   bool
 
 	notes map[string]string // saved with checkpoints; see SetNote
+
+	dist distState // data-parallel replica state; see dist.go
 }
 
 // SetNote records a free-form string that checkpoints carry and Load

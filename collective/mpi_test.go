@@ -136,18 +136,15 @@ func childDeath(t *testing.T) {
 }
 
 func TestMPICollectives(t *testing.T) {
-	out := mpitest.Run(t, "TestMPIChild", 2, "collectives")
-	assert.Equal(t, 2, strings.Count(out, "--- PASS: TestMPIChild"), out)
+	mpitest.Run(t, "TestMPIChild", 2, "collectives")
 }
 
 func TestMPIChunked(t *testing.T) {
-	out := mpitest.Run(t, "TestMPIChild", 2, "chunked")
-	assert.Equal(t, 2, strings.Count(out, "--- PASS: TestMPIChild"), out)
+	mpitest.Run(t, "TestMPIChild", 2, "chunked")
 }
 
 func TestMPIErrors(t *testing.T) {
-	out := mpitest.Run(t, "TestMPIChild", 2, "errors")
-	assert.Equal(t, 2, strings.Count(out, "--- PASS: TestMPIChild"), out)
+	mpitest.Run(t, "TestMPIChild", 2, "errors")
 }
 
 // A rank's death ends the job, non-zero, well within 60 s.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,13 +99,17 @@ func Launch(t *testing.T, child string, np int, name string, env ...string) Resu
 	return r
 }
 
-// Run is Launch that fails t unless every rank passed, and returns the
+// Run is Launch that fails t unless mpirun succeeded and each of the np
+// ranks reported its child test passed (not skipped), and returns the
 // output.
 func Run(t *testing.T, child string, np int, name string, env ...string) string {
 	t.Helper()
 	r := Launch(t, child, np, name, env...)
 	if r.Err != nil {
 		t.Fatalf("mpirun -np %d (case %s): %v\n%s", np, name, r.Err, r.Output)
+	}
+	if n := strings.Count(r.Output, "--- PASS: "+child+" ("); n != np {
+		t.Fatalf("mpirun -np %d (case %s): %d ranks passed, want %d\n%s", np, name, n, np, r.Output)
 	}
 	return r.Output
 }
