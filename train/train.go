@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dnngo/dnngo/alexnet"
+	"github.com/dnngo/dnngo/collective"
 	"github.com/dnngo/dnngo/data"
 	"github.com/dnngo/dnngo/data/augment"
 )
@@ -57,6 +58,10 @@ type Options struct {
 	// Bar draws a progress bar per epoch on Log (a terminal); otherwise
 	// progress is a line every tenth of an epoch.
 	Bar bool
+	// Comm, if set with more than one rank, makes the run data-parallel
+	// (see dist.go): Batch is then the global batch, split between the
+	// ranks, and only rank 0 logs and writes files. nil: one process.
+	Comm collective.Comm
 }
 
 // Epoch is one epoch's record.
@@ -94,13 +99,17 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	loader, err := data.NewLoader(data.Config{Dataset: o.Train, Pipeline: o.TrainPipe, BatchSize: o.Batch, Workers: o.Workers,
-		Shuffle: true, Seed: o.Seed, DropLast: true})
+	local, err := o.distSetup()
+	if err != nil {
+		return nil, err
+	}
+	loader, err := data.NewLoader(data.Config{Dataset: o.Train, Pipeline: o.TrainPipe, BatchSize: local, Workers: o.Workers,
+		Shuffle: true, Seed: o.Seed, DropLast: true, Shards: o.Comm.Size(), Shard: o.Comm.Rank()})
 	if err != nil {
 		return nil, err
 	}
 	defer loader.Close()
-	if err := checkShape(o.Net, loader.Shape(), o.Batch); err != nil {
+	if err := checkShape(o.Net, loader.Shape(), local); err != nil {
 		return nil, err
 	}
 	bpe := loader.Batches()
@@ -126,7 +135,7 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 			return history, err
 		}
 		if o.Test != nil {
-			if rec.Val, err = Evaluate(ctx, o.Net, o.Test, o.TestPipe, o.Batch, o.Workers); err != nil {
+			if rec.Val, err = o.evaluate(ctx, local); err != nil {
 				return history, fmt.Errorf("train: epoch %d: validation: %w", e+1, err)
 			}
 			// The paper's schedule: ÷10 when validation error stops improving.
@@ -185,7 +194,7 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 			return nil, fmt.Errorf("train: epoch %d: %w", e+1, err)
 		}
 		wait += b.Wait
-		loss, err := o.Net.TrainStep(b.Images, b.Labels)
+		loss, err := o.Net.DistTrainStep(o.Comm, b.Images, b.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("train: epoch %d, batch %d: %w", e+1, b.Index+1, err)
 		}
@@ -195,7 +204,7 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 		}
 		lossSum += float64(loss)
 		n++
-		images += b.N
+		images += b.N * o.Comm.Size()
 		el := time.Since(t0).Seconds()
 		bar.update(first+n, float64(loss), lossSum/float64(n), float64(images)/el)
 		if ctx.Err() != nil {
