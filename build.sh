@@ -131,7 +131,7 @@ test)
     echo "== go test -tags '$(mpi_tags)' (MPI: collective, data-parallel training)"
     go vet -tags "$(mpi_tags)" ./...
     DNNGO_REQUIRE_MPI=1 go test -count=1 -tags "$(mpi_tags)" ./collective
-    DNNGO_REQUIRE_MPI=1 go test -count=1 -tags "$(mpi_tags)" -run MPI ./alexnet ./train
+    DNNGO_REQUIRE_MPI=1 go test -count=1 -tags "$(mpi_tags)" -run MPI ./alexnet ./train ./cmd/alexnet
   fi
   # The benchmarks run (one iteration each) with every backend this machine
   # builds, so that they cannot rot; their numbers here mean nothing.

@@ -42,6 +42,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "continue from --checkpoint")
 	csvPath := fs.String("csv", "", "per-epoch log (default: the checkpoint's name with .csv)")
 	plotPath := fs.String("plot", "", "chart of loss and accuracy by epoch (default: the checkpoint's name with .png)")
+	dist := distFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -76,9 +77,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(*ckpt); err == nil && !*resume {
+	comm, stdout, err := openDist(*dist, *batch, stdout)
+	if err != nil {
+		return err
+	}
+	defer comm.Close()
+	if _, err := os.Stat(*ckpt); err == nil && !*resume && comm.Rank() == 0 {
 		return usageError{fmt.Sprintf("checkpoint %s exists: add --resume to continue it, or remove it to start over", *ckpt)}
-	} else if err != nil && *resume {
+	} else if err != nil && *resume && comm.Rank() == 0 {
 		return usageError{fmt.Sprintf("--resume: %v", err)}
 	}
 
@@ -97,7 +103,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var net *alexnet.Network
 	var pre train.Preprocess
 	if *resume {
-		if net, err = alexnet.Load(b, *ckpt); err != nil {
+		if net, err = train.LoadShared(comm, b, *ckpt); err != nil {
 			return err
 		}
 		if pre, _, err = train.Described(net); err != nil {
@@ -169,7 +175,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	hist, err := train.Run(ctx, train.Options{Net: net, Train: trainSet, Test: testSet, TrainPipe: trainPipe, TestPipe: pre.Eval(false),
 		Epochs: *epochs, Batch: *batch, Workers: d.workers, Seed: *seed, Checkpoint: *ckpt, CSV: *csvPath, Plot: *plotPath,
-		Log: stdout, Bar: isTerminal(stdout)})
+		Log: stdout, Bar: isTerminal(stdout), Comm: comm})
 	if errors.Is(err, train.ErrInterrupted) {
 		return exitInterrupted{err}
 	}

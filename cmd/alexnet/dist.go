@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dnngo/dnngo/collective"
+)
+
+// distFlag declares --dist.
+func distFlag(fs interface {
+	String(string, string, string) *string
+}) *string {
+	return fs.String("dist", "", "data-parallel across the processes of an MPI job: mpi (start with mpirun -np N …; --batch is the global batch, split between the ranks; only rank 0 prints and writes files); empty: one process")
+}
+
+// openDist opens the communicator --dist names (Local when empty) and
+// returns the output of this rank: stdout on rank 0, nothing elsewhere.
+// batch is the global batch, which must split evenly between the ranks.
+func openDist(kind string, batch int, stdout io.Writer) (collective.Comm, io.Writer, error) {
+	switch kind {
+	case "":
+		return collective.Local(), stdout, nil
+	case "mpi":
+	default:
+		return nil, nil, usageError{fmt.Sprintf("--dist %q: want mpi or nothing", kind)}
+	}
+	c, err := collective.Open(kind)
+	if err != nil {
+		if strings.Contains(err.Error(), "built without MPI") {
+			return nil, nil, usageError{"--dist mpi: " + err.Error()}
+		}
+		return nil, nil, err
+	}
+	if batch%c.Size() != 0 {
+		c.Close()
+		return nil, nil, usageError{fmt.Sprintf("--batch %d: the global batch must split evenly between the %d ranks", batch, c.Size())}
+	}
+	if c.Rank() != 0 {
+		stdout = io.Discard
+	}
+	// mpirun gives the ranks a pseudo-terminal even when its own output is
+	// a pipe or a file: report progress as lines, not a redrawn bar.
+	stdout = struct{ io.Writer }{stdout}
+	lib := ""
+	if l, ok := c.(interface{ Library() string }); ok {
+		lib = strings.SplitN(l.Library(), "\n", 2)[0]
+		lib = strings.TrimRight(strings.SplitN(lib, ",", 2)[0], " ")
+	}
+	fmt.Fprintf(stdout, "data-parallel: %d ranks over MPI (%s), %d images per rank per step\n", c.Size(), lib, batch/c.Size())
+	return c, stdout, nil
+}

@@ -1,0 +1,41 @@
+//go:build mpi
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dnngo/dnngo/internal/mpitest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const dirEnv = "DNNGO_CLI_MPI_DIR"
+
+// The ranks' entry point: TestMPI* below start it under mpirun.
+func TestMPIChild(t *testing.T) {
+	mpitest.Child(t, map[string]func(*testing.T){"train": func(t *testing.T) {
+		dir := os.Getenv(dirEnv)
+		code := run([]string{"train", "--dist", "mpi", "--data", filepath.Join(dir, "data"), "--variant", "mini", "--epochs", "1",
+			"--batch", "8", "--threads", "1", "--workers", "1", "--checkpoint", filepath.Join(dir, "m.safetensors")}, os.Stdout, os.Stderr)
+		require.Equal(t, 0, code)
+	}})
+}
+
+// alexnet train --dist mpi under mpirun -np 2 trains, prints once and
+// writes one checkpoint, log and chart.
+func TestMPITrainCLI(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Rename(writeFolder(t, 8), filepath.Join(dir, "data")))
+	out := mpitest.Run(t, "TestMPIChild", 2, "train", dirEnv+"="+dir)
+	assert.Equal(t, 1, strings.Count(out, "data-parallel: 2 ranks over MPI"), out)
+	assert.Equal(t, 1, strings.Count(out, "images per rank per step"), out)
+	assert.Equal(t, 1, strings.Count(out, "\nfinal: epochs=1"), out)
+	assert.Equal(t, 1, strings.Count(out, "epoch 1/1: train loss"), out)
+	for _, f := range []string{"m.safetensors", "m.csv", "m.png"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+}
