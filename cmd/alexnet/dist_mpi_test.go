@@ -22,11 +22,17 @@ func TestMPIChild(t *testing.T) {
 		code := run([]string{"train", "--dist", "mpi", "--data", filepath.Join(dir, "data"), "--variant", "mini", "--epochs", "1",
 			"--batch", "8", "--threads", "1", "--workers", "1", "--checkpoint", filepath.Join(dir, "m.safetensors")}, os.Stdout, os.Stderr)
 		require.Equal(t, 0, code)
+	}, "eval": func(t *testing.T) {
+		dir := os.Getenv(dirEnv)
+		code := run([]string{"eval", "--dist", "mpi", "--data", filepath.Join(dir, "data"), "--batch", "4", "--threads", "1",
+			"--checkpoint", filepath.Join(dir, "m.safetensors")}, os.Stdout, os.Stderr)
+		require.Equal(t, 0, code)
 	}})
 }
 
 // alexnet train --dist mpi under mpirun -np 2 trains, prints once and
-// writes one checkpoint, log and chart.
+// writes one checkpoint, log and chart; eval --dist mpi then reports what
+// one process reports.
 func TestMPITrainCLI(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Rename(writeFolder(t, 8), filepath.Join(dir, "data")))
@@ -38,4 +44,11 @@ func TestMPITrainCLI(t *testing.T) {
 	for _, f := range []string{"m.safetensors", "m.csv", "m.png"} {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
+	// MPI starts once per process: eval is a job of its own.
+	out = mpitest.Run(t, "TestMPIChild", 2, "eval", dirEnv+"="+dir)
+	code, one, stderr := runCLI("eval", "--data", filepath.Join(dir, "data"), "--batch", "4", "--threads", "1", "--checkpoint", filepath.Join(dir, "m.safetensors"))
+	require.Equal(t, 0, code, stderr)
+	line := strings.TrimSpace(one)
+	require.Contains(t, line, "16 images: top-1 error")
+	assert.Equal(t, 1, strings.Count(out, line), "the 2-rank eval prints the 1-process line, once:\n%s\n%s", line, out)
 }

@@ -23,6 +23,7 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	ckpt := fs.String("checkpoint", "", "checkpoint written by alexnet train (required)")
 	crop := fs.String("crop", "center", "center, or ten (the four corners and the centre, and their mirror images, probabilities averaged)")
 	batch := fs.Int("batch", 32, "images per batch")
+	dist := distFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +38,11 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	if err := d.check(); err != nil {
 		return err
 	}
+	comm, stdout, err := openDist(*dist, *batch, stdout)
+	if err != nil {
+		return err
+	}
+	defer comm.Close()
 	_, testSet, err := d.open()
 	if err != nil {
 		return err
@@ -46,7 +52,7 @@ func runEval(args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	net, err := alexnet.Load(b, *ckpt)
+	net, err := train.LoadShared(comm, b, *ckpt)
 	if err != nil {
 		return err
 	}
@@ -60,7 +66,7 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ev, err := train.Evaluate(ctx, net, testSet, pre.Eval(*crop == "ten"), *batch, d.workers)
+	ev, err := train.EvaluateShard(ctx, comm, net, testSet, pre.Eval(*crop == "ten"), *batch/comm.Size(), d.workers)
 	if err != nil {
 		return err
 	}
