@@ -41,6 +41,7 @@ func run() error {
 	steps := flag.Int("steps", 5, "timed steps")
 	warmup := flag.Int("warmup", 2, "untimed steps first")
 	v := flag.String("variant", "seed", "seed or mini")
+	only := flag.Int("allreduce-only", 0, "instead of training, time all-reduces (mean) of this many float32 values, after a barrier each")
 	flag.Parse()
 	c, err := collective.Open(*dist)
 	if err != nil {
@@ -48,6 +49,9 @@ func run() error {
 	}
 	defer c.Close()
 	n, r := c.Size(), c.Rank()
+	if *only > 0 {
+		return allReduceOnly(c, *only, *steps)
+	}
 	if *batch%n != 0 || *steps < 1 || *warmup < 0 {
 		return fmt.Errorf("--batch %d over %d ranks, --steps %d, --warmup %d", *batch, n, *steps, *warmup)
 	}
@@ -119,6 +123,35 @@ func run() error {
 		fmt.Printf("%s %s, %d rank(s) × %d thread(s), global batch %d (%d per rank): %.2f images/s (median step %.3f s of %d); all-reduce %.1f%% of the step, host staging %.1f%% (mean over ranks); %d all-reduce calls, %.1f MB per step\n",
 			cfg.Name, info.Name, n, *threads, *batch, local, float64(*batch)/med, med, *steps,
 			100*share[0]/float64(n), 100*share[1]/float64(n), calls, float64(bytes)/1e6)
+	}
+	return nil
+}
+
+// allReduceOnly times steps all-reduces of count values, each after a
+// barrier, and prints rank 0's median and the algorithm bandwidth.
+func allReduceOnly(c collective.Comm, count, steps int) error {
+	buf := make([]float32, count)
+	for i := range buf {
+		buf[i] = float32(i % 7)
+	}
+	var times []float64
+	for range steps + 1 {
+		if err := c.Barrier(); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := c.AllReduce(buf, collective.Mean); err != nil {
+			return err
+		}
+		times = append(times, time.Since(t0).Seconds())
+	}
+	times = times[1:] // the first pays for page faults
+	slices.Sort(times)
+	med := times[len(times)/2]
+	if c.Rank() == 0 {
+		mb := 4 * float64(count) / 1e6
+		fmt.Printf("all-reduce of %.1f MB over %d ranks: median %.3f s of %d (min %.3f s), %.2f GB/s algorithm bandwidth, %.2f GB/s bus bandwidth (× 2(N−1)/N)\n",
+			mb, c.Size(), med, steps, times[0], mb/1e3/med, mb/1e3/med*2*float64(c.Size()-1)/float64(c.Size()))
 	}
 	return nil
 }
