@@ -37,7 +37,7 @@ func TestMPIDataParallelEquivalence(t *testing.T) {
 func childEquivalence(t *testing.T) {
 	c, err := collective.Open("mpi")
 	require.NoError(t, err)
-	defer func() { assert.NoError(t, c.Close()) }()
+	t.Cleanup(func() { assert.NoError(t, c.Close()) })
 	require.Equal(t, 2, c.Size())
 	forEachBackend(t, func(t *testing.T, b backend.Backend) {
 		for _, tc := range []struct {

@@ -48,7 +48,7 @@ func openMPI(t *testing.T) collective.Comm {
 // rank 0 then trains 2 epochs alone and compares.
 func childRun(t *testing.T) {
 	c := openMPI(t)
-	defer func() { assert.NoError(t, c.Close()) }()
+	t.Cleanup(func() { assert.NoError(t, c.Close()) })
 	dir := os.Getenv(dirEnv)
 	b := openCPU(t)
 	net, err := alexnet.New(b, distConfig())

@@ -8,6 +8,17 @@ import (
 	"github.com/dnngo/dnngo/collective"
 )
 
+// endDist closes the communicator after a command that returned err. After
+// an error in a job of several ranks it does not: MPI_Finalize would wait
+// for ranks that may be blocked in a collective with this one. The process
+// then exits non-zero without finalising, and mpirun ends the whole job.
+func endDist(c collective.Comm, err error) {
+	if c == nil || (err != nil && c.Size() > 1) {
+		return
+	}
+	c.Close()
+}
+
 // distFlag declares --dist.
 func distFlag(fs interface {
 	String(string, string, string) *string

@@ -3,10 +3,12 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dnngo/dnngo/internal/mpitest"
 	"github.com/stretchr/testify/assert"
@@ -22,6 +24,16 @@ func TestMPIChild(t *testing.T) {
 		code := run([]string{"train", "--dist", "mpi", "--data", filepath.Join(dir, "data"), "--variant", "mini", "--epochs", "1",
 			"--batch", "8", "--threads", "1", "--workers", "1", "--checkpoint", filepath.Join(dir, "m.safetensors")}, os.Stdout, os.Stderr)
 		require.Equal(t, 0, code)
+	}, "fail": func(t *testing.T) {
+		// Rank 1 cannot open its data; rank 0 goes on into the first
+		// collective. Exits like main does.
+		dir := os.Getenv(dirEnv)
+		data := filepath.Join(dir, "data")
+		if os.Getenv("OMPI_COMM_WORLD_RANK") == "1" {
+			data = filepath.Join(dir, "no-such-data")
+		}
+		os.Exit(run([]string{"train", "--dist", "mpi", "--data", data, "--variant", "mini", "--epochs", "1",
+			"--batch", "8", "--threads", "1", "--checkpoint", filepath.Join(dir, "m.safetensors")}, os.Stdout, os.Stderr))
 	}, "eval": func(t *testing.T) {
 		dir := os.Getenv(dirEnv)
 		code := run([]string{"eval", "--dist", "mpi", "--data", filepath.Join(dir, "data"), "--batch", "4", "--threads", "1",
@@ -51,4 +63,21 @@ func TestMPITrainCLI(t *testing.T) {
 	line := strings.TrimSpace(one)
 	require.Contains(t, line, "16 images: top-1 error")
 	assert.Equal(t, 1, strings.Count(out, line), "the 2-rank eval prints the 1-process line, once:\n%s\n%s", line, out)
+}
+
+// An error on one rank (before or between collectives) ends the whole job,
+// non-zero, within 60 s: the failing rank exits without MPI_Finalize, which
+// would wait for the others, and mpirun then stops them.
+func TestMPITrainCLIOneRankFails(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Rename(writeFolder(t, 4), filepath.Join(dir, "data")))
+	r := mpitest.Launch(t, "TestMPIChild", 2, "fail", dirEnv+"="+dir)
+	require.Error(t, r.Err, r.Output)
+	var ee interface{ ExitCode() int }
+	if errors.As(r.Err, &ee) {
+		assert.NotEqual(t, 0, ee.ExitCode())
+	}
+	assert.Less(t, r.Elapsed, 60*time.Second, r.Output)
+	assert.Contains(t, r.Output, "no-such-data", r.Output)
+	t.Logf("mpirun ended after %v", r.Elapsed.Round(time.Millisecond))
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/dnngo/dnngo/train"
 )
 
-func runEval(args []string, stdout, _ io.Writer) error {
+func runEval(args []string, stdout, _ io.Writer) (err error) {
 	fs := flags("eval", "--checkpoint FILE [flags]", "Report a checkpoint's top-1 and top-5 error on a dataset's test images, with the centre crop or the paper's ten crops", stdout)
 	d := dataFlags(fs)
 	be := backendFlags(fs)
@@ -42,7 +42,7 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer comm.Close()
+	defer func() { endDist(comm, err) }()
 	_, testSet, err := d.open()
 	if err != nil {
 		return err

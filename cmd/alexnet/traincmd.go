@@ -25,7 +25,7 @@ const noteRun = "run"
 // exitInterrupted is the status of a run stopped by Ctrl-C (128 + SIGINT).
 type exitInterrupted struct{ error }
 
-func runTrain(args []string, stdout, stderr io.Writer) error {
+func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flags("train", "[flags]", "Train AlexNet on Fashion-MNIST or an ImageNet-style folder, with the paper's augmentation, validation after every epoch and a checkpoint, CSV log and chart", stdout)
 	d := dataFlags(fs)
 	be := backendFlags(fs)
@@ -81,7 +81,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer comm.Close()
+	defer func() { endDist(comm, err) }()
 	if _, err := os.Stat(*ckpt); err == nil && !*resume && comm.Rank() == 0 {
 		return usageError{fmt.Sprintf("checkpoint %s exists: add --resume to continue it, or remove it to start over", *ckpt)}
 	} else if err != nil && *resume && comm.Rank() == 0 {

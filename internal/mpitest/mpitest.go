@@ -15,6 +15,7 @@ package mpitest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -43,6 +44,15 @@ func Child(t *testing.T, cases map[string]func(t *testing.T)) {
 	if !ok {
 		t.Fatalf("mpitest: no case %q", name)
 	}
+	// A rank that failed must not reach MPI_Finalize (register Close with
+	// t.Cleanup, which runs after this): the other ranks may wait in a
+	// collective forever. Exiting non-zero makes mpirun end the job.
+	defer func() {
+		if t.Failed() {
+			fmt.Fprintf(os.Stderr, "mpitest: case %s failed on this rank: exiting without MPI_Finalize so that mpirun ends the job\n", name)
+			os.Exit(1)
+		}
+	}()
 	f(t)
 }
 
