@@ -33,6 +33,11 @@
 // kills the remaining processes and exits non-zero, so the job ends within
 // seconds instead of hanging (TestMPIRankDeathEndsJob checks it).
 //
+// The same holds for a rank that fails with an error: it must exit
+// non-zero without calling Close, because MPI_Finalize waits for the other
+// ranks, which may be blocked in a collective with it; mpirun then ends the
+// job (alexnet train does this).
+//
 // MPI counts are C ints; buffers of more than 2^31−1 elements are sent in
 // chunks of at most that many elements, one collective per chunk.
 //
