@@ -62,6 +62,13 @@ type Options struct {
 	// (see dist.go): Batch is then the global batch, split between the
 	// ranks, and only rank 0 logs and writes files. nil: one process.
 	Comm collective.Comm
+	// WarmupSteps > 0 ramps the learning rate linearly over the first
+	// WarmupSteps optimiser steps, from WarmupFrom up to the network's
+	// configured rate (Config.SGD.LR): the gradual warm-up of the linear
+	// scaling rule (Goyal et al. 2017) for large global batches. See
+	// warmup.go. 0: no warm-up.
+	WarmupSteps int
+	WarmupFrom  float32
 }
 
 // Epoch is one epoch's record.
@@ -170,6 +177,9 @@ type epochRun struct {
 
 // trainEpoch trains epoch e (from 0) from batch first on.
 func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first int) (*epochRun, error) {
+	if err := o.warmup(); err != nil { // so that the epoch's LR is that of its first step
+		return nil, err
+	}
 	rec := &epochRun{Epoch: Epoch{Epoch: e + 1, LR: o.Net.LR()}, started: time.Now()}
 	ep, err := loader.EpochFrom(ctx, e, first)
 	if err != nil {
@@ -194,6 +204,9 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 			return nil, fmt.Errorf("train: epoch %d: %w", e+1, err)
 		}
 		wait += b.Wait
+		if err := o.warmup(); err != nil {
+			return nil, err
+		}
 		loss, err := o.Net.DistTrainStep(o.Comm, b.Images, b.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("train: epoch %d, batch %d: %w", e+1, b.Index+1, err)

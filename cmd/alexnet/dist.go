@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dnngo/dnngo/collective"
+	"github.com/dnngo/dnngo/train"
 )
 
 // endDist closes the communicator after a command that returned err. After
@@ -61,4 +62,47 @@ func openDist(kind string, batch int, stdout io.Writer) (collective.Comm, io.Wri
 	}
 	fmt.Fprintf(stdout, "data-parallel: %d ranks over MPI (%s), %d images per rank per step\n", c.Size(), lib, batch/c.Size())
 	return c, stdout, nil
+}
+
+// scaling holds the flags of the linear scaling rule with warm-up.
+type scaling struct {
+	base *int
+	warm *float64
+}
+
+func scalingFlags(fs interface {
+	Int(string, int, string) *int
+	Float64(string, float64, string) *float64
+}) *scaling {
+	return &scaling{
+		base: fs.Int("lr-batch", 0, "the batch --lr is meant for: if set, train at --lr × batch/lr-batch (the linear scaling rule of Goyal et al. 2017), reached by a linear warm-up from --lr over --warmup-epochs; pass the same flags with --resume. 0: --lr as given"),
+		warm: fs.Float64("warmup-epochs", 5, "epochs of linear warm-up with --lr-batch"),
+	}
+}
+
+func (s *scaling) check() error {
+	switch {
+	case *s.base < 0:
+		return usageError{fmt.Sprintf("--lr-batch %d: want ≥ 0", *s.base)}
+	case *s.warm < 0:
+		return usageError{fmt.Sprintf("--warmup-epochs %g: want ≥ 0", *s.warm)}
+	}
+	return nil
+}
+
+// target is the learning rate the run trains at after the warm-up.
+func (s *scaling) target(lr float64, batch int) float64 {
+	if *s.base == 0 {
+		return lr
+	}
+	t, _ := train.LinearScaling(lr, batch, *s.base) // both checked ≥ 1
+	return t
+}
+
+// warmup returns the warm-up steps and starting rate (0, 0 when off).
+func (s *scaling) warmup(lr float64, batch, trainImages int) (int, float32) {
+	if *s.base == 0 {
+		return 0, 0
+	}
+	return int(*s.warm * float64(trainImages/batch)), float32(lr)
 }

@@ -43,7 +43,11 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	csvPath := fs.String("csv", "", "per-epoch log (default: the checkpoint's name with .csv)")
 	plotPath := fs.String("plot", "", "chart of loss and accuracy by epoch (default: the checkpoint's name with .png)")
 	dist := distFlag(fs)
+	scale := scalingFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := scale.check(); err != nil {
 		return err
 	}
 	switch {
@@ -113,7 +117,7 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	} else {
 		cfg.Classes = len(trainSet.Classes())
 		cfg.Seed = *seed
-		cfg.SGD.LR, cfg.SGD.Momentum, cfg.SGD.WeightDecay = float32(*lr), float32(*mom), float32(*wd)
+		cfg.SGD.LR, cfg.SGD.Momentum, cfg.SGD.WeightDecay = float32(scale.target(*lr, *batch)), float32(*mom), float32(*wd)
 		if *init != "" {
 			if err := cfg.Init.UnmarshalText([]byte(*init)); err != nil {
 				return usageError{err.Error()}
@@ -173,9 +177,10 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "training %s (%d classes) on %s: %d training images, %d test images, batch %d, %d epochs; backend %s (%s)\n",
 		net.Config().Name, net.Config().Classes, d.name(), trainSet.Len(), testSet.Len(), *batch, *epochs, info.Name, info.Device)
 
+	warmSteps, warmFrom := scale.warmup(*lr, *batch, trainSet.Len())
 	hist, err := train.Run(ctx, train.Options{Net: net, Train: trainSet, Test: testSet, TrainPipe: trainPipe, TestPipe: pre.Eval(false),
 		Epochs: *epochs, Batch: *batch, Workers: d.workers, Seed: *seed, Checkpoint: *ckpt, CSV: *csvPath, Plot: *plotPath,
-		Log: stdout, Bar: isTerminal(stdout), Comm: comm})
+		Log: stdout, Bar: isTerminal(stdout), Comm: comm, WarmupSteps: warmSteps, WarmupFrom: warmFrom})
 	if errors.Is(err, train.ErrInterrupted) {
 		return exitInterrupted{err}
 	}
