@@ -127,6 +127,10 @@ test)
   done < <(tag_sets)
   # MPI: the packages that use it, their tests launching mpirun -np 2 by
   # re-executing the test binary (DNNGO_REQUIRE_MPI=1: no silent skip).
+  if ! have_mpi && [ "${DNNGO_REQUIRE_MPI:-}" = 1 ]; then
+    echo "DNNGO_REQUIRE_MPI=1 but no MPI (pkg-config mpi-c, mpi.h): apt-get install -y libopenmpi-dev openmpi-bin pkg-config" >&2
+    exit 1
+  fi
   if have_mpi; then
     echo "== go test -tags '$(mpi_tags)' (MPI: collective, data-parallel training)"
     go vet -tags "$(mpi_tags)" ./...
