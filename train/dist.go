@@ -24,6 +24,14 @@ import (
 // the order of floating-point sums. Validation is split between the ranks
 // and its sums combined. Only rank 0 logs and writes the checkpoint, CSV
 // and chart.
+//
+// The gradient exchange does not overlap the backward pass: the buckets are
+// reduced after Backward returns. On the 2-core machine this was measured on
+// (bench/RESULTS.md, section 8) both cores compute the backward pass and the
+// shared-memory all-reduce needs the same cores, so overlap has nothing to
+// gain there; between machines the NIC would do the transfer, and reducing
+// the fc buckets (the first gradients ready, 96 % of the bytes) while the
+// convolutions' backward runs would hide up to their backward time.
 
 // distSetup checks the global batch against the ranks, silences every
 // rank but 0, and makes the replicas identical (rank 0's parameters). It
