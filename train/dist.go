@@ -30,7 +30,7 @@ import (
 // (bench/RESULTS.md, section 8) both cores compute the backward pass and the
 // shared-memory all-reduce needs the same cores, so overlap has nothing to
 // gain there; between machines the NIC would do the transfer, and reducing
-// the fc buckets (the first gradients ready, 96 % of the bytes) while the
+// the fc buckets (the first gradients ready, 94 % of the Seed network's bytes) while the
 // convolutions' backward runs would hide up to their backward time.
 
 // distSetup checks the global batch against the ranks, silences every
