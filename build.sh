@@ -151,6 +151,9 @@ test)
   go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors
   go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
   go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
+  if have_mpi; then
+    DNNGO_REQUIRE_MPI=1 go test -count=1 -race -tags mpi ./collective
+  fi
   if have_onednn; then
     go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating|Concurrent' ./backend/onednn
   fi
