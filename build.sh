@@ -70,7 +70,10 @@ setup)
   tags=$(tag_sets | tail -n 1) # the last set holds every tag this machine can build
   echo "== go build -tags '${tags}' -o bin/alexnet ./cmd/alexnet"
   go build -tags "$tags" -o bin/alexnet ./cmd/alexnet
-  echo "built bin/alexnet with backends: $(bin/alexnet devices 2>/dev/null | awk '/^  [a-z]+ +(opens|compiled)/{print $1}' | paste -sd, -)"
+  devs=$(bin/alexnet devices 2>/dev/null || true)
+  compiled=$(awk '/^  [a-z]+ +(opens|compiled in)/{print $1}' <<<"$devs" | paste -sd, -)
+  usable=$(awk '/^  [a-z]+ +opens/{print $1}' <<<"$devs" | paste -sd, -)
+  echo "built bin/alexnet: backends compiled in: ${compiled:-none}; usable on this machine: ${usable:-none} (bin/alexnet devices -v says why the others do not open)"
   ;;
 tags)
   tag_sets | sed 's/^$/(none: pure Go)/'
@@ -114,7 +117,7 @@ test)
   fi
   ;;
 *)
-  echo "usage: $0 [build|test|tags]" >&2
+  echo "usage: $0 [setup|build|test|tags]" >&2
   exit 2
   ;;
 esac

@@ -89,6 +89,9 @@ type Report struct {
 	Network string   `json:"network"`
 	Results []Result `json:"results"`
 	Skipped []Skip   `json:"skipped"`
+	// Verbose makes WriteTable print the skipped backends' reasons in
+	// full; otherwise each is cut to its first clause (Brief).
+	Verbose bool `json:"-"`
 }
 
 // FLOPs returns the floating-point operations per image of a forward pass

@@ -72,3 +72,27 @@ func TestPeakFor(t *testing.T) {
 	assert.Zero(t, p)
 	assert.Contains(t, note, "unknown")
 }
+
+func TestSkippedReasonIsOneClauseUnlessVerbose(t *testing.T) {
+	long := "dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable; looked in 7 places: " +
+		"/usr/lib/x86_64-linux-gnu/libcuda.so.1 [CUDA folder]: no such file; /usr/lib64/libcuda.so.1 [CUDA folder]: no such file"
+	for _, tc := range []struct {
+		name, reason, want string
+	}{
+		{"cut at the first clause", long, "dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable (-v: the details)"},
+		{"cut at a line break", "first line\nsecond", "first line (-v: the details)"},
+		{"short reason unchanged", "no device", "no device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, Brief(tc.reason))
+		})
+	}
+	rep := &Report{Skipped: []Skip{{"cudnn", long}}}
+	var brief, full bytes.Buffer
+	require.NoError(t, rep.WriteTable(&brief))
+	assert.Contains(t, brief.String(), "skipped cudnn: dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable (-v: the details)\n")
+	assert.NotContains(t, brief.String(), "looked in")
+	rep.Verbose = true
+	require.NoError(t, rep.WriteTable(&full))
+	assert.Contains(t, full.String(), "looked in 7 places")
+}

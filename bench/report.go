@@ -39,9 +39,28 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(w, "skipped %s: %s\n", s.Backend, firstLine(s.Reason))
+		reason := s.Reason
+		if !rep.Verbose {
+			reason = Brief(reason)
+		}
+		fmt.Fprintf(w, "skipped %s: %s\n", s.Backend, reason)
 	}
 	return nil
+}
+
+// Brief shortens a reason a backend does not open to its first clause
+// (before the first "; " or line break) and, when something was cut, says
+// that -v shows the rest: the cudnn loader's error lists every place it
+// looked, hundreds of characters that belong in a verbose listing.
+func Brief(reason string) string {
+	short := firstLine(reason)
+	if i := strings.Index(short, "; "); i >= 0 {
+		short = short[:i]
+	}
+	if short != reason {
+		short += " (-v: the details)"
+	}
+	return short
 }
 
 func peakText(r Result) string {

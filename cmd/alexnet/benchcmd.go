@@ -24,6 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotOut := fs.String("plot", "", "also draw a bar chart to this file (.png, .svg or .pdf)")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	verbose := fs.Bool("v", false, "say in full why a backend was skipped (e.g. every place the CUDA libraries were looked for)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +69,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rep.Verbose = *verbose
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
