@@ -60,7 +60,10 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ev, err := train.Evaluate(ctx, net, testSet, pre.Eval(*crop == "ten"), *batch, d.workers)
+	info := b.Info()
+	fmt.Fprintf(stdout, "evaluating %s (%s, %d classes) on %s: %d test images, %s crop, batch %d; backend %s (%s)\n",
+		*ckpt, net.Config().Name, net.Config().Classes, d.name(), testSet.Len(), *crop, *batch, info.Name, info.Device)
+	ev, err := train.EvaluateLogged(ctx, net, testSet, pre.Eval(*crop == "ten"), *batch, d.workers, stdout)
 	if err != nil {
 		return err
 	}
