@@ -263,10 +263,10 @@ const notePartial = "train.partial_epoch"
 
 // partial is the part of an epoch done before an interruption.
 type partial struct {
-	Epoch   int     `json:"epoch"`   // from 1
-	Batch   int     `json:"batch"`   // batches done (the next to train)
+	Epoch   int     `json:"epoch"`    // from 1
+	Batch   int     `json:"batch"`    // batches done (the next to train)
 	LossSum float64 `json:"loss_sum"` // Σ batch losses, exact (JSON keeps every bit of a float64)
-	Batches int     `json:"batches"` // batches in LossSum
+	Batches int     `json:"batches"`  // batches in LossSum
 	Images  int     `json:"images"`
 	Seconds float64 `json:"seconds"` // training time, data waits included
 	WaitS   float64 `json:"wait_s"`  // time spent waiting for data
