@@ -37,7 +37,7 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	_, testSet, err := d.open()
+	testSet, err := d.openTest()
 	if err != nil {
 		return err
 	}

@@ -237,6 +237,39 @@ func (d *dataSource) name() string {
 	return *d.data
 }
 
+// openTest returns the test set alone, limited as asked: evaluation needs
+// nothing from the training split (the colour statistics it subtracts are
+// in the checkpoint's "preprocess" note), so it need not be there.
+func (d *dataSource) openTest() (data.Dataset, error) {
+	var testSet data.Dataset
+	switch {
+	case *d.data == "fashion-mnist":
+		te, err := data.OpenFashionMNIST(*d.dir, data.Test)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	case isDir(filepath.Join(*d.data, "val")):
+		te, err := data.OpenFolder(filepath.Join(*d.data, "val"), nil)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	default: // every 10th image of the folder is the test set
+		_, te, err := d.open()
+		return te, err
+	}
+	if *d.testLimit > 0 {
+		testSet = data.Head(testSet, *d.testLimit)
+	}
+	return testSet, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
 // open returns the training and test sets, limited as asked.
 func (d *dataSource) open() (trainSet, testSet data.Dataset, err error) {
 	if *d.data == "fashion-mnist" {
