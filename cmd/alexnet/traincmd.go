@@ -116,7 +116,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if net, err = alexnet.New(b, cfg); err != nil {
 			return err
 		}
-		pre = train.Preprocess{Resize: (cfg.Input*256 + 113) / 227, Crop: cfg.Input}
+		pre = train.DefaultPreprocess(cfg, [3]float32{}) // the mean is set below, from the colour statistics
 		if *aug == "none" {
 			pre.Resize = cfg.Input
 		}
