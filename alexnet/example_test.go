@@ -44,7 +44,7 @@ func Example() {
 
 	const batch = 4
 	x := make([]float32, batch*net.InputSize()) // NCHW float32: 4 images of 3×99×99
-	labels := make([]int32, batch)             // one class per image, in [0, net.Classes())
+	labels := make([]int32, batch)              // one class per image, in [0, net.Classes())
 	for i := range x {
 		x[i] = float32(i%7) / 7
 	}
