@@ -62,6 +62,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			o.Backends = append(o.Backends, name)
 		}
 	}
+	if onHost(o.Backends) {
+		what := fmt.Sprintf("--batch %q --train %q", *batches, *train)
+		if err := checkMemory(what, o.Config, o.Batches, o.Train, 0, "batch sizes ≤"); err != nil {
+			return err
+		}
+	}
 	if !*quiet {
 		o.Progress = progressTo(stderr)
 	}
@@ -86,6 +92,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", *plotOut)
 	}
 	return nil
+}
+
+// onHost reports whether any of the backends (nil: every one compiled in)
+// keeps the network in host memory: all but cudnn.
+func onHost(names []string) bool {
+	if names == nil {
+		names = backend.Available()
+	}
+	for _, n := range names {
+		if n != "cudnn" {
+			return true
+		}
+	}
+	return false
 }
 
 func isAvailable(name string) bool {

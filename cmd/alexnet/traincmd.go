@@ -93,6 +93,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
+	if b.Info().Name != "cudnn" { // a GPU's memory is not the host's: the backend reports what does not fit
+		// The loader holds 3 batches of input (2 prefetched, 1 in use).
+		loader := 3 * 4 * int64(cfg.Channels*cfg.Input*cfg.Input)
+		if err := checkMemory(fmt.Sprintf("--batch %d", *batch), cfg, nil, []int{*batch}, loader, "--batch"); err != nil {
+			return err
+		}
+	}
 
 	var net *alexnet.Network
 	var pre train.Preprocess
