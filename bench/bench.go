@@ -94,12 +94,12 @@ type Skip struct {
 
 // Report is everything Run measured.
 type Report struct {
-	Date    string   `json:"date"`
-	CPU     string   `json:"cpu"`
-	Network string   `json:"network"`
-	ClockGHz float64 `json:"clock_ghz"` // the CPU clock measured at the start (a timed dependent-add loop); 0: not measured here
+	Date     string   `json:"date"`
+	CPU      string   `json:"cpu"`
+	Network  string   `json:"network"`
+	ClockGHz float64  `json:"clock_ghz"` // the CPU clock measured at the start (a timed dependent-add loop); 0: not measured here
 	Results  []Result `json:"results"`
-	Skipped []Skip   `json:"skipped"`
+	Skipped  []Skip   `json:"skipped"`
 	// Verbose makes WriteTable print the skipped backends' reasons in
 	// full; otherwise each is cut to its first clause (Brief).
 	Verbose bool `json:"-"`
