@@ -3,7 +3,7 @@
 // saves a checkpoint that examples/infer, "alexnet eval" and "alexnet
 // classify" read.
 //
-//	go run ./examples/train                       # 2 epochs of 6,000 images (≈ 30 s on 2 cores)
+//	go run ./examples/train                       # 2 epochs of 6,000 images (41 s on 2 shared vCPUs)
 //	go run ./examples/train -images 0 -epochs 10  # all 60,000
 //
 // It trains on Fashion-MNIST where the Debian package dataset-fashion-mnist
