@@ -8,6 +8,10 @@
 #   ./build.sh test     gofmt check, go vet, go test for each tag set, and
 #                       the race detector on the fast packages (what CI runs)
 #   ./build.sh tags     print the tag sets this machine can build
+#   ./build.sh goldens  generate the PyTorch golden cases into testdata/golden
+#                       (git-ignored; the tests use it when ../shared/testdata/golden,
+#                       CI's reference copy, is absent); needs python3-torch,
+#                       which it installs with apt where this machine allows
 #
 # Tag sets: "" (pure Go, always), "onednn" when oneDNN's headers and library
 # are installed (Debian/Ubuntu: apt-get install -y libdnnl-dev), "cudnn"
@@ -62,15 +66,51 @@ install_deps() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 }
 
+# torch_python prints a Python that imports torch (the one on $PATH, else
+# Debian's /usr/bin/python3), or fails.
+torch_python() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import torch' >/dev/null 2>&1; then
+      command -v "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+install_torch() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || return 1
+    sudo="sudo"
+  fi
+  echo "== installing python3-torch (Debian's PyTorch, ~185 MB download)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+}
+
 cmd=${1:-build}
 case "$cmd" in
+goldens)
+  py=$(torch_python) || { install_torch && py=$(torch_python); } || {
+    echo "error: no Python with PyTorch here and it cannot be installed: install it (Debian: apt-get install -y python3-torch, as root), then rerun $0 goldens" >&2
+    exit 1
+  }
+  echo "== $py tools/goldens/gen_goldens.py --out testdata/golden"
+  "$py" tools/goldens/gen_goldens.py --out testdata/golden
+  echo "the tests now use testdata/golden when ../shared/testdata/golden is absent (or: DNNGO_GOLDEN_DIR=$PWD/testdata/golden go test ./...)"
+  ;;
 setup)
   install_deps
   missing_notes
   tags=$(tag_sets | tail -n 1) # the last set holds every tag this machine can build
   echo "== go build -tags '${tags}' -o bin/alexnet ./cmd/alexnet"
   go build -tags "$tags" -o bin/alexnet ./cmd/alexnet
-  echo "built bin/alexnet with backends: $(bin/alexnet devices 2>/dev/null | awk '/^  [a-z]+ +(opens|compiled)/{print $1}' | paste -sd, -)"
+  devs=$(bin/alexnet devices 2>/dev/null || true)
+  compiled=$(awk '/^  [a-z]+ +(opens|compiled in)/{print $1}' <<<"$devs" | paste -sd, -)
+  usable=$(awk '/^  [a-z]+ +opens/{print $1}' <<<"$devs" | paste -sd, -)
+  echo "built bin/alexnet: backends compiled in: ${compiled:-none}; usable on this machine: ${usable:-none} (bin/alexnet devices -v says why the others do not open)"
   ;;
 tags)
   tag_sets | sed 's/^$/(none: pure Go)/'
@@ -114,7 +154,7 @@ test)
   fi
   ;;
 *)
-  echo "usage: $0 [build|test|tags]" >&2
+  echo "usage: $0 [setup|build|test|tags|goldens]" >&2
   exit 2
   ;;
 esac

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"time"
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/data"
@@ -16,6 +17,12 @@ import (
 // With a multi-view pipeline (the paper's ten crops) an image's class
 // probabilities are the mean over its views.
 func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int) (Eval, error) {
+	return EvaluateLogged(ctx, net, ds, pipe, batch, workers, nil)
+}
+
+// EvaluateLogged is Evaluate that reports its progress on log (nil: none):
+// a line every tenth of the images with the rate and the time left.
+func EvaluateLogged(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int, log io.Writer) (Eval, error) {
 	var ev Eval
 	if batch < 1 {
 		return ev, fmt.Errorf("train: evaluate: batch %d, want ≥ 1", batch)
@@ -36,6 +43,7 @@ func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *
 	k := net.Config().Classes
 	views := loader.Views()
 	mean := make([]float64, k)
+	total, next, start := ds.Len(), max(1, ds.Len()/10), time.Now()
 	for {
 		b, err := ep.Next()
 		if errors.Is(err, io.EOF) {
@@ -70,6 +78,14 @@ func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *
 				ev.Top5++
 			}
 			ev.N++
+		}
+		if log != nil && (ev.N >= next || ev.N == total) {
+			next = ev.N + max(1, total/10)
+			el := time.Since(start)
+			rate := float64(ev.N) / el.Seconds()
+			left := time.Duration(float64(total-ev.N) / rate * float64(time.Second))
+			fmt.Fprintf(log, "evaluated %d/%d images (%.0f%%), %.1f images/s, %v elapsed, ~%v left\n", ev.N, total,
+				100*float64(ev.N)/float64(total), rate, el.Round(time.Second), left.Round(time.Second))
 		}
 	}
 	if ev.N == 0 {

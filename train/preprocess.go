@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/dnngo/dnngo/alexnet"
@@ -13,11 +14,33 @@ import (
 // Crop×Crop window taken. It is saved in the checkpoint (as the note
 // "preprocess") so that evaluation and classification feed a trained
 // network exactly what it was trained on.
+//
+// The note is JSON, e.g. for a 227×227 network trained on pixels in [0, 1]:
+//
+//	{"resize":256,"crop":227,"mean":[0.4856,0.4856,0.4856]}
+//
+// and the note "labels" a JSON array of the class names in class order.
+// "alexnet train" writes both; a program that trains with package alexnet
+// writes them with Describe before net.Save, so that "alexnet eval" and
+// "alexnet classify" can use its checkpoints.
 type Preprocess struct {
 	Resize int        `json:"resize"` // shorter side before cropping
 	Crop   int        `json:"crop"`   // the network's input side
 	Mean   [3]float32 `json:"mean"`   // subtracted per channel, pixels in [0, 1]
 }
+
+// DefaultPreprocess is the preprocessing "alexnet train" uses for a
+// network of cfg's input size with the paper's augmentation: the shorter
+// side resized to 256/227 of the input (256 for 227), a centre
+// Input×Input crop, and mean, the training set's per-channel mean of
+// pixels in [0, 1] (zero: nothing subtracted).
+func DefaultPreprocess(cfg alexnet.Config, mean [3]float32) Preprocess {
+	return Preprocess{Resize: (cfg.Input*256 + 113) / 227, Crop: cfg.Input, Mean: mean}
+}
+
+// ErrNoPreprocess is wrapped by Described's error for a checkpoint without
+// the "preprocess" note (saved by a program that did not call Describe).
+var ErrNoPreprocess = errors.New("no preprocessing note")
 
 // Eval returns the evaluation pipeline: the resize, the mean, then the
 // centre crop or the paper's ten crops (four corners and the centre, and
@@ -77,7 +100,7 @@ func Described(net *alexnet.Network) (Preprocess, []string, error) {
 	var labels []string
 	pj, lj := net.Note(NotePreprocess), net.Note(NoteLabels)
 	if pj == "" {
-		return p, nil, fmt.Errorf("train: the checkpoint has no %q note: it was not written by dnngo's trainer", NotePreprocess)
+		return p, nil, fmt.Errorf("train: the checkpoint has no %q note: it was not written by dnngo's trainer or a program calling train.Describe (%w)", NotePreprocess, ErrNoPreprocess)
 	}
 	if err := json.Unmarshal([]byte(pj), &p); err != nil {
 		return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NotePreprocess, err)

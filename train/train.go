@@ -14,6 +14,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,7 +121,7 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 		fmt.Fprintf(o.Log, "resuming at epoch %d, batch %d/%d (step %d, learning rate %g)\n", start+1, startBatch, bpe, steps, o.Net.LR())
 	}
 	for e := start; e < o.Epochs; e++ {
-		rec, err := trainEpoch(ctx, o, loader, e, startBatch)
+		rec, err := trainEpoch(ctx, o, loader, e, startBatch, e == start)
 		startBatch = 0
 		if err != nil {
 			return history, err
@@ -159,8 +160,9 @@ type epochRun struct {
 	started time.Time
 }
 
-// trainEpoch trains epoch e (from 0) from batch first on.
-func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first int) (*epochRun, error) {
+// trainEpoch trains epoch e (from 0) from batch first on; with estimate
+// it prints how long the run will take once the first batches are timed.
+func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first int, estimate bool) (*epochRun, error) {
 	rec := &epochRun{Epoch: Epoch{Epoch: e + 1, LR: o.Net.LR()}, started: time.Now()}
 	ep, err := loader.EpochFrom(ctx, e, first)
 	if err != nil {
@@ -169,10 +171,16 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 	defer ep.Close()
 	bpe := loader.Batches()
 	bar := newProgress(o.Log, o.Bar, e+1, o.Epochs, bpe, first)
-	var lossSum float64
-	var n, images int
+	// An epoch interrupted and resumed continues the sums its first part
+	// saved (notePartial), so its record equals an uninterrupted epoch's.
+	part := partialFrom(o.Net, e+1, first)
+	lossSum, counted, images := part.LossSum, part.Batches, part.Images
+	var n int // batches trained by this call
 	t0 := time.Now()
-	var wait time.Duration
+	var t1 time.Time // end of the first batch
+	wait := time.Duration(part.WaitS * float64(time.Second))
+	before := time.Duration(part.Seconds * float64(time.Second)) // time the epoch's first part took
+	rec.started = rec.started.Add(-before)
 	for {
 		b, err := ep.Next()
 		if errors.Is(err, io.EOF) {
@@ -180,7 +188,8 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, o.interrupted(e, first+n, bpe)
+				return nil, o.interrupted(e, first+n, bpe, partial{Epoch: e + 1, Batch: first + n, LossSum: lossSum,
+					Batches: counted, Images: images, Seconds: (before + time.Since(t0)).Seconds(), WaitS: wait.Seconds()})
 			}
 			return nil, fmt.Errorf("train: epoch %d: %w", e+1, err)
 		}
@@ -193,34 +202,102 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving, the last checkpoint %q is intact (try a lower --lr)",
 				o.Net.Steps(), e+1, b.Index+1, loss, o.Checkpoint)
 		}
+		if n == 0 {
+			t1 = time.Now() // the first batch plans every layer: the estimate leaves it out
+		}
+		if n == estimateBatches && estimate {
+			left := (o.Epochs-e)*bpe - first - n - 1
+			fmt.Fprintln(o.Log, estimateLine(time.Since(t1)/time.Duration(n), n, left, bpe))
+		}
 		lossSum += float64(loss)
 		n++
+		counted++
 		images += b.N
-		el := time.Since(t0).Seconds()
-		bar.update(first+n, float64(loss), lossSum/float64(n), float64(images)/el)
+		el := (before + time.Since(t0)).Seconds()
+		bar.update(first+n, float64(loss), lossSum/float64(counted), float64(images)/el)
 		if ctx.Err() != nil {
 			bar.done()
-			return nil, o.interrupted(e, first+n, bpe)
+			return nil, o.interrupted(e, first+n, bpe, partial{Epoch: e + 1, Batch: first + n, LossSum: lossSum,
+				Batches: counted, Images: images, Seconds: el, WaitS: wait.Seconds()})
 		}
 	}
 	bar.done()
 	if n == 0 {
 		return nil, fmt.Errorf("train: epoch %d had no batches", e+1)
 	}
-	el := time.Since(t0)
+	if err := o.Net.SetNote(notePartial, ""); err != nil { // the epoch is whole again
+		return nil, err
+	}
+	el := before + time.Since(t0)
 	rec.Steps = o.Net.Steps()
-	rec.TrainLoss = lossSum / float64(n)
+	rec.TrainLoss = lossSum / float64(counted)
 	rec.ImagesPerS = float64(images) / el.Seconds()
 	rec.DataWait = wait.Seconds() / el.Seconds()
 	return rec, nil
 }
 
-// interrupted saves the checkpoint after the last finished step.
-func (o Options) interrupted(e, batch, bpe int) error {
+// estimateBatches is how many batches after the first are timed for the
+// run's time estimate.
+const estimateBatches = 3
+
+// estimateLine says how long the run will take at perBatch (measured over
+// the given number of batches) for the batches left (bpe per epoch).
+func estimateLine(perBatch time.Duration, measured, left, bpe int) string {
+	round := func(d time.Duration) time.Duration {
+		switch {
+		case d >= time.Hour:
+			return d.Round(time.Minute)
+		case d >= time.Minute:
+			return d.Round(time.Second)
+		}
+		return d.Round(100 * time.Millisecond)
+	}
+	return fmt.Sprintf("time estimate: %.3g s per batch (measured on %d batches) → %v per epoch, %v for the %.3g epochs left (validation not included)",
+		perBatch.Seconds(), measured, round(perBatch*time.Duration(bpe)), round(perBatch*time.Duration(left)), float64(left)/float64(bpe))
+}
+
+// notePartial is the checkpoint note in which an interrupted run keeps the
+// sums of the epoch it stopped in, so that the resumed run's record of
+// that epoch (training loss, images/s, seconds) covers the whole epoch.
+const notePartial = "train.partial_epoch"
+
+// partial is the part of an epoch done before an interruption.
+type partial struct {
+	Epoch   int     `json:"epoch"`    // from 1
+	Batch   int     `json:"batch"`    // batches done (the next to train)
+	LossSum float64 `json:"loss_sum"` // Σ batch losses, exact (JSON keeps every bit of a float64)
+	Batches int     `json:"batches"`  // batches in LossSum
+	Images  int     `json:"images"`
+	Seconds float64 `json:"seconds"` // training time, data waits included
+	WaitS   float64 `json:"wait_s"`  // time spent waiting for data
+}
+
+// partialFrom returns the saved part of epoch (from 1) when the network
+// resumes it at batch first; zero otherwise (a fresh epoch, or a
+// checkpoint written before partial epochs were kept: the record then
+// covers only the batches trained after the resume).
+func partialFrom(net *alexnet.Network, epoch, first int) partial {
+	var p partial
+	if first == 0 || json.Unmarshal([]byte(net.Note(notePartial)), &p) != nil || p.Epoch != epoch || p.Batch != first {
+		return partial{}
+	}
+	return p
+}
+
+// interrupted saves the checkpoint after the last finished step, with the
+// epoch's part done so far.
+func (o Options) interrupted(e, batch, bpe int, done partial) error {
 	if o.Checkpoint == "" {
 		return fmt.Errorf("%w at epoch %d, batch %d/%d (no checkpoint asked for)", ErrInterrupted, e+1, batch, bpe)
 	}
-	if err := o.Net.Save(o.Checkpoint); err != nil {
+	pj, err := json.Marshal(done)
+	if err == nil {
+		err = o.Net.SetNote(notePartial, string(pj))
+	}
+	if err == nil {
+		err = o.Net.Save(o.Checkpoint)
+	}
+	if err != nil {
 		return fmt.Errorf("%w at epoch %d, batch %d/%d, and saving the checkpoint failed: %v", ErrInterrupted, e+1, batch, bpe, err)
 	}
 	return fmt.Errorf("%w at epoch %d, batch %d/%d (step %d): checkpoint saved to %s; --resume continues from there",

@@ -24,6 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotOut := fs.String("plot", "", "also draw a bar chart to this file (.png, .svg or .pdf)")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	verbose := fs.Bool("v", false, "say in full why a backend was skipped (e.g. every place the CUDA libraries were looked for)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +62,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			o.Backends = append(o.Backends, name)
 		}
 	}
+	if onHost(o.Backends) {
+		what := fmt.Sprintf("--batch %q --train %q", *batches, *train)
+		if err := checkMemory(what, o.Config, o.Batches, o.Train, 0, "batch sizes ≤"); err != nil {
+			return err
+		}
+	}
 	if !*quiet {
 		o.Progress = progressTo(stderr)
 	}
@@ -68,6 +75,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rep.Verbose = *verbose
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
@@ -84,6 +92,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", *plotOut)
 	}
 	return nil
+}
+
+// onHost reports whether any of the backends (nil: every one compiled in)
+// keeps the network in host memory: all but cudnn.
+func onHost(names []string) bool {
+	if names == nil {
+		names = backend.Available()
+	}
+	for _, n := range names {
+		if n != "cudnn" {
+			return true
+		}
+	}
+	return false
 }
 
 func isAvailable(name string) bool {

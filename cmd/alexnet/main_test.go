@@ -46,8 +46,16 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 	}
 }
 
+func TestNoArgumentsIsAUsageError(t *testing.T) {
+	code, out, stderr := runCLI()
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, "Usage:")
+	assert.Contains(t, stderr, "alexnet train")
+}
+
 func TestHelp(t *testing.T) {
-	code, out, _ := runCLI()
+	code, out, _ := runCLI("help")
 	assert.Zero(t, code)
 	for _, c := range []string{"summary", "devices", "bench"} {
 		assert.Contains(t, out, "alexnet "+c)

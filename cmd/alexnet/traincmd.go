@@ -93,6 +93,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
+	if b.Info().Name != "cudnn" { // a GPU's memory is not the host's: the backend reports what does not fit
+		// The loader holds 3 batches of input (2 prefetched, 1 in use).
+		loader := 3 * 4 * int64(cfg.Channels*cfg.Input*cfg.Input)
+		if err := checkMemory(fmt.Sprintf("--batch %d", *batch), cfg, nil, []int{*batch}, loader, "--batch"); err != nil {
+			return err
+		}
+	}
 
 	var net *alexnet.Network
 	var pre train.Preprocess
@@ -116,7 +123,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if net, err = alexnet.New(b, cfg); err != nil {
 			return err
 		}
-		pre = train.Preprocess{Resize: (cfg.Input*256 + 113) / 227, Crop: cfg.Input}
+		pre = train.DefaultPreprocess(cfg, [3]float32{}) // the mean is set below, from the colour statistics
 		if *aug == "none" {
 			pre.Resize = cfg.Input
 		}
@@ -235,6 +242,39 @@ func (d *dataSource) name() string {
 		return "Fashion-MNIST"
 	}
 	return *d.data
+}
+
+// openTest returns the test set alone, limited as asked: evaluation needs
+// nothing from the training split (the colour statistics it subtracts are
+// in the checkpoint's "preprocess" note), so it need not be there.
+func (d *dataSource) openTest() (data.Dataset, error) {
+	var testSet data.Dataset
+	switch {
+	case *d.data == "fashion-mnist":
+		te, err := data.OpenFashionMNIST(*d.dir, data.Test)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	case isDir(filepath.Join(*d.data, "val")):
+		te, err := data.OpenFolder(filepath.Join(*d.data, "val"), nil)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	default: // every 10th image of the folder is the test set
+		_, te, err := d.open()
+		return te, err
+	}
+	if *d.testLimit > 0 {
+		testSet = data.Head(testSet, *d.testLimit)
+	}
+	return testSet, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // open returns the training and test sets, limited as asked.
