@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/data"
@@ -14,7 +15,9 @@ import (
 
 // Evaluate scores net on ds: every image once, in order, through pipe.
 // With a multi-view pipeline (the paper's ten crops) an image's class
-// probabilities are the mean over its views.
+// probabilities are the mean over its views. An image whose probabilities
+// are not all finite counts as wrong in top-1 and top-5, is counted in
+// Eval.NonFinite and makes the loss NaN.
 func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int) (Eval, error) {
 	var ev Eval
 	if batch < 1 {
@@ -56,6 +59,14 @@ func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *
 				}
 			}
 			label := int(b.Labels[j])
+			ev.N++
+			if slices.ContainsFunc(mean, func(p float64) bool { return math.IsNaN(p) || math.IsInf(p, 0) }) {
+				// A NaN compares false with everything: ranked, it would
+				// count as correct. It is wrong, and reported.
+				ev.NonFinite++
+				ev.Loss = math.NaN()
+				continue
+			}
 			ev.Loss -= math.Log(max(mean[label], 1e-30))
 			rank := 0 // classes more probable than the label
 			for c, p := range mean {
@@ -69,7 +80,6 @@ func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *
 			if rank < 5 {
 				ev.Top5++
 			}
-			ev.N++
 		}
 	}
 	if ev.N == 0 {

@@ -1,11 +1,14 @@
 package train
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dnngo/dnngo/alexnet"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,4 +44,39 @@ func TestPlotSkipsNonFiniteAndExtremeValues(t *testing.T) {
 			require.Greater(t, st.Size(), int64(1000), "a PNG was written")
 		})
 	}
+}
+
+// nanNetwork returns a Mini network whose last layer's weights are NaN.
+func nanNetwork(t *testing.T) *alexnet.Network {
+	net, err := alexnet.New(openCPU(t), miniConfig())
+	require.NoError(t, err)
+	t.Cleanup(func() { net.Close() })
+	shape, err := net.ParamShape("fc8.weight")
+	require.NoError(t, err)
+	w := make([]float32, shape.Numel())
+	for i := range w {
+		w[i] = float32(math.NaN())
+	}
+	require.NoError(t, net.SetParam("fc8.weight", w))
+	return net
+}
+
+// TestEvaluateCountsNonFiniteProbabilitiesAsWrong: a NaN network scores
+// 0 %, not 100 %, and the NaN images are reported.
+func TestEvaluateCountsNonFiniteProbabilitiesAsWrong(t *testing.T) {
+	net := nanNetwork(t)
+	for _, ten := range []bool{false, true} {
+		ev, err := Evaluate(context.Background(), net, stripes{n: 6}, pre.Eval(ten), 4, 2)
+		require.NoError(t, err)
+		assert.Equal(t, 6, ev.N)
+		assert.Equal(t, 6, ev.NonFinite, "every image is reported")
+		assert.Zero(t, ev.Top1, "ten-crop=%v", ten)
+		assert.Zero(t, ev.Top5, "ten-crop=%v", ten)
+		assert.True(t, math.IsNaN(ev.Loss))
+		assert.Contains(t, Epoch{Epoch: 1, Val: ev}.String(1), "6 with non-finite probabilities, counted as wrong")
+	}
+	x := make([]float32, 2*net.InputSize())
+	_, correct, err := net.Evaluate(x, []int32{0, 0})
+	require.NoError(t, err)
+	assert.Zero(t, correct, "alexnet.Evaluate: NaN logits are never the right class")
 }

@@ -77,6 +77,9 @@ type Eval struct {
 	Loss float64 // mean cross-entropy
 	Top1 float64 // accuracy: the label is the most probable class
 	Top5 float64 // accuracy: the label is among the five most probable
+	// NonFinite counts the images whose class probabilities were not all
+	// finite (a diverged network): they count as wrong, and Loss is NaN.
+	NonFinite int
 }
 
 // Run trains up to o.Epochs and returns every epoch's record (those before
@@ -150,6 +153,9 @@ func (e Epoch) String(of int) string {
 		e.ImagesPerS, 100*e.DataWait, e.LR)
 	if e.Val.N > 0 {
 		s += fmt.Sprintf("; validation loss %.4f, top-1 %.2f%%, top-5 %.2f%% (%d images)", e.Val.Loss, 100*e.Val.Top1, 100*e.Val.Top5, e.Val.N)
+		if e.Val.NonFinite > 0 {
+			s += fmt.Sprintf(" — %d with non-finite probabilities, counted as wrong", e.Val.NonFinite)
+		}
 	}
 	return s + fmt.Sprintf(", %.0f s", e.Seconds)
 }

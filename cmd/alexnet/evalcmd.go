@@ -66,6 +66,9 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s on %s, %s crop, %d images: top-1 error %.2f%% (accuracy %.2f%%), top-5 error %.2f%%, loss %.4f\n",
 		*ckpt, d.name(), *crop, ev.N, 100*(1-ev.Top1), 100*ev.Top1, 100*(1-ev.Top5), ev.Loss)
+	if ev.NonFinite > 0 {
+		fmt.Fprintf(stdout, "warning: %d of %d images had non-finite probabilities (the network has diverged); they count as wrong\n", ev.NonFinite, ev.N)
+	}
 	return nil
 }
 
