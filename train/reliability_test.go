@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dnngo/dnngo/alexnet"
@@ -79,4 +80,41 @@ func TestEvaluateCountsNonFiniteProbabilitiesAsWrong(t *testing.T) {
 	_, correct, err := net.Evaluate(x, []int32{0, 0})
 	require.NoError(t, err)
 	assert.Zero(t, correct, "alexnet.Evaluate: NaN logits are never the right class")
+}
+
+// TestDescribedRejectsOutOfBoundsNotes: notes come from a file; a size
+// that would ask for gigabytes (or a malformed value) is an error before
+// anything is allocated.
+func TestDescribedRejectsOutOfBoundsNotes(t *testing.T) {
+	net, err := alexnet.New(openCPU(t), miniConfig())
+	require.NoError(t, err)
+	defer net.Close()
+	cases := []struct {
+		name, preprocess, labels, want string
+	}{
+		{"resize 1e9", `{"resize":1000000000,"crop":99,"mean":[0.4,0.4,0.4]}`, "", "resize 1000000000"},
+		{"resize 30000", `{"resize":30000,"crop":99,"mean":[0.4,0.4,0.4]}`, "", "resize 30000"},
+		{"resize below crop", `{"resize":50,"crop":99,"mean":[0.4,0.4,0.4]}`, "", "resize 50"},
+		{"negative resize", `{"resize":-5,"crop":99,"mean":[0.4,0.4,0.4]}`, "", "resize -5"},
+		{"crop not the input", `{"resize":113,"crop":1000000,"mean":[0.4,0.4,0.4]}`, "", "crop 1000000"},
+		{"mean out of range", `{"resize":113,"crop":99,"mean":[5,0.4,0.4]}`, "", "mean of channel 0"},
+		{"mean overflows float32", `{"resize":113,"crop":99,"mean":[1e39,0.4,0.4]}`, "", "preprocess"},
+		{"unknown field", `{"resize":113,"crop":99,"mean":[0.4,0.4,0.4],"rezise":7}`, "", "unknown field"},
+		{"trailing data", `{"resize":113,"crop":99,"mean":[0.4,0.4,0.4]} {}`, "", "trailing"},
+		{"labels not a list", `{"resize":113,"crop":99,"mean":[0.4,0.4,0.4]}`, `{"a":1}`, "labels"},
+		{"huge label", `{"resize":113,"crop":99,"mean":[0.4,0.4,0.4]}`, `["top","` + strings.Repeat("x", 5000) + `"]`, "more than 1024"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.NoError(t, net.SetNote(NotePreprocess, c.preprocess))
+			require.NoError(t, net.SetNote(NoteLabels, c.labels))
+			_, _, err := Described(net)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+	require.NoError(t, net.SetNote(NotePreprocess, `{"resize":4096,"crop":99,"mean":[0,1,0.5]}`))
+	require.NoError(t, net.SetNote(NoteLabels, ""))
+	_, _, err = Described(net)
+	require.NoError(t, err, "the limits themselves are allowed")
 }
