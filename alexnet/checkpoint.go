@@ -1,11 +1,13 @@
 package alexnet
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -18,7 +20,12 @@ import (
 
 // CheckpointFormat is the __metadata__ "format" of the checkpoints this
 // package writes and reads.
-const CheckpointFormat = "dnngo-alexnet/1"
+// Version 2 added the header checksum (metadata "header_crc32c"); version
+// 1 files are refused with an error saying so.
+const CheckpointFormat = "dnngo-alexnet/2"
+
+// oldCheckpointFormat is the format before the header checksum.
+const oldCheckpointFormat = "dnngo-alexnet/1"
 
 // momentumPrefix prefixes the tensor names of the momentum buffers.
 const momentumPrefix = "momentum."
@@ -32,6 +39,11 @@ const (
 	metaSchedule = "schedule" // the plateau schedule's state as JSON
 	metaBackend  = "backend"  // the backend that wrote it (information only)
 	metaCRC      = "crc32c"   // JSON object: tensor name → CRC-32C of its bytes, 8 hex digits
+	// metaHeaderCRC is the CRC-32C (8 hex digits) of everything else in
+	// the header: every other metadata key and value (so the config, the
+	// training state, the notes and the tensor checksums) and every
+	// tensor's name, dtype, shape and byte range; see headerChecksum.
+	metaHeaderCRC = "header_crc32c"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -115,7 +127,45 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		return nil, nil, fmt.Errorf("alexnet: save: checksums: %w", err)
 	}
 	meta[metaCRC] = string(js)
+	var infos []safetensors.TensorInfo
+	var off int64
+	for _, t := range tensors { // the byte ranges Encode gives them
+		infos = append(infos, safetensors.TensorInfo{Name: t.Name, DType: t.DType, Shape: t.Shape, Begin: off, End: off + int64(len(t.Data))})
+		off += int64(len(t.Data))
+	}
+	meta[metaHeaderCRC] = headerChecksum(meta, infos)
 	return meta, tensors, nil
+}
+
+// headerChecksum is the CRC-32C, as 8 hex digits, of a canonical encoding
+// of a checkpoint's header: the metadata in key order (without
+// metaHeaderCRC itself), then the tensors in data order, every string and
+// number length-prefixed so that no two headers encode alike. It is
+// computed from the parsed values, so any edit of the header that changes
+// what a loader would read changes it.
+func headerChecksum(meta map[string]string, tensors []safetensors.TensorInfo) string {
+	h := crc32.New(castagnoli)
+	var buf [binary.MaxVarintLen64]byte
+	num := func(v uint64) { h.Write(buf[:binary.PutUvarint(buf[:], v)]) }
+	str := func(s string) { num(uint64(len(s))); io.WriteString(h, s) }
+	keys := slices.DeleteFunc(slices.Sorted(maps.Keys(meta)), func(k string) bool { return k == metaHeaderCRC })
+	num(uint64(len(keys)))
+	for _, k := range keys {
+		str(k)
+		str(meta[k])
+	}
+	num(uint64(len(tensors)))
+	for _, t := range tensors {
+		str(t.Name)
+		str(string(t.DType))
+		num(uint64(len(t.Shape)))
+		for _, d := range t.Shape {
+			num(uint64(d))
+		}
+		num(uint64(t.Begin))
+		num(uint64(t.End))
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // Load reads a checkpoint written by Save and builds the network it
@@ -140,6 +190,9 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 	f, err := safetensors.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("alexnet: load: %w", err)
+	}
+	if err := checkHeader(f); err != nil {
+		return nil, err
 	}
 	cfg, st, err := parseCheckpointMeta(f.Metadata)
 	if err != nil {
@@ -206,6 +259,32 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 		}
 	}
 	return n, nil
+}
+
+// checkHeader checks the format and the header checksum, before anything
+// in the header is believed.
+func checkHeader(f *safetensors.File) error {
+	meta := f.Metadata
+	if meta == nil {
+		return errors.New("alexnet: load: no __metadata__: not a dnngo AlexNet checkpoint")
+	}
+	switch v := meta[metaFormat]; v {
+	case CheckpointFormat:
+	case oldCheckpointFormat:
+		return fmt.Errorf("alexnet: load: checkpoint format %q was written by an older dnngo, before checkpoints carried a header checksum; "+
+			"this version reads only %q: load it with the dnngo that wrote it, or train again", v, CheckpointFormat)
+	default:
+		return fmt.Errorf("alexnet: load: metadata format %q, want %q", v, CheckpointFormat)
+	}
+	want, ok := meta[metaHeaderCRC]
+	if !ok {
+		return fmt.Errorf("alexnet: load: metadata %q is missing", metaHeaderCRC)
+	}
+	if got := headerChecksum(meta, f.Tensors()); got != want {
+		return fmt.Errorf("alexnet: load: the checkpoint's header (config, training state, notes, tensor table) has CRC-32C %s, "+
+			"the checkpoint recorded %q: the file was changed after it was written", got, want)
+	}
+	return nil
 }
 
 // notePrefix marks the metadata keys that hold SetNote's notes.
