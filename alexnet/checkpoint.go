@@ -53,10 +53,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // under its name (conv1.weight, conv1.bias, …, fc8.bias: OIHW conv
 // weights, [out, in] FC weights), every momentum buffer under
 // "momentum.<name>", and in the metadata the Config (JSON), the step count,
-// the current learning rate, the schedule's state and a CRC-32C of every
-// tensor. Those are the whole training state: dropout masks are a function
-// of the seed and the step, so a network loaded from the checkpoint
-// continues exactly as this one would.
+// the current learning rate, the schedule's state, the notes, a CRC-32C of
+// every tensor and a CRC-32C of the whole header, which Load checks before
+// believing anything in it. A network with a non-finite parameter or
+// momentum value is not saved (the error wraps ErrNonFinite) and path is
+// left as it was. Those are the whole training state: dropout masks are a
+// function of the seed and the step, so a network loaded from the
+// checkpoint continues exactly as this one would.
 func (n *Network) Save(path string) error {
 	meta, tensors, err := n.checkpoint()
 	if err != nil {
@@ -64,6 +67,42 @@ func (n *Network) Save(path string) error {
 	}
 	if err := safetensors.WriteFile(path, meta, tensors); err != nil {
 		return fmt.Errorf("alexnet: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrNonFinite is wrapped by the errors of Save, WriteCheckpoint and
+// CheckFinite when a parameter or momentum buffer holds a NaN or an
+// infinity: a diverged network is never written over a good checkpoint.
+var ErrNonFinite = errors.New("non-finite value")
+
+// CheckFinite returns an error wrapping ErrNonFinite, naming the parameter,
+// the value and its index, when a parameter holds a NaN or an infinity. It
+// downloads every parameter once (the cost of a Save without the write), so
+// it is meant for occasional checks — before a checkpoint or a validation —
+// not every step. Some backends' fused ops (oneDNN's ReLU and max-pool)
+// turn NaN into finite values, so a finite loss does not prove finite
+// weights.
+func (n *Network) CheckFinite() error {
+	if n.closed {
+		return fmt.Errorf("alexnet: check finite: %w", ErrClosed)
+	}
+	for _, p := range n.params {
+		w, err := n.download("check finite "+p.name, p.w)
+		if err != nil {
+			return err
+		}
+		if err := n.finite("check finite", p.name, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finite reports the first non-finite value of the tensor called name.
+func (n *Network) finite(op, name string, v []float32) error {
+	if i := slices.IndexFunc(v, notFinite); i >= 0 {
+		return fmt.Errorf("alexnet: %s: %s holds %v at index %d after step %d: %w", op, name, v[i], i, n.step, ErrNonFinite)
 	}
 	return nil
 }
@@ -109,11 +148,17 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := n.finite("save", p.name, w); err != nil {
+			return nil, nil, err
+		}
 		tensors = append(tensors, safetensors.Float32Tensor(p.name, p.shape, w))
 	}
 	for _, p := range n.params {
 		v, err := n.Momentum(p.name)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := n.finite("save", momentumPrefix+p.name, v); err != nil {
 			return nil, nil, err
 		}
 		tensors = append(tensors, safetensors.Float32Tensor(momentumPrefix+p.name, p.shape, v))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -427,4 +428,34 @@ func TestCheckpointOldFormatIsRefusedClearly(t *testing.T) {
 	})
 	_, err = alexnet.ReadCheckpoint(b, noSum)
 	require.ErrorContains(t, err, `"header_crc32c" is missing`)
+}
+
+// TestSaveRefusesNonFiniteParameters: a NaN or an infinity in a parameter
+// never reaches a checkpoint; the file on disk stays as it was.
+func TestSaveRefusesNonFiniteParameters(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			b := openCPU(t, 1)
+			net, err := alexnet.New(b, tinyConfig())
+			require.NoError(t, err)
+			defer net.Close()
+			path := filepath.Join(t.TempDir(), "ck.safetensors")
+			require.NoError(t, net.Save(path))
+			require.NoError(t, net.CheckFinite())
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+			w, err := net.Param("conv3.weight")
+			require.NoError(t, err)
+			w[5] = bad
+			require.NoError(t, net.SetParam("conv3.weight", w))
+			err = net.Save(path)
+			require.ErrorIs(t, err, alexnet.ErrNonFinite)
+			require.ErrorContains(t, err, "conv3.weight holds "+fmt.Sprint(bad)+" at index 5")
+			require.ErrorIs(t, net.WriteCheckpoint(io.Discard), alexnet.ErrNonFinite)
+			require.ErrorIs(t, net.CheckFinite(), alexnet.ErrNonFinite)
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, before, after, "the good checkpoint is intact")
+		})
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/alexnet"
+	"github.com/dnngo/dnngo/backend"
+	_ "github.com/dnngo/dnngo/backend/all" // every backend compiled in
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -117,4 +119,95 @@ func TestDescribedRejectsOutOfBoundsNotes(t *testing.T) {
 	require.NoError(t, net.SetNote(NoteLabels, ""))
 	_, _, err = Described(net)
 	require.NoError(t, err, "the limits themselves are allowed")
+}
+
+// TestDivergingRunNeverOverwritesAGoodCheckpoint is the issue's recipe
+// scaled down (learning rate 1e6 on a tiny run) on every backend compiled
+// in: the run stops with the step number, whatever checkpoint is on disk
+// loads (it holds finite values), and the message calls a checkpoint
+// intact only when one exists.
+func TestDivergingRunNeverOverwritesAGoodCheckpoint(t *testing.T) {
+	for _, name := range backend.Available() {
+		t.Run("backend="+name, func(t *testing.T) {
+			b, err := backend.Open(name)
+			if err != nil {
+				t.Skipf("backend %s does not open here: %v", name, err)
+			}
+			defer b.Close()
+			t.Run("fresh run", func(t *testing.T) {
+				cfg := miniConfig()
+				cfg.SGD.LR = 1e6
+				net, err := alexnet.New(b, cfg)
+				require.NoError(t, err)
+				defer net.Close()
+				o := options(net, t.TempDir(), 3)
+				_, err = Run(context.Background(), o)
+				require.Error(t, err)
+				t.Log(err)
+				assert.Regexp(t, `step \d+ \((end of )?epoch \d`, err.Error())
+				if _, serr := os.Stat(o.Checkpoint); serr != nil {
+					assert.Contains(t, err.Error(), "no checkpoint was written yet")
+					assert.NotContains(t, err.Error(), "intact")
+				} else {
+					loaded, lerr := alexnet.Load(b, o.Checkpoint)
+					require.NoError(t, lerr, "what was written is finite")
+					loaded.Close()
+				}
+			})
+			t.Run("resumed run", func(t *testing.T) {
+				net, err := alexnet.New(b, miniConfig())
+				require.NoError(t, err)
+				defer net.Close()
+				o := options(net, t.TempDir(), 1)
+				_, err = Run(context.Background(), o)
+				require.NoError(t, err)
+				require.NoError(t, net.SetLR(1e6))
+				o.Epochs = 4
+				_, err = Run(context.Background(), o)
+				require.Error(t, err)
+				t.Log(err)
+				assert.Contains(t, err.Error(), "the last checkpoint "+o.Checkpoint+" is intact")
+				loaded, err := alexnet.Load(b, o.Checkpoint)
+				require.NoError(t, err, "the last good checkpoint still loads")
+				loaded.Close()
+			})
+		})
+	}
+}
+
+// TestNaNWeightsHiddenFromTheLossAreNotSaved: a NaN in conv1's weights
+// that the backend's fused ReLU turns into numbers (oneDNN does; the loss
+// stays finite) still stops the run before the checkpoint, which keeps its
+// last good state.
+func TestNaNWeightsHiddenFromTheLossAreNotSaved(t *testing.T) {
+	for _, name := range backend.Available() {
+		t.Run("backend="+name, func(t *testing.T) {
+			b, err := backend.Open(name)
+			if err != nil {
+				t.Skipf("backend %s does not open here: %v", name, err)
+			}
+			defer b.Close()
+			net, err := alexnet.New(b, miniConfig())
+			require.NoError(t, err)
+			defer net.Close()
+			o := options(net, t.TempDir(), 1)
+			_, err = Run(context.Background(), o)
+			require.NoError(t, err)
+			before, err := os.ReadFile(o.Checkpoint)
+			require.NoError(t, err)
+
+			w, err := net.Param("conv1.weight")
+			require.NoError(t, err)
+			w[0] = float32(math.NaN())
+			require.NoError(t, net.SetParam("conv1.weight", w))
+			o.Epochs = 2
+			_, err = Run(context.Background(), o)
+			require.Error(t, err, "a NaN network must not train on silently")
+			t.Log(err)
+			assert.Contains(t, err.Error(), "the last checkpoint "+o.Checkpoint+" is intact")
+			after, err := os.ReadFile(o.Checkpoint)
+			require.NoError(t, err)
+			assert.Equal(t, before, after, "the checkpoint of epoch 1 was not overwritten")
+		})
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/dnngo/dnngo/alexnet"
@@ -128,6 +129,13 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 		if err != nil {
 			return history, err
 		}
+		// A finite loss does not prove finite weights (oneDNN's fused ReLU
+		// and max-pool turn NaN into numbers): check them before they are
+		// validated or saved. One download of the parameters per epoch.
+		if err := o.Net.CheckFinite(); err != nil {
+			return history, fmt.Errorf("train: step %d (end of epoch %d): %w; stopped without saving: %s (try a lower --lr)",
+				o.Net.Steps(), e+1, err, o.kept())
+		}
 		if o.Test != nil {
 			if rec.Val, err = Evaluate(ctx, o.Net, o.Test, o.TestPipe, o.Batch, o.Workers); err != nil {
 				return history, fmt.Errorf("train: epoch %d: validation: %w", e+1, err)
@@ -196,8 +204,8 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 			return nil, fmt.Errorf("train: epoch %d, batch %d: %w", e+1, b.Index+1, err)
 		}
 		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving, the last checkpoint %q is intact (try a lower --lr)",
-				o.Net.Steps(), e+1, b.Index+1, loss, o.Checkpoint)
+			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving: %s (try a lower --lr)",
+				o.Net.Steps(), e+1, b.Index+1, loss, o.kept())
 		}
 		lossSum += float64(loss)
 		n++
@@ -219,6 +227,19 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 	rec.ImagesPerS = float64(images) / el.Seconds()
 	rec.DataWait = wait.Seconds() / el.Seconds()
 	return rec, nil
+}
+
+// kept says what became of the checkpoint when a run stops without saving:
+// only a file that exists can be called intact (Save never writes
+// non-finite values, and replaces the file atomically).
+func (o Options) kept() string {
+	if o.Checkpoint == "" {
+		return "no checkpoint was asked for"
+	}
+	if _, err := os.Stat(o.Checkpoint); err != nil {
+		return fmt.Sprintf("no checkpoint was written yet (%s does not exist)", o.Checkpoint)
+	}
+	return fmt.Sprintf("the last checkpoint %s is intact", o.Checkpoint)
 }
 
 // interrupted saves the checkpoint after the last finished step.
