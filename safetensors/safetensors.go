@@ -24,6 +24,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // MaxHeaderSize bounds the JSON header, as the reference implementation
@@ -482,11 +483,61 @@ func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 	return nil
 }
 
+// tempPattern is the os.CreateTemp pattern of WriteFile's temporary file
+// for path: ".<name>.tmp" and digits, in path's directory.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp*" }
+
+// CheckWritable checks that WriteFile can write path, by creating and
+// removing the temporary file it would use: a missing or read-only
+// directory, or a name too long for the file system once the temporary
+// suffix is added, fails here rather than after hours of training. It does
+// not touch path itself.
+func CheckWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("safetensors: %s is a directory, not a file", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
+	if err != nil {
+		return fmt.Errorf("safetensors: cannot write %s: %w", path, err)
+	}
+	return errors.Join(tmp.Close(), os.Remove(tmp.Name()))
+}
+
+// RemoveStaleTemps removes the temporary files WriteFile left for path
+// when the process was killed during a write (".<name>.tmp" followed by
+// digits, in path's directory), and returns their names. Call it only
+// when no other writer of path runs (WriteFile's caller holds a lock).
+func RemoveStaleTemps(path string) ([]string, error) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("safetensors: stale temporary files of %s: %w", path, err)
+	}
+	return removed, nil
+}
+
 // WriteFile writes a safetensors file atomically: to a temporary file in
 // the same directory, synced to disk, then renamed over path. A reader never
 // sees a half-written file, and a failure leaves any old file in place.
 func WriteFile(path string, meta map[string]string, tensors []Tensor) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}

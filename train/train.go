@@ -24,6 +24,7 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/data"
 	"github.com/dnngo/dnngo/data/augment"
+	"github.com/dnngo/dnngo/safetensors"
 )
 
 // ErrInterrupted is returned when the context is cancelled (Ctrl-C): the
@@ -47,7 +48,10 @@ type Options struct {
 	// Seed fixes the data order and augmentation.
 	Seed uint64
 	// Checkpoint, if set, is written (atomically) after every epoch and
-	// when interrupted.
+	// when interrupted. While Run trains, it holds the checkpoint's lock
+	// (LockCheckpoint): a second run on the same checkpoint fails at once.
+	// Before training it removes the temporary files of saves that were
+	// killed and checks that the checkpoint, CSV and Plot can be written.
 	Checkpoint string
 	// CSV, if set, receives one line per epoch (rewritten every epoch, the
 	// epochs before a resume kept). Plot, if set, is a PNG of training loss
@@ -97,6 +101,28 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Checkpoint != "" {
+		unlock, err := LockCheckpoint(o.Checkpoint)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		removed, err := safetensors.RemoveStaleTemps(o.Checkpoint)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if len(removed) > 0 {
+			fmt.Fprintf(o.Log, "removed %d stale temporary files of %s (left by a save that was killed)\n", len(removed), o.Checkpoint)
+		}
+	}
+	// Fail now, not after an epoch, when an output cannot be written.
+	for _, path := range []string{o.Checkpoint, o.CSV, o.Plot} {
+		if path != "" {
+			if err := safetensors.CheckWritable(path); err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+		}
 	}
 	loader, err := data.NewLoader(data.Config{Dataset: o.Train, Pipeline: o.TrainPipe, BatchSize: o.Batch, Workers: o.Workers,
 		Shuffle: true, Seed: o.Seed, DropLast: true})
