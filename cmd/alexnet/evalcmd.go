@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -78,16 +76,14 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 	ckpt := fs.String("checkpoint", "", "checkpoint written by alexnet train (required)")
 	labelsFile := fs.String("labels", "", "class names, one per line (default: those saved in the checkpoint)")
 	top := fs.Int("top", 5, "how many classes to print per image")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err // flag has printed the usage
-		}
-		return usageError{err.Error()}
+	images, err := parseInterspersed(fs, args) // flags may follow the images
+	if err != nil {
+		return err
 	}
 	switch {
 	case *ckpt == "":
 		return usageError{"--checkpoint is required"}
-	case fs.NArg() == 0:
+	case len(images) == 0:
 		return usageError{"no images given"}
 	case *top < 1:
 		return usageError{fmt.Sprintf("--top %d: want ≥ 1", *top)}
@@ -119,7 +115,7 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 	pipe := pre.Eval(false)
 	x := make([]float32, net.InputSize())
 	var scratch augment.Scratch
-	for _, path := range fs.Args() {
+	for _, path := range images {
 		img, err := data.DecodeImage(path)
 		if err != nil {
 			return err
