@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,12 +217,16 @@ func headerChecksum(meta map[string]string, tensors []safetensors.TensorInfo) st
 // Every tensor's shape is checked against the checkpoint's config and the
 // first mismatch is reported by name; a truncated or corrupt file is an
 // error, never a panic.
+//
+// Only a regular file is read (not /dev/zero or a pipe), and its header is
+// checked against its size before the tensor data is read, so memory stays
+// bounded by the size of a well-formed checkpoint.
 func Load(b backend.Backend, path string) (*Network, error) {
-	data, err := os.ReadFile(path)
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("alexnet: load: %w", err)
 	}
-	n, err := ReadCheckpoint(b, data)
+	n, err := load(b, f)
 	if err != nil {
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
@@ -236,6 +239,11 @@ func ReadCheckpoint(b backend.Backend, data []byte) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alexnet: load: %w", err)
 	}
+	return load(b, f)
+}
+
+// load builds the network of a parsed checkpoint.
+func load(b backend.Backend, f *safetensors.File) (*Network, error) {
 	if err := checkHeader(f); err != nil {
 		return nil, err
 	}

@@ -459,3 +459,20 @@ func TestSaveRefusesNonFiniteParameters(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadRefusesWhatIsNotARegularFile: /dev/zero (once read forever
+// until the process died of OOM) and a directory are errors at once.
+func TestLoadRefusesWhatIsNotARegularFile(t *testing.T) {
+	b := openCPU(t, 1)
+	for _, c := range []struct{ path, want string }{
+		{"/dev/zero", "is a device, not a regular file"},
+		{t.TempDir(), "is a directory"},
+	} {
+		if _, err := os.Stat(c.path); err != nil {
+			t.Logf("skip %s: %v", c.path, err)
+			continue
+		}
+		_, err := alexnet.Load(b, c.path)
+		require.ErrorContains(t, err, c.want)
+	}
+}
