@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
+	"image/color"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -84,4 +86,53 @@ func TestReadIDXFileAllocatesTheDataOnce(t *testing.T) {
 	alloc := m1.TotalAlloc - m0.TotalAlloc
 	t.Logf("%d-byte gzip file, %d bytes of data: %d bytes allocated (%.2f×)", gz.Len(), n, alloc, float64(alloc)/n)
 	assert.Less(t, alloc, uint64(n+n/8))
+}
+
+// pngHeader is the start of a PNG file — signature and IHDR chunk — of a
+// w×h image with the given bit depth and colour type: all that
+// image.DecodeConfig reads.
+func pngHeader(w, h uint32, depth, colorType byte) []byte {
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	ihdr[12], ihdr[13] = depth, colorType
+	out := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	out = append(out, ihdr...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
+}
+
+// TestFolderCapsDecodedImageSize: the 16-bit 8191×8191 PNG (a
+// 510 KB file, 537 MB decoded) is skipped by default from its header,
+// before decoding; the limits are configurable, and DecodeImage applies
+// the defaults.
+func TestFolderCapsDecodedImageSize(t *testing.T) {
+	red := pngBytes(t, solid(4, 4, color.RGBA{255, 0, 0, 255}))
+	files := map[string][]byte{
+		"a/bomb.png":  pngHeader(8191, 8191, 16, 6), // 16-bit RGBA: 8 bytes per pixel
+		"a/ok.png":    red,
+		"a/grey.png":  pngHeader(8000, 4000, 8, 0), // 32 MB grey: within the defaults
+		"a/wide.png":  pngHeader(1<<16, 1<<10, 8, 0),
+		"a/deep.png":  pngHeader(5000, 5000, 16, 6), // 25 megapixels, 200 MB decoded
+		"b/small.png": red,
+	}
+	root := tree(t, files)
+	f, err := OpenFolder(root, nil)
+	require.NoError(t, err)
+	skipped := map[string]string{}
+	for _, s := range f.Skipped() {
+		skipped[filepath.Base(s.Path)] = s.Err.Error()
+	}
+	assert.Contains(t, skipped["bomb.png"], "8191×8191, more than 33554432 pixels")
+	assert.Contains(t, skipped["deep.png"], "5000×5000 at 8 bytes per pixel: 200000000 bytes decoded, more than the limit of 134217728")
+	assert.Contains(t, skipped["wide.png"], "more than 33554432 pixels")
+	assert.NotContains(t, skipped, "grey.png")
+	assert.Equal(t, 3, f.Len())
+
+	f, err = OpenFolder(root, &FolderOptions{MaxPixels: 1 << 27, MaxImageBytes: 1 << 30})
+	require.NoError(t, err)
+	assert.Equal(t, 6, f.Len(), "raised limits admit them (their headers; decoding is another matter)")
+
+	_, err = DecodeImage(filepath.Join(root, "a", "deep.png"))
+	require.ErrorContains(t, err, "more than the limit")
 }
