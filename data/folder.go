@@ -77,12 +77,12 @@ type Skip struct {
 // [ImageError], which the [Loader] handles by substituting another image.
 // [Folder.Skipped] lists both kinds.
 type Folder struct {
-	root      string
-	paths     []string
-	labels    []int
-	classes   []string
-	limits    limits
-	id        string
+	root    string
+	paths   []string
+	labels  []int
+	classes []string
+	limits  limits
+	id      string
 
 	mu      sync.Mutex
 	skipped []Skip
