@@ -89,6 +89,13 @@ type Eval struct {
 
 // Run trains up to o.Epochs and returns every epoch's record (those before
 // a resume read back from the CSV log where there is one).
+//
+// A diverging run stops without saving: at the first non-finite loss, or,
+// at the end of an epoch before validation and the checkpoint, when a
+// parameter is not finite (alexnet.Network.CheckFinite; some backends hide
+// NaN weights from the loss). The error names the step and says whether a
+// checkpoint exists (it is then the last good one: Save never writes
+// non-finite values).
 func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	if o.Net == nil || o.Train == nil || o.TrainPipe == nil {
 		return nil, errors.New("train: Net, Train and TrainPipe are required")
