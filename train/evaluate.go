@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dnngo/dnngo/alexnet"
@@ -15,7 +16,9 @@ import (
 
 // Evaluate scores net on ds: every image once, in order, through pipe.
 // With a multi-view pipeline (the paper's ten crops) an image's class
-// probabilities are the mean over its views.
+// probabilities are the mean over its views. An image whose probabilities
+// are not all finite counts as wrong in top-1 and top-5, is counted in
+// Eval.NonFinite and makes the loss NaN.
 func Evaluate(ctx context.Context, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int) (Eval, error) {
 	return EvaluateLogged(ctx, net, ds, pipe, batch, workers, nil)
 }
@@ -64,6 +67,14 @@ func EvaluateLogged(ctx context.Context, net *alexnet.Network, ds data.Dataset, 
 				}
 			}
 			label := int(b.Labels[j])
+			ev.N++
+			if slices.ContainsFunc(mean, func(p float64) bool { return math.IsNaN(p) || math.IsInf(p, 0) }) {
+				// A NaN compares false with everything: ranked, it would
+				// count as correct. It is wrong, and reported.
+				ev.NonFinite++
+				ev.Loss = math.NaN()
+				continue
+			}
 			ev.Loss -= math.Log(max(mean[label], 1e-30))
 			rank := 0 // classes more probable than the label
 			for c, p := range mean {
@@ -77,7 +88,6 @@ func EvaluateLogged(ctx context.Context, net *alexnet.Network, ds data.Dataset, 
 			if rank < 5 {
 				ev.Top5++
 			}
-			ev.N++
 		}
 		if log != nil && (ev.N >= next || ev.N == total) {
 			next = ev.N + max(1, total/10)

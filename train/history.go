@@ -101,27 +101,58 @@ func readHistory(path string, keep int, fresh bool) ([]Epoch, error) {
 	return h, nil
 }
 
+// plotMaxLoss is the largest loss the chart draws; larger ones are drawn at
+// this value (a cross-entropy that large means the run has diverged).
+const plotMaxLoss = 1e6
+
 // plotHistory draws training loss and validation accuracy by epoch, side
 // by side, into a PNG.
 func plotHistory(path string, h []Epoch) error {
 	if len(h) == 0 {
 		return nil
 	}
-	loss, top1, top5 := make(plotter.XYs, len(h)), make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h))
-	for i, e := range h {
-		loss[i] = plotter.XY{X: float64(e.Epoch), Y: e.TrainLoss}
+	// A diverging run's values (NaN, ±Inf, 4e22) would make the chart
+	// library fail or panic: non-finite values are left out and extreme
+	// ones clipped, and the chart says so.
+	loss, top1, top5 := make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h))
+	var skipped, clipped int
+	for _, e := range h {
+		x := float64(e.Epoch)
+		switch v := e.TrainLoss; {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			skipped++
+		case math.Abs(v) > plotMaxLoss:
+			clipped++
+			loss = append(loss, plotter.XY{X: x, Y: math.Copysign(plotMaxLoss, v)})
+		default:
+			loss = append(loss, plotter.XY{X: x, Y: v})
+		}
 		if e.Val.N > 0 {
-			top1 = append(top1, plotter.XY{X: float64(e.Epoch), Y: 100 * e.Val.Top1})
-			top5 = append(top5, plotter.XY{X: float64(e.Epoch), Y: 100 * e.Val.Top5})
+			for _, a := range []struct {
+				xys *plotter.XYs
+				v   float64
+			}{{&top1, e.Val.Top1}, {&top5, e.Val.Top5}} {
+				if a.v >= 0 && a.v <= 1 { // false for NaN
+					*a.xys = append(*a.xys, plotter.XY{X: x, Y: 100 * a.v})
+				}
+			}
 		}
 	}
 	pl := plot.New()
 	pl.Title.Text = "training loss"
+	if skipped > 0 {
+		pl.Title.Text += fmt.Sprintf(" (%d non-finite left out)", skipped)
+	}
 	pl.X.Label.Text = "epoch"
 	pl.X.Tick.Marker = epochTicks{}
 	pl.Y.Label.Text = "mean cross-entropy"
-	if err := addLine(pl, "train", loss, color.RGBA{0x1f, 0x77, 0xb4, 0xff}); err != nil {
-		return err
+	if clipped > 0 {
+		pl.Y.Label.Text += fmt.Sprintf(" (clipped at ±%g)", plotMaxLoss)
+	}
+	if len(loss) > 0 {
+		if err := addLine(pl, "train", loss, color.RGBA{0x1f, 0x77, 0xb4, 0xff}); err != nil {
+			return err
+		}
 	}
 	pl.Legend.Top = true
 	pa := plot.New()
@@ -134,10 +165,12 @@ func plotHistory(path string, h []Epoch) error {
 		if err := addLine(pa, "top-1", top1, color.RGBA{0xd6, 0x27, 0x28, 0xff}); err != nil {
 			return err
 		}
+		pa.Legend.Top, pa.Legend.Left = false, false
+	}
+	if len(top5) > 0 {
 		if err := addLine(pa, "top-5", top5, color.RGBA{0x2c, 0xa0, 0x2c, 0xff}); err != nil {
 			return err
 		}
-		pa.Legend.Top, pa.Legend.Left = false, false
 	}
 	img := vgimg.New(10*vg.Inch, 4*vg.Inch)
 	dc := draw.New(img)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/data/augment"
@@ -102,19 +103,63 @@ func Described(net *alexnet.Network) (Preprocess, []string, error) {
 	if pj == "" {
 		return p, nil, fmt.Errorf("train: the checkpoint has no %q note: it was not written by dnngo's trainer or a program calling train.Describe (%w)", NotePreprocess, ErrNoPreprocess)
 	}
-	if err := json.Unmarshal([]byte(pj), &p); err != nil {
+	if err := strictJSON(pj, &p); err != nil {
 		return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NotePreprocess, err)
 	}
-	if p.Resize < p.Crop || p.Crop != net.Config().Input {
-		return p, nil, fmt.Errorf("train: checkpoint note %q: resize %d, crop %d for a %d×%d network", NotePreprocess, p.Resize, p.Crop, net.Config().Input, net.Config().Input)
+	if err := p.Check(net.Config().Input); err != nil {
+		return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NotePreprocess, err)
 	}
 	if lj != "" {
-		if err := json.Unmarshal([]byte(lj), &labels); err != nil {
+		if err := strictJSON(lj, &labels); err != nil {
 			return p, nil, fmt.Errorf("train: checkpoint note %q: %w", NoteLabels, err)
 		}
 		if len(labels) != net.Config().Classes {
 			return p, nil, fmt.Errorf("train: checkpoint note %q has %d names for %d classes", NoteLabels, len(labels), net.Config().Classes)
 		}
+		for i, l := range labels {
+			if len(l) > MaxLabelLen {
+				return p, nil, fmt.Errorf("train: checkpoint note %q: the name of class %d has %d bytes, more than %d", NoteLabels, i, len(l), MaxLabelLen)
+			}
+		}
 	}
 	return p, labels, nil
+}
+
+// MaxResize bounds Preprocess.Resize (the shorter side an image is resized
+// to, and the side of the square it becomes): notes are read from files,
+// and a size of 10⁹ would ask for exabytes. The paper resizes to 256.
+const MaxResize = 4096
+
+// MaxLabelLen bounds the length in bytes of a class name in the "labels"
+// note.
+const MaxLabelLen = 1024
+
+// Check reports whether p is usable for a network with input×input
+// images: 1 ≤ Crop = input ≤ Resize ≤ MaxResize, every Mean in [0, 1].
+func (p Preprocess) Check(input int) error {
+	switch {
+	case p.Crop != input:
+		return fmt.Errorf("crop %d for a %d×%d network", p.Crop, input, input)
+	case p.Resize < p.Crop || p.Resize > MaxResize:
+		return fmt.Errorf("resize %d: want from the crop %d to %d", p.Resize, p.Crop, MaxResize)
+	}
+	for c, m := range p.Mean {
+		if !(m >= 0 && m <= 1) { // false for NaN
+			return fmt.Errorf("mean of channel %d is %v: want a pixel value in [0, 1]", c, m)
+		}
+	}
+	return nil
+}
+
+// strictJSON decodes s into v, rejecting unknown fields and trailing data.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }

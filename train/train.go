@@ -19,11 +19,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/data"
 	"github.com/dnngo/dnngo/data/augment"
+	"github.com/dnngo/dnngo/safetensors"
 )
 
 // ErrInterrupted is returned when the context is cancelled (Ctrl-C): the
@@ -47,7 +49,10 @@ type Options struct {
 	// Seed fixes the data order and augmentation.
 	Seed uint64
 	// Checkpoint, if set, is written (atomically) after every epoch and
-	// when interrupted.
+	// when interrupted. While Run trains, it holds the checkpoint's lock
+	// (LockCheckpoint): a second run on the same checkpoint fails at once.
+	// Before training it removes the temporary files of saves that were
+	// killed and checks that the checkpoint, CSV and Plot can be written.
 	Checkpoint string
 	// CSV, if set, receives one line per epoch (rewritten every epoch, the
 	// epochs before a resume kept). Plot, if set, is a PNG of training loss
@@ -78,10 +83,20 @@ type Eval struct {
 	Loss float64 // mean cross-entropy
 	Top1 float64 // accuracy: the label is the most probable class
 	Top5 float64 // accuracy: the label is among the five most probable
+	// NonFinite counts the images whose class probabilities were not all
+	// finite (a diverged network): they count as wrong, and Loss is NaN.
+	NonFinite int
 }
 
 // Run trains up to o.Epochs and returns every epoch's record (those before
 // a resume read back from the CSV log where there is one).
+//
+// A diverging run stops without saving: at the first non-finite loss, or,
+// at the end of an epoch before validation and the checkpoint, when a
+// parameter is not finite (alexnet.Network.CheckFinite; some backends hide
+// NaN weights from the loss). The error names the step and says whether a
+// checkpoint exists (it is then the last good one: Save never writes
+// non-finite values).
 func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	if o.Net == nil || o.Train == nil || o.TrainPipe == nil {
 		return nil, errors.New("train: Net, Train and TrainPipe are required")
@@ -94,6 +109,28 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Checkpoint != "" {
+		unlock, err := LockCheckpoint(o.Checkpoint)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		removed, err := safetensors.RemoveStaleTemps(o.Checkpoint)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if len(removed) > 0 {
+			fmt.Fprintf(o.Log, "removed %d stale temporary files of %s (left by a save that was killed)\n", len(removed), o.Checkpoint)
+		}
+	}
+	// Fail now, not after an epoch, when an output cannot be written.
+	for _, path := range []string{o.Checkpoint, o.CSV, o.Plot} {
+		if path != "" {
+			if err := safetensors.CheckWritable(path); err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+		}
 	}
 	loader, err := data.NewLoader(data.Config{Dataset: o.Train, Pipeline: o.TrainPipe, BatchSize: o.Batch, Workers: o.Workers,
 		Shuffle: true, Seed: o.Seed, DropLast: true})
@@ -126,6 +163,13 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 		if err != nil {
 			return history, err
 		}
+		// A finite loss does not prove finite weights (oneDNN's fused ReLU
+		// and max-pool turn NaN into numbers): check them before they are
+		// validated or saved. One download of the parameters per epoch.
+		if err := o.Net.CheckFinite(); err != nil {
+			return history, fmt.Errorf("train: step %d (end of epoch %d): %w; stopped without saving: %s (try a lower --lr)",
+				o.Net.Steps(), e+1, err, o.kept())
+		}
 		if o.Test != nil {
 			if rec.Val, err = Evaluate(ctx, o.Net, o.Test, o.TestPipe, o.Batch, o.Workers); err != nil {
 				return history, fmt.Errorf("train: epoch %d: validation: %w", e+1, err)
@@ -151,6 +195,9 @@ func (e Epoch) String(of int) string {
 		e.ImagesPerS, 100*e.DataWait, e.LR)
 	if e.Val.N > 0 {
 		s += fmt.Sprintf("; validation loss %.4f, top-1 %.2f%%, top-5 %.2f%% (%d images)", e.Val.Loss, 100*e.Val.Top1, 100*e.Val.Top5, e.Val.N)
+		if e.Val.NonFinite > 0 {
+			s += fmt.Sprintf(" — %d with non-finite probabilities, counted as wrong", e.Val.NonFinite)
+		}
 	}
 	return s + fmt.Sprintf(", %.0f s", e.Seconds)
 }
@@ -199,8 +246,8 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 			return nil, fmt.Errorf("train: epoch %d, batch %d: %w", e+1, b.Index+1, err)
 		}
 		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving, the last checkpoint %q is intact (try a lower --lr)",
-				o.Net.Steps(), e+1, b.Index+1, loss, o.Checkpoint)
+			return nil, fmt.Errorf("train: step %d (epoch %d, batch %d): the loss is %v; stopped without saving: %s (try a lower --lr)",
+				o.Net.Steps(), e+1, b.Index+1, loss, o.kept())
 		}
 		if n == 0 {
 			t1 = time.Now() // the first batch plans every layer: the estimate leaves it out
@@ -234,6 +281,19 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 	rec.ImagesPerS = float64(images) / el.Seconds()
 	rec.DataWait = wait.Seconds() / el.Seconds()
 	return rec, nil
+}
+
+// kept says what became of the checkpoint when a run stops without saving:
+// only a file that exists can be called intact (Save never writes
+// non-finite values, and replaces the file atomically).
+func (o Options) kept() string {
+	if o.Checkpoint == "" {
+		return "no checkpoint was asked for"
+	}
+	if _, err := os.Stat(o.Checkpoint); err != nil {
+		return fmt.Sprintf("no checkpoint was written yet (%s does not exist)", o.Checkpoint)
+	}
+	return fmt.Sprintf("the last checkpoint %s is intact", o.Checkpoint)
 }
 
 // estimateBatches is how many batches after the first are timed for the

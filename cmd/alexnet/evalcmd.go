@@ -72,6 +72,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s on %s, %s crop, %d images: top-1 error %.2f%% (accuracy %.2f%%), top-5 error %.2f%%, loss %.4f\n",
 		*ckpt, d.name(), *crop, ev.N, 100*(1-ev.Top1), 100*ev.Top1, 100*(1-ev.Top5), ev.Loss)
+	if ev.NonFinite > 0 {
+		fmt.Fprintf(stdout, "warning: %d of %d images had non-finite probabilities (the network has diverged); they count as wrong\n", ev.NonFinite, ev.N)
+	}
 	return nil
 }
 
@@ -82,16 +85,14 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	labelsFile := fs.String("labels", "", "class names, one per line (default: those saved in the checkpoint)")
 	top := fs.Int("top", 5, "how many classes to print per image")
 	pf := preprocessFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err // flag has printed the usage
-		}
-		return usageError{err.Error()}
+	images, err := parseInterspersed(fs, args) // flags may follow the images
+	if err != nil {
+		return err
 	}
 	switch {
 	case *ckpt == "":
 		return usageError{"--checkpoint is required"}
-	case fs.NArg() == 0:
+	case len(images) == 0:
 		return usageError{"no images given"}
 	case *top < 1:
 		return usageError{fmt.Sprintf("--top %d: want ≥ 1", *top)}
@@ -123,7 +124,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	pipe := pre.Eval(false)
 	x := make([]float32, net.InputSize())
 	var scratch augment.Scratch
-	for _, path := range fs.Args() {
+	for _, path := range images {
 		img, err := data.DecodeImage(path)
 		if err != nil {
 			return err

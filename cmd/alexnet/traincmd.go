@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/data"
 	"github.com/dnngo/dnngo/data/augment"
+	"github.com/dnngo/dnngo/safetensors"
 	"github.com/dnngo/dnngo/train"
 )
 
@@ -50,12 +52,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--epochs %d: want ≥ 1", *epochs)}
 	case *batch < 1:
 		return usageError{fmt.Sprintf("--batch %d: want ≥ 1", *batch)}
-	case !(*lr > 0) || math.IsInf(*lr, 0):
-		return usageError{fmt.Sprintf("--lr %g: want > 0", *lr)}
-	case *mom < 0 || *mom >= 1:
+	case !(*lr > 0) || !finite32(*lr):
+		return usageError{fmt.Sprintf("--lr %g: want > 0 and finite in float32 (below 3.4e38)", *lr)}
+	case !(*mom >= 0 && *mom < 1): // false for NaN
 		return usageError{fmt.Sprintf("--momentum %g: want 0 ≤ m < 1", *mom)}
-	case *wd < 0:
-		return usageError{fmt.Sprintf("--weight-decay %g: want ≥ 0", *wd)}
+	case !(*wd >= 0) || !finite32(*wd):
+		return usageError{fmt.Sprintf("--weight-decay %g: want ≥ 0 and finite in float32", *wd)}
 	case *aug != "paper" && *aug != "none":
 		return usageError{fmt.Sprintf("--augment %q: want paper or none", *aug)}
 	case *init != "" && *init != "paper" && *init != "kaiming":
@@ -76,18 +78,28 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(*ckpt); err == nil && !*resume {
+	if st, err := os.Stat(*ckpt); err == nil && st.IsDir() {
+		return usageError{fmt.Sprintf("--checkpoint %s is a directory: give a file name, such as %s", *ckpt, filepath.Join(*ckpt, "alexnet.safetensors"))}
+	} else if err == nil && !*resume {
 		return usageError{fmt.Sprintf("checkpoint %s exists: add --resume to continue it, or remove it to start over", *ckpt)}
 	} else if err != nil && *resume {
 		return usageError{fmt.Sprintf("--resume: %v", err)}
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	trainSet, testSet, err := d.open()
+	// Before any work: the checkpoint must be writable, and no other run
+	// may train on it (train.Run takes the same lock again).
+	if err := safetensors.CheckWritable(*ckpt); err != nil {
+		return err
+	}
+	unlock, err := train.LockCheckpoint(*ckpt)
 	if err != nil {
 		return err
 	}
+	defer unlock()
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	b, err := be.open()
 	if err != nil {
 		return err
@@ -104,14 +116,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var net *alexnet.Network
 	var pre train.Preprocess
 	if *resume {
+		// The checkpoint first: flags that conflict with it are errors
+		// before the data is read and the colour statistics computed.
 		if net, err = alexnet.Load(b, *ckpt); err != nil {
 			return err
 		}
-		if pre, _, err = train.Described(net); err != nil {
-			net.Close()
+		defer net.Close()
+		if err := reconcileResume(net, *ckpt, given, resumeFlags{variant: v, init: init, data: d.data, augment: aug,
+			lr: lr, momentum: mom, weightDecay: wd, limit: d.limit, batch: batch, seed: seed}, stdout); err != nil {
 			return err
 		}
-	} else {
+		if pre, _, err = train.Described(net); err != nil {
+			return err
+		}
+	}
+	trainSet, testSet, err := d.open()
+	if err != nil {
+		return err
+	}
+	if !*resume {
 		cfg.Classes = len(trainSet.Classes())
 		cfg.Seed = *seed
 		cfg.SGD.LR, cfg.SGD.Momentum, cfg.SGD.WeightDecay = float32(*lr), float32(*mom), float32(*wd)
@@ -123,12 +146,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if net, err = alexnet.New(b, cfg); err != nil {
 			return err
 		}
+		defer net.Close()
 		pre = train.DefaultPreprocess(cfg, [3]float32{}) // the mean is set below, from the colour statistics
 		if *aug == "none" {
 			pre.Resize = cfg.Input
 		}
 	}
-	defer net.Close()
 	if net.Config().Classes != len(trainSet.Classes()) {
 		return fmt.Errorf("the checkpoint's network has %d classes, the dataset %d", net.Config().Classes, len(trainSet.Classes()))
 	}
@@ -192,6 +215,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "final: epochs=%d train_loss=%.4f test_top1=%.4f test_top5=%.4f images_per_s=%.1f\n",
 		last.Epoch, last.TrainLoss, last.Val.Top1, last.Val.Top5, ips)
 	return nil
+}
+
+// finite32 reports whether v is finite once converted to float32, the
+// precision the network trains in (1e39 is not).
+func finite32(v float64) bool {
+	f := float64(float32(v))
+	return !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 func isTerminal(w io.Writer) bool {
