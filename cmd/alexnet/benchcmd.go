@@ -42,8 +42,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *dur <= 0 {
 		return usageError{fmt.Sprintf("--duration %v: want > 0", *dur)}
 	}
-	if *threads < 0 {
-		return usageError{fmt.Sprintf("--threads %d: want ≥ 0", *threads)}
+	if err := checkThreads(*threads); err != nil {
+		return err
 	}
 	if o.Config, err = variant(*v); err != nil {
 		return err
@@ -56,7 +56,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		compiled := strings.Join(backend.Available(), ", ")
 		for _, name := range strings.Split(*backends, ",") {
 			name = strings.TrimSpace(name)
-			if _, err := backend.Open(name); err != nil && !isAvailable(name) {
+			b, err := backend.Open(name)
+			if err == nil {
+				b.Close() // opened only to check the name: a GPU context must not leak
+			}
+			if err != nil && !isAvailable(name) {
 				return usageError{fmt.Sprintf("--backends: %v (compiled in: %s)", firstLine(err.Error()), compiled)}
 			}
 			o.Backends = append(o.Backends, name)

@@ -383,8 +383,8 @@ func (c *backendChoice) open() (backend.Backend, error) {
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	if *c.threads < 0 {
-		return nil, usageError{fmt.Sprintf("--threads %d: want ≥ 0", *c.threads)}
+	if err := checkThreads(*c.threads); err != nil {
+		return nil, err
 	}
 	o := backend.Options{Threads: *c.threads, Precision: p}
 	if *c.name == "" {
@@ -395,4 +395,13 @@ func (c *backendChoice) open() (backend.Backend, error) {
 		return nil, usageError{fmt.Sprintf("--backend: %v", err)}
 	}
 	return b, err
+}
+
+// checkThreads makes an out-of-range --threads a usage error before any
+// work: 0 (the default) up to backend.MaxThreads().
+func checkThreads(n int) error {
+	if n < 0 || n > backend.MaxThreads() {
+		return usageError{fmt.Sprintf("--threads %d: want 0 (the default) to %d (%d per logical CPU)", n, backend.MaxThreads(), backend.MaxThreadsPerCPU)}
+	}
+	return nil
 }
