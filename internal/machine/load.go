@@ -54,7 +54,9 @@ func (s LoadSample) OthersSince(s0 LoadSample) float64 {
 		return 0
 	}
 	others := (s.Busy - s0.Busy) - (s.Own - s0.Own)
-	return max(0, others.Seconds()/(wall.Seconds()*float64(s.CPUs)))
+	// /proc/stat counts in ticks of 1/USER_HZ and the two readings are not
+	// taken at the instants of At: the ratio can stray past [0, 1] by a tick.
+	return min(1, max(0, others.Seconds()/(wall.Seconds()*float64(s.CPUs))))
 }
 
 // parseProcStat returns the non-idle time of the "cpu" line of /proc/stat
