@@ -45,8 +45,14 @@
 // (convolutions and fully connected layers):
 //
 //   - FP32 (default): strict IEEE float32: CUDNN_FMA_MATH convolutions
-//     without FFT or Winograd algorithms, cuBLAS default math (no TF32).
-//     This is what the golden tests check.
+//     without FFT or Winograd algorithms (a Find result whose mathType is
+//     not CUDNN_FMA_MATH is skipped: it may run as TF32), only
+//     deterministic algorithms (so runs repeat bit for bit), cuBLAS default
+//     math (no TF32). This is what the golden tests check.
+//
+// backend.Options.Deterministic restricts the other precisions to
+// CUDNN_DETERMINISTIC algorithms too (backward data algo 0 and backward
+// filter algos 0 and 3 accumulate with atomics).
 //   - TF32: tensor-core TF32 for convolutions (CUDNN_DEFAULT_MATH) and
 //     GEMMs (CUBLAS_TF32_TENSOR_OP_MATH); any algorithm.
 //   - BF16, FP16: convolutions and GEMMs read and write bfloat16 (half)
@@ -118,6 +124,14 @@ func (e *LibError) NotSupported() bool {
 	return e.Library == "cuDNN" && (e.Code/1000 == 2 || e.Code/1000 == 3)
 }
 
+// Unsupported reports whether cuDNN answered NOT_SUPPORTED (the 3xxx
+// family): the call is valid but this configuration has no kernel, so a
+// fallback is right. A BAD_PARAM (2xxx) is our mistake and never falls
+// back.
+func (e *LibError) Unsupported() bool {
+	return e.Library == "cuDNN" && e.Code/1000 == 3
+}
+
 // Backend is the cuDNN backend. It is not safe for concurrent use: open
 // one per goroutine.
 type Backend struct {
@@ -130,8 +144,12 @@ type Backend struct {
 	halfDNN  C.int  // cudnnDataType_t of that copy
 	halfBLAS C.int  // cudaDataType of that copy
 	convMath C.int  // cudnnMathType_t of the convolutions
-	strict   bool   // no FFT/Winograd algorithms
+	strict   bool   // no FFT/Winograd algorithms, FMA math only
 	budget   uint64 // workspace budget, bytes
+
+	// deterministic: only CUDNN_DETERMINISTIC algorithms (strict FP32 or
+	// Options.Deterministic)
+	deterministic bool
 
 	closed  bool
 	pool    pool
@@ -185,9 +203,10 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, backend.Errorf("open", backend.ErrInvalid, "device %d, but the driver sees %d GPU(s)", o.Device, count)
 	}
 	blasMath := C.int(C.DN_CUBLAS_DEFAULT_MATH)
+	b.deterministic = o.Deterministic
 	switch o.Precision {
 	case backend.FP32:
-		b.convMath, b.strict = C.DN_CUDNN_FMA_MATH, true
+		b.convMath, b.strict, b.deterministic = C.DN_CUDNN_FMA_MATH, true, true
 	case backend.TF32:
 		b.convMath, blasMath = C.DN_CUDNN_DEFAULT_MATH, C.DN_CUBLAS_TF32_TENSOR_OP_MATH
 	case backend.BF16:
@@ -208,6 +227,10 @@ func Open(o backend.Options) (*Backend, error) {
 	}
 	installLog(c)
 	b.info = backend.Info{Name: Name, Device: b.describeDevice(), Library: l.String(), Threads: 1, Precision: o.Precision}
+	if l.isTestDouble() {
+		b.info.TestDouble = true
+		b.info.Library = "TEST DOUBLE, not NVIDIA's libraries and not a GPU (backend/cudnn/testdata/fakecuda): " + b.info.Library
+	}
 	return b, nil
 }
 

@@ -412,12 +412,15 @@ int dn_conv_ws_max(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_cudnnFi
 
 /* dn_conv_find runs cudnnFind...AlgorithmEx for direction dir on the given
  * buffers (it overwrites the output: y, x as dx, or w as dw) and picks the
- * fastest algorithm that succeeded within the workspace (and, when strict,
- * is neither FFT nor Winograd). */
+ * fastest algorithm that succeeded within the workspace. flags:
+ * DN_FIND_STRICT (strict FP32): neither FFT nor Winograd, and only results
+ * whose mathType is CUDNN_FMA_MATH (a DEFAULT_MATH result may run as TF32);
+ * DN_FIND_DETERMINISTIC: only CUDNN_DETERMINISTIC results. */
 int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd,
                  dn_dptr w, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTensorDescriptor_t yd, dn_dptr y,
-                 dn_dptr ws, size_t ws_size, int strict, int *algo, size_t *mem, int *math, float *ms) {
+                 dn_dptr ws, size_t ws_size, int flags, int *algo, size_t *mem, int *math, float *ms) {
     struct dn_cudnnAlgoPerf perf[16];
+    int strict = flags & DN_FIND_STRICT, det = flags & DN_FIND_DETERMINISTIC;
     int n = 0;
     ENTER(c);
     memset(perf, 0, sizeof perf);
@@ -436,7 +439,8 @@ int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, d
              perf, wsp, ws_size));
     for (int i = 0; i < n; i++) {
         if (perf[i].status != DN_CUDNN_STATUS_SUCCESS || perf[i].memory > ws_size) continue;
-        if (strict && excluded(dir, perf[i].algo)) continue;
+        if (strict && (excluded(dir, perf[i].algo) || perf[i].mathType != DN_CUDNN_FMA_MATH)) continue;
+        if (det && perf[i].determinism != DN_CUDNN_DETERMINISTIC) continue;
         *algo = perf[i].algo;
         *mem = perf[i].memory;
         *math = perf[i].mathType;
@@ -447,8 +451,9 @@ int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, d
     c->err.code = DN_CUDNN_STATUS_NOT_SUPPORTED;
     snprintf(c->err.fn, sizeof c->err.fn, "cudnnFindConvolution%sAlgorithmEx",
              dir == 0 ? "Forward" : dir == 1 ? "BackwardData" : "BackwardFilter");
-    snprintf(c->err.msg, sizeof c->err.msg, "none of the %d algorithms tried succeeded within a %zu-byte workspace%s", n,
-             ws_size, strict ? " without FFT or Winograd (strict fp32)" : "");
+    snprintf(c->err.msg, sizeof c->err.msg, "none of the %d algorithms tried succeeded within a %zu-byte workspace%s%s", n,
+             ws_size, strict ? " without FFT, Winograd or a non-FMA math type (strict fp32)" : "",
+             det ? " among the deterministic ones" : "");
     return -1;
 }
 

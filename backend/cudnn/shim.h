@@ -100,7 +100,8 @@ int dn_conv_ws_max(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_cudnnFi
                    size_t *ws);
 int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd,
                  dn_dptr w, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTensorDescriptor_t yd, dn_dptr y,
-                 dn_dptr ws, size_t ws_size, int strict, int *algo, size_t *mem, int *math, float *ms);
+                 dn_dptr ws, size_t ws_size, int flags, int *algo, size_t *mem, int *math, float *ms);
+enum { DN_FIND_STRICT = 1, DN_FIND_DETERMINISTIC = 2 };
 int dn_conv_fwd(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd, dn_dptr w,
                 dn_cudnnConvolutionDescriptor_t cd, int algo, dn_dptr ws, size_t ws_size,
                 dn_cudnnTensorDescriptor_t yd, dn_dptr y);

@@ -143,6 +143,7 @@ static struct {
 static int g_nunsup;
 static int g_mode_deferred;
 static int g_configured;
+static int g_explicit; /* set by dnngo_fakecuda_configure: cuInit keeps the rules */
 
 static void parse_faults(const char *spec) {
     g_nfaults = 0;
@@ -217,10 +218,13 @@ static void configure(const char *mode, const char *fail, const char *unsup) {
 /* dnngo_fakecuda_configure sets the execution mode ("immediate" or
  * "deferred"), the fault rules and the unsupported list (each NULL: read
  * DNNGO_FAKECUDA_MODE / _FAIL / _UNSUPPORTED) and resets the call counters.
- * cuInit does the same from the environment. Returns 0. */
+ * After a call with any non-NULL argument cuInit only resets the counters;
+ * a call with three NULLs returns to reading the environment at cuInit.
+ * Returns 0. */
 int dnngo_fakecuda_configure(const char *mode, const char *fail, const char *unsupported) {
     fc_lock();
     configure(mode, fail, unsupported);
+    g_explicit = mode || fail || unsupported;
     fc_unlock();
     return 0;
 }
@@ -679,9 +683,13 @@ static int need_init(const char *fn) {
 
 dn_CUresult cuInit(unsigned int flags) {
     fc_lock();
-    /* cuInit re-reads DNNGO_FAKECUDA_* and resets the call counters (so a
-     * test can set them per backend Open); then counts itself. */
-    configure(NULL, NULL, NULL);
+    /* cuInit re-reads DNNGO_FAKECUDA_* (unless dnngo_fakecuda_configure set
+     * the rules explicitly) and resets the call counters, so a test can set
+     * them per backend Open; then counts itself. */
+    if (g_explicit)
+        g_ncounters = 0;
+    else
+        configure(NULL, NULL, NULL);
     int inj = fc_fault("cuInit", FC_LIB_CUDA);
     if (inj) RETURN(inj);
     if (flags != 0) ERR(FC_CUDA_ERROR_INVALID_VALUE, "cuInit: Flags must be 0, got %u", flags);

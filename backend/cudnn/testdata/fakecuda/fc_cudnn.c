@@ -584,6 +584,16 @@ static int use_tf32(const cdesc *c, int dt) { return dt == DN_CUDNN_DATA_FLOAT &
  * from call to call, so their results differ in the last bits */
 static unsigned g_nondet_calls;
 
+/* the range [lo, hi) of output positions q whose input position
+ * q*stride - pad + s*dil lies inside [0, len) */
+static void qrange(int Q, int stride, int pad, int off, int len, int *lo, int *hi) {
+    int l = 0, h = Q;
+    while (l < h && l * stride - pad + off < 0) l++;
+    while (h > l && (h - 1) * stride - pad + off >= len) h--;
+    *lo = l;
+    *hi = h;
+}
+
 /* the convolution of x with w into acc (double, N*K*P*Q) */
 static void conv_fwd_core(const tdesc *xd, const float *X, const fdesc *wd, const float *W, const cdesc *c, int P, int Q,
                           double *acc) {
@@ -591,26 +601,27 @@ static void conv_fwd_core(const tdesc *xd, const float *X, const fdesc *wd, cons
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
             int g = k / Kg;
-            for (int p = 0; p < P; p++)
-                for (int q = 0; q < Q; q++) {
-                    double sum = 0;
-                    for (int cc = 0; cc < Cg; cc++) {
-                        int ci = g * Cg + cc;
-                        for (int r = 0; r < R; r++) {
+            double *out = acc + ((size_t)n * K + k) * P * Q;
+            memset(out, 0, sizeof *out * (size_t)P * Q);
+            for (int cc = 0; cc < Cg; cc++) {
+                int ci = g * Cg + cc;
+                for (int r = 0; r < R; r++) {
+                    int rr = c->mode == CONV_CONVOLUTION ? R - 1 - r : r;
+                    for (int s = 0; s < S; s++) {
+                        int ss = c->mode == CONV_CONVOLUTION ? S - 1 - s : s;
+                        double wv = W[(((size_t)k * Cg + cc) * R + rr) * S + ss];
+                        int lo, hi;
+                        qrange(Q, c->v, c->pw, s * c->dw, Wd, &lo, &hi);
+                        for (int p = 0; p < P; p++) {
                             int ih = p * c->u - c->ph + r * c->dh;
                             if (ih < 0 || ih >= H) continue;
-                            int rr = c->mode == CONV_CONVOLUTION ? R - 1 - r : r;
-                            for (int s = 0; s < S; s++) {
-                                int iw = q * c->v - c->pw + s * c->dw;
-                                if (iw < 0 || iw >= Wd) continue;
-                                int ss = c->mode == CONV_CONVOLUTION ? S - 1 - s : s;
-                                sum += (double)X[(((size_t)n * C + ci) * H + ih) * Wd + iw] *
-                                       W[(((size_t)k * Cg + cc) * R + rr) * S + ss];
-                            }
+                            const float *xr = X + (((size_t)n * C + ci) * H + ih) * Wd - c->pw + s * c->dw;
+                            double *o = out + (size_t)p * Q;
+                            for (int q = lo; q < hi; q++) o[q] += wv * xr[q * c->v];
                         }
                     }
-                    acc[(((size_t)n * K + k) * P + p) * Q + q] = sum;
                 }
+            }
         }
 }
 
@@ -773,34 +784,35 @@ static void run_bwd_data(void *pl) {
     float *accf = calloc(nx + 1, sizeof *accf);
     if (!acc || !accf) abort();
     int N = dy->n, K = dy->c, P = dy->hh, Q = dy->w, C = dx->c, H = dx->hh, Wd = dx->w, Cg = wd->c, R = wd->r, S = wd->s;
-    int Kg = K / j->c.groups;
+    int Kg = K / j->c.groups, u = j->c.u, v = j->c.v;
     for (int n = 0; n < N; n++)
         for (int kk = 0; kk < K; kk++) {
+            /* non-deterministic algorithms: the order over k flips per call */
             int k = (j->nondet && (j->order & 1)) ? K - 1 - kk : kk;
             int g = k / Kg;
-            for (int p = 0; p < P; p++)
-                for (int q = 0; q < Q; q++) {
-                    float d = DY[(((size_t)n * K + k) * P + p) * Q + q];
-                    for (int cc = 0; cc < Cg; cc++) {
-                        int ci = g * Cg + cc;
-                        for (int r = 0; r < R; r++) {
-                            int ih = p * j->c.u - j->c.ph + r * j->c.dh;
+            const float *dyk = DY + ((size_t)n * K + k) * P * Q;
+            for (int cc = 0; cc < Cg; cc++) {
+                int ci = g * Cg + cc;
+                for (int r = 0; r < R; r++) {
+                    int rr = j->c.mode == CONV_CONVOLUTION ? R - 1 - r : r;
+                    for (int s = 0; s < S; s++) {
+                        int ss = j->c.mode == CONV_CONVOLUTION ? S - 1 - s : s;
+                        float wv = W[(((size_t)k * Cg + cc) * R + rr) * S + ss];
+                        int lo, hi;
+                        qrange(Q, v, j->c.pw, s * j->c.dw, Wd, &lo, &hi);
+                        for (int p = 0; p < P; p++) {
+                            int ih = p * u - j->c.ph + r * j->c.dh;
                             if (ih < 0 || ih >= H) continue;
-                            int rr = j->c.mode == CONV_CONVOLUTION ? R - 1 - r : r;
-                            for (int s = 0; s < S; s++) {
-                                int iw = q * j->c.v - j->c.pw + s * j->c.dw;
-                                if (iw < 0 || iw >= Wd) continue;
-                                int ss = j->c.mode == CONV_CONVOLUTION ? S - 1 - s : s;
-                                size_t ix = (((size_t)n * C + ci) * H + ih) * Wd + iw;
-                                float prod = d * W[(((size_t)k * Cg + cc) * R + rr) * S + ss];
-                                if (j->nondet)
-                                    accf[ix] += prod;
-                                else
-                                    acc[ix] += (double)d * W[(((size_t)k * Cg + cc) * R + rr) * S + ss];
-                            }
+                            size_t base = (((size_t)n * C + ci) * H + ih) * Wd - j->c.pw + s * j->c.dw;
+                            const float *d = dyk + (size_t)p * Q;
+                            if (j->nondet)
+                                for (int q = lo; q < hi; q++) accf[base + (size_t)q * v] += d[q] * wv;
+                            else
+                                for (int q = lo; q < hi; q++) acc[base + (size_t)q * v] += (double)d[q] * wv;
                         }
                     }
                 }
+            }
         }
     if (j->ws && j->wsn) memset(j->ws, 0xA5, j->wsn);
     for (size_t i = 0; i < nx; i++) blend(j->out, dx->dt, i, j->alpha, j->beta, j->nondet ? accf[i] : acc[i]);
@@ -817,7 +829,7 @@ static void run_bwd_filter(void *pl) {
     float *X = load_all(j->pw_or_x, xd->dt, tcount(xd), tf);
     float *DY = load_all(j->pdy, dy->dt, tcount(dy), tf);
     int N = dy->n, K = dy->c, P = dy->hh, Q = dy->w, C = xd->c, H = xd->hh, Wd = xd->w, Cg = wd->c, R = wd->r, S = wd->s;
-    int Kg = K / j->c.groups;
+    int Kg = K / j->c.groups, v = j->c.v;
     if (j->ws && j->wsn) memset(j->ws, 0xA5, j->wsn);
     for (int k = 0; k < K; k++) {
         int g = k / Kg;
@@ -827,24 +839,23 @@ static void run_bwd_filter(void *pl) {
                 for (int s = 0; s < S; s++) {
                     int rr = j->c.mode == CONV_CONVOLUTION ? R - 1 - r : r;
                     int ss = j->c.mode == CONV_CONVOLUTION ? S - 1 - s : s;
+                    int lo, hi;
+                    qrange(Q, v, j->c.pw, s * j->c.dw, Wd, &lo, &hi);
                     double sum = 0;
                     float sumf = 0;
                     for (int nn = 0; nn < N; nn++) {
+                        /* non-deterministic algorithms: the order over n and p flips per call */
                         int n = (j->nondet && (j->order & 1)) ? N - 1 - nn : nn;
                         for (int pp = 0; pp < P; pp++) {
                             int p = (j->nondet && (j->order & 1)) ? P - 1 - pp : pp;
                             int ih = p * j->c.u - j->c.ph + r * j->c.dh;
                             if (ih < 0 || ih >= H) continue;
-                            for (int q = 0; q < Q; q++) {
-                                int iw = q * j->c.v - j->c.pw + s * j->c.dw;
-                                if (iw < 0 || iw >= Wd) continue;
-                                float d = DY[(((size_t)n * K + k) * P + p) * Q + q];
-                                float xv = X[(((size_t)n * C + ci) * H + ih) * Wd + iw];
-                                if (j->nondet)
-                                    sumf += d * xv;
-                                else
-                                    sum += (double)d * xv;
-                            }
+                            const float *d = DY + (((size_t)n * K + k) * P + p) * Q;
+                            const float *xr = X + (((size_t)n * C + ci) * H + ih) * Wd - j->c.pw + s * j->c.dw;
+                            if (j->nondet)
+                                for (int q = lo; q < hi; q++) sumf += d[q] * xr[(size_t)q * v];
+                            else
+                                for (int q = lo; q < hi; q++) sum += (double)d[q] * xr[(size_t)q * v];
                         }
                     }
                     blend(j->out, wd->dt, (((size_t)k * Cg + cc) * R + rr) * S + ss, j->alpha, j->beta,
