@@ -225,6 +225,14 @@ func Open(o backend.Options) (*Backend, error) {
 		C.free(unsafe.Pointer(c))
 		return nil, backend.Errorf("open", backend.ErrInvalid, "%v needs a GPU of compute capability 8.0 or newer, this one is %d.%d", o.Precision, c.cc_major, c.cc_minor)
 	}
+	if b.hasHalf && C.dn_probe_half(c, b.halfDNN) != 0 {
+		le := b.lastErr()
+		C.dn_close(c)
+		C.free(unsafe.Pointer(c))
+		return nil, &backend.OpError{Op: "open", Kind: backend.ErrInvalid, Err: le, Msg: fmt.Sprintf(
+			"precision %v: this cuDNN refuses %v data in %s, which every %v step needs (conversions and bias gradients); use precision fp16 or tf32 instead",
+			o.Precision, o.Precision, le.Function, o.Precision)}
+	}
 	installLog(c)
 	b.info = backend.Info{Name: Name, Device: b.describeDevice(), Library: l.String(), Threads: 1, Precision: o.Precision}
 	if l.isTestDouble() {
@@ -325,6 +333,9 @@ func (b *Backend) ok(r C.int, op string) error {
 
 // ---- memory ----
 
+// cudaErrorOutOfMemory is CUresult CUDA_ERROR_OUT_OF_MEMORY.
+const cudaErrorOutOfMemory = 2
+
 // pool keeps freed device buffers by size class for reuse; nothing is
 // returned to the driver before the backend closes. Every op runs on the
 // backend's one stream, so a buffer freed after queued work and reused by
@@ -360,8 +371,11 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 	}
 	var p C.dn_dptr
 	if C.dn_malloc(b.c, C.size_t(cls), &p) != 0 {
-		// Out of memory, perhaps: give the pooled buffers back and try once more.
 		err := b.lastErr()
+		if err.Library != "CUDA driver" || err.Function != "cuMemAlloc_v2" || err.Code != cudaErrorOutOfMemory {
+			return 0, 0, &backend.OpError{Op: "alloc", Kind: backend.ErrLibrary, Msg: fmt.Sprintf("cannot allocate %d bytes of GPU memory", cls), Err: err}
+		}
+		// Out of memory: give the pooled buffers back and try once more.
 		C.dn_sync(b.c)
 		for k, l := range b.pool.free {
 			for _, q := range l {

@@ -66,8 +66,8 @@ func doubleSym(name string) (unsafe.Pointer, error) {
 // DoubleCounts are the test double's live object counts.
 type DoubleCounts struct {
 	Allocations, Pinned, Contexts, Streams, Events int64
-	CUDNNHandles, CUDNNDescriptors, CUBLASHandles   int64
-	DeviceBytes                                     int64
+	CUDNNHandles, CUDNNDescriptors, CUBLASHandles  int64
+	DeviceBytes                                    int64
 }
 
 // Zero reports whether nothing is live.

@@ -582,7 +582,7 @@ static int use_tf32(const cdesc *c, int dt) { return dt == DN_CUDNN_DATA_FLOAT &
 
 /* a counter that flips the summation order of non-deterministic algorithms
  * from call to call, so their results differ in the last bits */
-static unsigned g_nondet_calls;
+static unsigned g_nondet_data, g_nondet_filter; /* one per direction */
 
 /* the range [lo, hi) of output positions q whose input position
  * q*stride - pad + s*dil lies inside [0, len) */
@@ -884,8 +884,9 @@ dn_cudnnStatus_t cudnnConvolutionBackwardData(dn_cudnnHandle_t ph, const void *a
     int e = conv_fwd_args(FN, dxd, dx, wd, w, cd, dyd, dy);
     if (!e) e = workspace_args(FN, algo, ws_bwd_data(algo, wd), ws, wsn);
     if (e) RETURN(e);
-    struct bwd_job j = {*dyd, *dxd, *wd, *cd, w, dy, dx, a, b, !bwd_data_det(algo), g_nondet_calls, ws, wsn};
-    if (j.nondet) g_nondet_calls++;
+    struct bwd_job j = {*dyd, *dxd, *wd, *cd, w, dy, dx, a, b, !bwd_data_det(algo), g_nondet_data, ws, wsn};
+    if (getenv("DNNGO_FAKECUDA_VERBOSE")) fprintf(stderr, "fakecuda: %s algo %d math %d\n", FN, algo, cd->math);
+    if (j.nondet) g_nondet_data++;
     fc_submit(h->stream, run_bwd_data, &j, sizeof j);
     RETURN(0);
 }
@@ -906,8 +907,9 @@ dn_cudnnStatus_t cudnnConvolutionBackwardFilter(dn_cudnnHandle_t ph, const void 
     int e = conv_fwd_args(FN, xd, x, dwd, dw, cd, dyd, dy);
     if (!e) e = workspace_args(FN, algo, ws_bwd_filter(algo, dwd), ws, wsn);
     if (e) RETURN(e);
-    struct bwd_job j = {*dyd, *xd, *dwd, *cd, x, dy, dw, a, b, !bwd_filter_det(algo), g_nondet_calls, ws, wsn};
-    if (j.nondet) g_nondet_calls++;
+    struct bwd_job j = {*dyd, *xd, *dwd, *cd, x, dy, dw, a, b, !bwd_filter_det(algo), g_nondet_filter, ws, wsn};
+    if (getenv("DNNGO_FAKECUDA_VERBOSE")) fprintf(stderr, "fakecuda: %s algo %d math %d\n", FN, algo, cd->math);
+    if (j.nondet) g_nondet_filter++;
     fc_submit(h->stream, run_bwd_filter, &j, sizeof j);
     RETURN(0);
 }
@@ -1111,8 +1113,9 @@ dn_cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(dn_cudnnHandle_t ph
         RETURN(FC_CUDNN_STATUS_EXECUTION_FAILED);
     int m = cd->math;
     struct cand c[] = {
+        /* the fastest is non-deterministic, the next a DEFAULT_MATH one */
+        {0, 0, NON_DETERMINISTIC, m, 0.04f, ws_bwd_data(0, wd)},
         {1, 0, DETERMINISTIC, DN_CUDNN_DEFAULT_MATH, 0.05f, ws_bwd_data(1, wd)},
-        {0, 0, NON_DETERMINISTIC, m, 0.07f, ws_bwd_data(0, wd)},
         {1, 0, DETERMINISTIC, m, 0.10f, ws_bwd_data(1, wd)},
         {DN_CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD, FC_CUDNN_STATUS_NOT_SUPPORTED, DETERMINISTIC, m, 0, 0},
     };
@@ -1144,8 +1147,8 @@ dn_cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(dn_cudnnHandle_t 
         RETURN(FC_CUDNN_STATUS_EXECUTION_FAILED);
     int m = cd->math;
     struct cand c[] = {
+        {3, 0, NON_DETERMINISTIC, m, 0.04f, ws_bwd_filter(3, dwd)},
         {1, 0, DETERMINISTIC, DN_CUDNN_DEFAULT_MATH, 0.05f, ws_bwd_filter(1, dwd)},
-        {3, 0, NON_DETERMINISTIC, m, 0.06f, ws_bwd_filter(3, dwd)},
         {0, 0, NON_DETERMINISTIC, m, 0.07f, ws_bwd_filter(0, dwd)},
         {1, 0, DETERMINISTIC, m, 0.11f, ws_bwd_filter(1, dwd)},
         {DN_CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT, FC_CUDNN_STATUS_NOT_SUPPORTED, DETERMINISTIC, m, 0, 0},
