@@ -16,12 +16,8 @@ import (
 // GPU) into dir with the system C compiler.
 func buildFakeCUDA(t testing.TB, dir string) {
 	t.Helper()
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
-	if _, err := exec.LookPath(cc); err != nil {
-		t.Skipf("no C compiler (%s) to build the test double", cc)
+	if _, err := exec.LookPath(ccName()); err != nil {
+		t.Skipf("no C compiler (%s) to build the test double", ccName())
 	}
 	out, err := exec.Command("sh", "testdata/fakecuda/build.sh", dir).CombinedOutput()
 	require.NoError(t, err, "building the test double: %s", out)
@@ -35,7 +31,7 @@ func TestFakeCUDASelfTest(t *testing.T) {
 	dir := t.TempDir()
 	buildFakeCUDA(t, dir)
 	bin := filepath.Join(dir, "fc_selftest")
-	out, err := exec.Command("cc", "-O1", "-I../../include", "-o", bin, "testdata/fakecuda/fc_selftest.c", "-ldl", "-lm").CombinedOutput()
+	out, err := exec.Command(ccName(), "-O1", "-I../../include", "-o", bin, "testdata/fakecuda/fc_selftest.c", "-ldl", "-lm").CombinedOutput()
 	require.NoError(t, err, "building fc_selftest: %s", out)
 	for _, mode := range []string{"immediate", "deferred"} {
 		t.Run(mode, func(t *testing.T) {
@@ -46,4 +42,12 @@ func TestFakeCUDASelfTest(t *testing.T) {
 			require.Contains(t, string(out), "PASS")
 		})
 	}
+}
+
+// ccName is the C compiler: $CC or cc.
+func ccName() string {
+	if cc := os.Getenv("CC"); cc != "" {
+		return cc
+	}
+	return "cc"
 }

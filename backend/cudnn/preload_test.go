@@ -21,7 +21,7 @@ func TestPreloadHelpersFromCUDNNFolder(t *testing.T) {
 	src := filepath.Join(dir, "helper.c")
 	require.NoError(t, os.WriteFile(src, []byte("int dnngo_helper_marker = 1;\n"), 0o644))
 	for _, name := range []string{"libnvrtc.so.13", "libnvrtc-builtins.so.13.0", "libcublasLt.so.13"} {
-		out, err := exec.Command("cc", "-shared", "-fPIC", "-o", filepath.Join(dir, name), src).CombinedOutput()
+		out, err := exec.Command(ccName(), "-shared", "-fPIC", "-o", filepath.Join(dir, name), src).CombinedOutput()
 		require.NoError(t, err, "%s", out)
 	}
 	c := searchConfig{envDirs: []string{dir}}
