@@ -66,8 +66,14 @@
 //
 // # Status
 //
-// Compiled and loader-tested without a GPU; the GPU path has not been run
-// on a GPU yet. See bench/gpu for the one-call check that does.
+// The GPU path has not been run on a GPU yet; bench/gpu is the one-call
+// check that does. Without a GPU, build.sh test runs every test of this
+// package, the alexnet training and the benchmarks' smoke run on a test
+// double of the three libraries (testdata/fakecuda: host C code written
+// from NVIDIA's documented API, with checked device memory, deferred
+// streams, TF32 emulation, fault injection and leak counts); Info reports
+// it (Info.TestDouble) and nothing measured on it is a GPU number. The
+// Double* functions reach its fault injection and leak counts.
 package cudnn
 
 import (
