@@ -499,3 +499,35 @@ func isIgnored(name string) bool {
 	}
 	return false
 }
+
+// TestDoubleDeferredUploads: with the double's deferred execution, copies
+// run only at synchronisation points, so uploads that cycle through the
+// ring of pinned staging buffers are correct only if each buffer's last
+// copy is waited for before it is refilled (without the event wait in
+// upload, the first tensors would receive the last ones' data).
+func TestDoubleDeferredUploads(t *testing.T) {
+	require.NoError(t, openDouble(t, backend.Options{}).Close())
+	require.NoError(t, cudnn.DoubleConfigure("deferred", "", ""))
+	t.Cleanup(func() { require.NoError(t, cudnn.DoubleConfigure("", "", "")) })
+	b := openDouble(t, backend.Options{})
+	const n = 9 // more uploads than staging buffers
+	var xs []backend.Tensor
+	for i := range n {
+		x, err := b.NewTensor(64)
+		require.NoError(t, err)
+		v := make([]float32, 64)
+		for j := range v {
+			v[j] = float32(i*1000 + j)
+		}
+		require.NoError(t, b.Upload(x, v))
+		xs = append(xs, x)
+	}
+	for i, x := range xs {
+		v := make([]float32, 64)
+		require.NoError(t, b.Download(v, x))
+		require.Equal(t, float32(i*1000), v[0], "tensor %d", i)
+		require.Equal(t, float32(i*1000+63), v[63], "tensor %d", i)
+	}
+	require.NoError(t, b.Close())
+	requireNoLeaks(t)
+}

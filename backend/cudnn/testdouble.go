@@ -88,7 +88,7 @@ func DoubleLive() (DoubleCounts, error) {
 }
 
 // DoubleConfigure sets the test double's execution mode ("immediate" or
-// "deferred"), fault rules ("name:N[:status],...": the N-th call of name
+// "deferred"; "" keeps $DNNGO_FAKECUDA_MODE), fault rules ("name:N[:status],...": the N-th call of name
 // from the next Open on fails) and unsupported list
 // ("name[:f32|f16|bf16],..."), and resets its call counters. With all
 // three empty it goes back to its DNNGO_FAKECUDA_* environment variables.
@@ -101,11 +101,12 @@ func DoubleConfigure(mode, fail, unsupported string) error {
 		C.dn_td_configure(f, nil, nil, nil)
 		return nil
 	}
-	if mode == "" {
-		mode = "immediate"
+	var cm *C.char // "": keep $DNNGO_FAKECUDA_MODE
+	if mode != "" {
+		cm = C.CString(mode)
+		defer C.free(unsafe.Pointer(cm))
 	}
-	cm, cf, cu := C.CString(mode), C.CString(fail), C.CString(unsupported)
-	defer C.free(unsafe.Pointer(cm))
+	cf, cu := C.CString(fail), C.CString(unsupported)
 	defer C.free(unsafe.Pointer(cf))
 	defer C.free(unsafe.Pointer(cu))
 	C.dn_td_configure(f, cm, cf, cu)
