@@ -143,7 +143,7 @@ static void blend(void *p, int dt, size_t i, float alpha, float beta, double v) 
 }
 /* load a whole tensor into a float array, rounding to TF32 when tf32 */
 static float *load_all(const void *p, int dt, size_t n, int tf32) {
-    float *a = malloc(n * sizeof *a + 1);
+    float *a = calloc(n + 1, sizeof *a);
     if (!a) abort();
     for (size_t i = 0; i < n; i++) a[i] = tf32 ? fc_round_tf32(ld(p, dt, i)) : ld(p, dt, i);
     return a;
