@@ -17,7 +17,9 @@ import (
 // from cuDNN's own folder, and the not-found message says so.
 func TestPreloadHelpersFromCUDNNFolder(t *testing.T) {
 	dir := t.TempDir()
-	buildFakeCUDA(t, dir)
+	// Stand-ins that link nothing (not the test double, whose cuDNN needs its
+	// own libcuda: on a GPU machine the real one is already loaded).
+	buildFakes(t, dir, fakeSpec{driver: 13000, cudnn: 91900, cudart: 13000, cublas: 13})
 	src := filepath.Join(dir, "helper.c")
 	require.NoError(t, os.WriteFile(src, []byte("int dnngo_helper_marker = 1;\n"), 0o644))
 	for _, name := range []string{"libnvrtc.so.13", "libnvrtc-builtins.so.13.0", "libcublasLt.so.13"} {
@@ -30,7 +32,6 @@ func TestPreloadHelpersFromCUDNNFolder(t *testing.T) {
 	for _, name := range []string{"libnvrtc.so.13", "libnvrtc-builtins.so.13.0", "libcublasLt.so.13"} {
 		require.Contains(t, l.preloaded, filepath.Join(dir, name))
 	}
-	require.True(t, l.isTestDouble())
 
 	_, err = searchConfig{envDirs: []string{t.TempDir()}}.loadNew()
 	require.Error(t, err)
