@@ -231,13 +231,13 @@ func Open(o backend.Options) (*Backend, error) {
 		C.free(unsafe.Pointer(c))
 		return nil, backend.Errorf("open", backend.ErrInvalid, "%v needs a GPU of compute capability 8.0 or newer, this one is %d.%d", o.Precision, c.cc_major, c.cc_minor)
 	}
-	if b.hasHalf && C.dn_probe_half(c, b.halfDNN) != 0 {
-		le := b.lastErr()
-		C.dn_close(c)
-		C.free(unsafe.Pointer(c))
-		return nil, &backend.OpError{Op: "open", Kind: backend.ErrInvalid, Err: le, Msg: fmt.Sprintf(
-			"precision %v: this cuDNN refuses %v data in %s, which every %v step needs (conversions and bias gradients); use precision fp16 or tf32 instead",
-			o.Precision, o.Precision, le.Function, o.Precision)}
+	if b.hasHalf {
+		if err := b.probeHalf(o.Precision); err != nil {
+			b.pool.freeAll(b)
+			C.dn_close(c)
+			C.free(unsafe.Pointer(c))
+			return nil, err
+		}
 	}
 	installLog(c)
 	b.info = backend.Info{Name: Name, Device: b.describeDevice(), Library: l.String(), Threads: 1, Precision: o.Precision}
@@ -246,6 +246,28 @@ func Open(o backend.Options) (*Backend, error) {
 		b.info.Library = "TEST DOUBLE, not NVIDIA's libraries and not a GPU (backend/cudnn/testdata/fakecuda): " + b.info.Library
 	}
 	return b, nil
+}
+
+// probeHalf checks, before any plan, that cuDNN accepts the 16-bit type of
+// precision p in the calls every step of it needs (cudnnTransformTensor,
+// cudnnConvolutionBackwardBias): a refusal is an ErrInvalid naming the call
+// and the alternatives, not a failure of every step.
+func (b *Backend) probeHalf(p backend.Precision) error {
+	buf, cls, err := b.alloc(64)
+	if err != nil {
+		return err
+	}
+	defer b.release(buf, cls)
+	if C.dn_probe_half(b.c, b.halfDNN, buf) == 0 {
+		return nil
+	}
+	le := b.lastErr()
+	if !le.NotSupported() {
+		return b.libErr("open")
+	}
+	return &backend.OpError{Op: "open", Kind: backend.ErrInvalid, Err: le, Msg: fmt.Sprintf(
+		"precision %v: this cuDNN refuses %v data in %s, which every %v step needs (conversions and bias gradients); use precision fp16 or tf32 instead",
+		p, p, le.Function, p)}
 }
 
 // describeDevice names the GPU: from NVML where it is present (through

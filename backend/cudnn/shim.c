@@ -306,7 +306,8 @@ int dn_sync(dn_ctx *c) {
 int dn_tensor_desc(dn_ctx *c, dn_cudnnTensorDescriptor_t *d, int dtype, int n, int ch, int h, int w) {
     *d = NULL;
     DNN(c, cudnnCreateTensorDescriptor, (d));
-    DNN_UNDO(c, cudnnSetTensor4dDescriptor, (*d, DN_CUDNN_TENSOR_NCHW, dtype, n, ch, h, w), cudnnDestroyTensorDescriptor);
+    DNN_UNDO(c, cudnnSetTensor4dDescriptor, (*d, DN_CUDNN_TENSOR_NCHW, dtype, n, ch, h, w),
+             cudnnDestroyTensorDescriptor);
     return 0;
 }
 
@@ -318,7 +319,8 @@ void dn_tensor_desc_destroy(dn_ctx *c, dn_cudnnTensorDescriptor_t d) {
 int dn_filter_desc(dn_ctx *c, dn_cudnnFilterDescriptor_t *d, int dtype, int k, int ch, int h, int w) {
     *d = NULL;
     DNN(c, cudnnCreateFilterDescriptor, (d));
-    DNN_UNDO(c, cudnnSetFilter4dDescriptor, (*d, dtype, DN_CUDNN_TENSOR_NCHW, k, ch, h, w), cudnnDestroyFilterDescriptor);
+    DNN_UNDO(c, cudnnSetFilter4dDescriptor, (*d, dtype, DN_CUDNN_TENSOR_NCHW, k, ch, h, w),
+             cudnnDestroyFilterDescriptor);
     return 0;
 }
 
@@ -331,7 +333,8 @@ int dn_conv_desc(dn_ctx *c, dn_cudnnConvolutionDescriptor_t *d, int ph, int pw, 
                  int math, int compute) {
     *d = NULL;
     DNN(c, cudnnCreateConvolutionDescriptor, (d));
-    DNN_UNDO(c, cudnnSetConvolution2dDescriptor, (*d, ph, pw, sh, sw, 1, 1, DN_CUDNN_CROSS_CORRELATION, compute), cudnnDestroyConvolutionDescriptor);
+    DNN_UNDO(c, cudnnSetConvolution2dDescriptor, (*d, ph, pw, sh, sw, 1, 1, DN_CUDNN_CROSS_CORRELATION, compute),
+             cudnnDestroyConvolutionDescriptor);
     DNN_UNDO(c, cudnnSetConvolutionGroupCount, (*d, groups), cudnnDestroyConvolutionDescriptor);
     DNN_UNDO(c, cudnnSetConvolutionMathType, (*d, math), cudnnDestroyConvolutionDescriptor);
     return 0;
@@ -356,7 +359,9 @@ int dn_conv_out_dim(dn_ctx *c, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTenso
 int dn_pool_desc(dn_ctx *c, dn_cudnnPoolingDescriptor_t *d, int kh, int kw, int ph, int pw, int sh, int sw) {
     *d = NULL;
     DNN(c, cudnnCreatePoolingDescriptor, (d));
-    DNN_UNDO(c, cudnnSetPooling2dDescriptor, (*d, DN_CUDNN_POOLING_MAX_DETERMINISTIC, DN_CUDNN_NOT_PROPAGATE_NAN, kh, kw, ph, pw, sh, sw), cudnnDestroyPoolingDescriptor);
+    DNN_UNDO(c, cudnnSetPooling2dDescriptor,
+             (*d, DN_CUDNN_POOLING_MAX_DETERMINISTIC, DN_CUDNN_NOT_PROPAGATE_NAN, kh, kw, ph, pw, sh, sw),
+             cudnnDestroyPoolingDescriptor);
     return 0;
 }
 
@@ -520,25 +525,20 @@ int dn_bias_grad(dn_ctx *c, dn_cudnnTensorDescriptor_t dyd, dn_dptr dy, dn_cudnn
     return 0;
 }
 
-/* dn_probe_half checks once, on a few elements, that cuDNN accepts the
+/* dn_probe_half checks once, on a few elements of buf (64 bytes of device
+ * memory), that cuDNN accepts the
  * 16-bit type dtype in the two calls every BF16/FP16 step depends on and
  * that have no fallback: cudnnTransformTensor (float to 16-bit and back)
  * and cudnnConvolutionBackwardBias on 16-bit dy and db. On failure the
  * context's error names the call that refused. */
-int dn_probe_half(dn_ctx *c, int dtype) {
+int dn_probe_half(dn_ctx *c, int dtype, dn_dptr buf) {
     dn_cudnnTensorDescriptor_t f = NULL, h = NULL, hb = NULL;
-    dn_dptr buf = 0;
     int rc = -1;
     dn_cudnnStatus_t r;
     const char *fn = "cudnnCreateTensorDescriptor";
     ENTER(c);
-    dn_CUresult cr = T.cuMemAlloc_v2(&buf, 64);
-    if (cr != DN_CUDA_SUCCESS) return dn_fail(c, DN_LIB_CUDA, cr, "cuMemAlloc_v2");
-    cr = T.cuMemsetD32Async(buf, 0, 16, c->stream);
-    if (cr != DN_CUDA_SUCCESS) {
-        dn_fail(c, DN_LIB_CUDA, cr, "cuMemsetD32Async");
-        goto out;
-    }
+    dn_CUresult cr = T.cuMemsetD32Async(buf, 0, 16, c->stream);
+    if (cr != DN_CUDA_SUCCESS) return dn_fail(c, DN_LIB_CUDA, cr, "cuMemsetD32Async");
 #define PROBE(call, name)     \
     fn = name;                \
     r = call;                 \
@@ -566,8 +566,6 @@ out:
     if (f) T.cudnnDestroyTensorDescriptor(f);
     if (h) T.cudnnDestroyTensorDescriptor(h);
     if (hb) T.cudnnDestroyTensorDescriptor(hb);
-    T.cuStreamSynchronize(c->stream);
-    T.cuMemFree_v2(buf);
     return rc;
 }
 

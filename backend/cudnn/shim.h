@@ -117,7 +117,7 @@ int dn_conv_bwd_filter(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_c
                        dn_cudnnFilterDescriptor_t dwd, dn_dptr dw);
 int dn_bias_grad(dn_ctx *c, dn_cudnnTensorDescriptor_t dyd, dn_dptr dy, dn_cudnnTensorDescriptor_t dbd, dn_dptr db);
 int dn_add_bias(dn_ctx *c, dn_cudnnTensorDescriptor_t bd, dn_dptr b, dn_cudnnTensorDescriptor_t yd, dn_dptr y);
-int dn_probe_half(dn_ctx *c, int dtype);
+int dn_probe_half(dn_ctx *c, int dtype, dn_dptr buf);
 int dn_transform(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnTensorDescriptor_t yd, dn_dptr y);
 
 /* Elementwise and normalisation. */

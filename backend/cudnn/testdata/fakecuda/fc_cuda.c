@@ -50,6 +50,9 @@ void fc_lock(void) { pthread_mutex_lock(&g_mu); }
 void fc_unlock(void) { pthread_mutex_unlock(&g_mu); }
 
 static long long g_live[FC_OBJ_KINDS];
+static const void **g_reg; /* open addressing set of object pointers (below) */
+static size_t g_reg_cap, g_reg_n;
+static int g_verbose = -1;
 static long long g_live_allocs, g_live_alloc_bytes, g_live_pinned;
 void fc_count(int kind, int delta) { g_live[kind] += delta; }
 
@@ -72,6 +75,11 @@ int dnngo_fakecuda_live(long long *counts, int n) {
         g_live_alloc_bytes,
     };
     for (int i = 0; i < n && i < 9; i++) counts[i] = v[i];
+    if (g_verbose > 0)
+        for (size_t i = 0; i < g_reg_cap; i++) {
+            const fc_obj *o = g_reg[i];
+            if (o && o->live) fprintf(stderr, "fakecuda: live %s %p\n", fc_kind_name(o->kind), (const void *)o);
+        }
     fc_unlock();
     return 9;
 }
@@ -88,8 +96,6 @@ const char *dnngo_fakecuda_live_names(void) {
 static __thread char t_msg[3][1024];
 static __thread int t_msg_code[3];
 static __thread char t_any[1024];
-
-static int g_verbose = -1;
 
 int fc_error(int lib, int code, const char *fmt, ...) {
     va_list ap;
@@ -306,8 +312,6 @@ int fc_cc_minor(void) { return env_int("DNNGO_FAKECUDA_CC", 90) % 10; }
 /* object registry                                                      */
 /* ------------------------------------------------------------------ */
 
-static const void **g_reg; /* open addressing set of object pointers */
-static size_t g_reg_cap, g_reg_n;
 
 static size_t hash_ptr(const void *p) {
     uint64_t x = (uint64_t)(uintptr_t)p;
