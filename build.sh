@@ -129,17 +129,43 @@ test)
   if [ -n "$unformatted" ]; then
     echo "gofmt would change:"; echo "$unformatted"; exit 1
   fi
+  # The cudnn backend runs on a test double of libcuda/libcudnn/libcublas
+  # (backend/cudnn/testdata/fakecuda: host code written from NVIDIA's
+  # documented API, not a GPU), built into a temporary folder that only these
+  # commands see; with DNNGO_REQUIRE_FAKECUDA=1 a cudnn test that cannot
+  # open it fails instead of skipping.
+  fakecuda=()
+  if have_cudnn; then
+    fakecuda_dir=$(mktemp -d "${TMPDIR:-/tmp}/dnngo-fakecuda.XXXXXX")
+    trap 'rm -rf "$fakecuda_dir"' EXIT
+    echo "== building the CUDA test double into $fakecuda_dir"
+    sh backend/cudnn/testdata/fakecuda/build.sh "$fakecuda_dir"
+    fakecuda=(env DNNGO_CUDA_LIB_DIR="$fakecuda_dir" DNNGO_REQUIRE_FAKECUDA=1)
+  fi
   while IFS= read -r tags; do
     echo "== go vet -tags '${tags}' ./..."
     go vet -tags "$tags" ./...
-    echo "== go test -tags '${tags}' ./..."
-    go test -count=1 -tags "$tags" ./...
+    if [ "$tags" = cudnn ]; then
+      echo "== go test -tags cudnn ./... on the CUDA test double (immediate mode)"
+      "${fakecuda[@]}" go test -count=1 -tags cudnn ./...
+      echo "== go test -tags cudnn on the CUDA test double (deferred mode): backend/cudnn, alexnet"
+      "${fakecuda[@]}" DNNGO_FAKECUDA_MODE=deferred go test -count=1 -tags cudnn -skip TestSeedStep ./backend/cudnn ./alexnet
+    else
+      # Other sets run without the double: cudnn's tests must skip cleanly there.
+      echo "== go test -tags '${tags}' ./..."
+      DNNGO_REQUIRE_FAKECUDA=0 go test -count=1 -tags "$tags" ./...
+    fi
   done < <(tag_sets)
   # The benchmarks run (one iteration each) with every backend this machine
   # builds, so that they cannot rot; their numbers here mean nothing.
   all_tags=$(tag_sets | tail -n 1)
+  # On the CUDA test double one step runs and no number is printed.
   echo "== go test -tags '${all_tags}' -bench . -benchtime 1x ./bench (smoke)"
-  go test -count=1 -tags "$all_tags" -run '^$' -bench . -benchtime 1x ./bench | grep -E '^(Benchmark|ok|FAIL|---)' | tail -n 80
+  "${fakecuda[@]}" go test -count=1 -tags "$all_tags" -run '^$' -bench . -benchtime 1x ./bench | grep -E '^(Benchmark|ok|FAIL|---)' | tail -n 80
+  if have_cudnn; then
+    echo "== bench smoke on the CUDA test double (deferred mode)"
+    "${fakecuda[@]}" DNNGO_FAKECUDA_MODE=deferred go test -count=1 -tags cudnn -run '^$' -bench '(Forward|TrainStep)/backend=cudnn' -benchtime 1x -v ./bench | grep -E '^(Benchmark|ok|FAIL|---)|test double'
+  fi
   # The pure-Go backend without assembly, as on CPUs without AVX2 or
   # with CGO-free static builds that choose -tags purego.
   echo "== go test -tags purego (cpu backend, no assembly)"
@@ -151,6 +177,9 @@ test)
   go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
   if have_onednn; then
     go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating|Concurrent' ./backend/onednn
+  fi
+  if have_cudnn; then
+    "${fakecuda[@]}" go test -count=1 -race -tags cudnn -skip 'TestSeedStep' ./backend/cudnn
   fi
   ;;
 *)

@@ -156,6 +156,11 @@ func Run(o Options) (*Report, error) {
 			rep.Skipped = append(rep.Skipped, Skip{name, err.Error()})
 			continue
 		}
+		if b.Info().TestDouble {
+			b.Close()
+			rep.Skipped = append(rep.Skipped, Skip{name, "test double — not a GPU: no throughput is measured on it"})
+			continue
+		}
 		rs, err := measure(b, o, fwdFLOPs, trainFLOPs, cpu)
 		b.Close()
 		if err != nil {

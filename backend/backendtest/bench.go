@@ -28,6 +28,9 @@ func BenchLayers(b *testing.B, open Opener, n int) {
 		b.Skipf("backend does not open here: %v", err)
 	}
 	defer be.Close()
+	if be.Info().TestDouble {
+		b.Skipf("%s is a test double — not a GPU: no throughput reported", be.Info().Name)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, l := range AlexNetLayers(n) {
 		run, flops, err := planLayer(be, r, l)
