@@ -8,6 +8,10 @@
 #   ./build.sh test     gofmt check, go vet, go test for each tag set, and
 #                       the race detector on the fast packages (what CI runs)
 #   ./build.sh tags     print the tag sets this machine can build
+#   ./build.sh goldens  generate the PyTorch golden cases into testdata/golden
+#                       (git-ignored; the tests use it when ../shared/testdata/golden,
+#                       CI's reference copy, is absent); needs python3-torch,
+#                       which it installs with apt where this machine allows
 #
 # Tag sets: "" (pure Go, always), "onednn" when oneDNN's headers and library
 # are installed (Debian/Ubuntu: apt-get install -y libdnnl-dev), "cudnn"
@@ -86,8 +90,41 @@ install_deps() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 }
 
+# torch_python prints a Python that imports torch (the one on $PATH, else
+# Debian's /usr/bin/python3), or fails.
+torch_python() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import torch' >/dev/null 2>&1; then
+      command -v "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+install_torch() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || return 1
+    sudo="sudo"
+  fi
+  echo "== installing python3-torch (Debian's PyTorch, ~185 MB download)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+}
+
 cmd=${1:-build}
 case "$cmd" in
+goldens)
+  py=$(torch_python) || { install_torch && py=$(torch_python); } || {
+    echo "error: no Python with PyTorch here and it cannot be installed: install it (Debian: apt-get install -y python3-torch, as root), then rerun $0 goldens" >&2
+    exit 1
+  }
+  echo "== $py tools/goldens/gen_goldens.py --out testdata/golden"
+  "$py" tools/goldens/gen_goldens.py --out testdata/golden
+  echo "the tests now use testdata/golden when ../shared/testdata/golden is absent (or: DNNGO_GOLDEN_DIR=$PWD/testdata/golden go test ./...)"
+  ;;
 setup)
   install_deps
   missing_notes
@@ -95,7 +132,10 @@ setup)
   if have_mpi; then tags=$(mpi_tags); fi
   echo "== go build -tags '${tags}' -o bin/alexnet ./cmd/alexnet"
   go build -tags "$tags" -o bin/alexnet ./cmd/alexnet
-  echo "built bin/alexnet with backends: $(bin/alexnet devices 2>/dev/null | awk '/^  [a-z]+ +(opens|compiled)/{print $1}' | paste -sd, -)"
+  devs=$(bin/alexnet devices 2>/dev/null || true)
+  compiled=$(awk '/^  [a-z]+ +(opens|compiled in)/{print $1}' <<<"$devs" | paste -sd, -)
+  usable=$(awk '/^  [a-z]+ +opens/{print $1}' <<<"$devs" | paste -sd, -)
+  echo "built bin/alexnet: backends compiled in: ${compiled:-none}; usable on this machine: ${usable:-none} (bin/alexnet devices -v says why the others do not open)"
   ;;
 tags)
   tag_sets | sed 's/^$/(none: pure Go)/'
@@ -119,11 +159,32 @@ test)
   if [ -n "$unformatted" ]; then
     echo "gofmt would change:"; echo "$unformatted"; exit 1
   fi
+  # The cudnn backend runs on a test double of libcuda/libcudnn/libcublas
+  # (backend/cudnn/testdata/fakecuda: host code written from NVIDIA's
+  # documented API, not a GPU), built into a temporary folder that only these
+  # commands see; with DNNGO_REQUIRE_FAKECUDA=1 a cudnn test that cannot
+  # open it fails instead of skipping.
+  fakecuda=()
+  if have_cudnn; then
+    fakecuda_dir=$(mktemp -d "${TMPDIR:-/tmp}/dnngo-fakecuda.XXXXXX")
+    trap 'rm -rf "$fakecuda_dir"' EXIT
+    echo "== building the CUDA test double into $fakecuda_dir"
+    sh backend/cudnn/testdata/fakecuda/build.sh "$fakecuda_dir"
+    fakecuda=(env DNNGO_CUDA_LIB_DIR="$fakecuda_dir" DNNGO_REQUIRE_FAKECUDA=1)
+  fi
   while IFS= read -r tags; do
     echo "== go vet -tags '${tags}' ./..."
     go vet -tags "$tags" ./...
-    echo "== go test -tags '${tags}' ./..."
-    go test -count=1 -tags "$tags" ./...
+    if [ "$tags" = cudnn ]; then
+      echo "== go test -tags cudnn ./... on the CUDA test double (immediate mode)"
+      "${fakecuda[@]}" go test -count=1 -tags cudnn ./...
+      echo "== go test -tags cudnn on the CUDA test double (deferred mode): backend/cudnn, alexnet"
+      "${fakecuda[@]}" DNNGO_FAKECUDA_MODE=deferred go test -count=1 -tags cudnn -skip TestSeedStep ./backend/cudnn ./alexnet
+    else
+      # Other sets run without the double: cudnn's tests must skip cleanly there.
+      echo "== go test -tags '${tags}' ./..."
+      DNNGO_REQUIRE_FAKECUDA=0 go test -count=1 -tags "$tags" ./...
+    fi
   done < <(tag_sets)
   # MPI: the packages that use it, their tests launching mpirun -np 2 by
   # re-executing the test binary (DNNGO_REQUIRE_MPI=1: no silent skip).
@@ -140,8 +201,13 @@ test)
   # The benchmarks run (one iteration each) with every backend this machine
   # builds, so that they cannot rot; their numbers here mean nothing.
   all_tags=$(tag_sets | tail -n 1)
+  # On the CUDA test double one step runs and no number is printed.
   echo "== go test -tags '${all_tags}' -bench . -benchtime 1x ./bench (smoke)"
-  go test -count=1 -tags "$all_tags" -run '^$' -bench . -benchtime 1x ./bench | grep -E '^(Benchmark|ok|FAIL|---)' | tail -n 80
+  "${fakecuda[@]}" go test -count=1 -tags "$all_tags" -run '^$' -bench . -benchtime 1x ./bench | grep -E '^(Benchmark|ok|FAIL|---)' | tail -n 80
+  if have_cudnn; then
+    echo "== bench smoke on the CUDA test double (deferred mode)"
+    "${fakecuda[@]}" DNNGO_FAKECUDA_MODE=deferred go test -count=1 -tags cudnn -run '^$' -bench '(Forward|TrainStep)/backend=cudnn' -benchtime 1x -v ./bench | grep -E '^(Benchmark|ok|FAIL|---)|test double'
+  fi
   # The pure-Go backend without assembly, as on CPUs without AVX2 or
   # with CGO-free static builds that choose -tags purego.
   echo "== go test -tags purego (cpu backend, no assembly)"
@@ -157,9 +223,12 @@ test)
   if have_onednn; then
     go test -count=1 -race -tags onednn -run 'TestConformance/(golden|badinput|dropout|sgd|resources)|Allocating|Concurrent' ./backend/onednn
   fi
+  if have_cudnn; then
+    "${fakecuda[@]}" go test -count=1 -race -tags cudnn -skip 'TestSeedStep' ./backend/cudnn
+  fi
   ;;
 *)
-  echo "usage: $0 [build|test|tags]" >&2
+  echo "usage: $0 [setup|build|test|tags|goldens]" >&2
   exit 2
   ;;
 esac

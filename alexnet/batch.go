@@ -86,9 +86,10 @@ func withBatch(s backend.Shape, n int) backend.Shape {
 
 // newBatch plans every layer at batch size bn and allocates the forward
 // buffers.
-func (n *Network) newBatch(bn int) (bt *batch, err error) {
+// On error it releases what it made and returns a nil batch.
+func (n *Network) newBatch(bn int) (_ *batch, err error) {
 	b := n.b
-	bt = &batch{n: bn}
+	bt := &batch{n: bn} // not the named result: every error return sets that to nil
 	defer func() {
 		if err != nil {
 			bt.close()

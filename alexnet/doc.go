@@ -149,12 +149,17 @@
 // do not agree with any config here, so nothing would be gained by
 // borrowing them.) Conv weights are OIHW, FC weights [out, in], all F32.
 // The momentum buffers are stored as momentum.<name>; the metadata holds
-// the format ("dnngo-alexnet/1"), the Config as JSON, the step count, the
-// current learning rate, the schedule's state and a CRC-32C of every
-// tensor's bytes. [Load] checks all of it before allocating anything — the
-// format, the config, every tensor's presence, dtype and shape (the first
-// mismatch reported by name), every checksum — so a truncated or corrupt
-// file gives an error, never a panic or a half-loaded network. Tensors
+// the format ("dnngo-alexnet/2"), the Config as JSON, the step count, the
+// current learning rate, the schedule's state, the notes, a CRC-32C of every
+// tensor's bytes and a CRC-32C of the header itself (every metadata entry
+// and every tensor's name, dtype, shape and byte range). [Load] checks all
+// of it before allocating anything — the format, the header checksum, the
+// config, every tensor's presence, dtype and shape (the first mismatch
+// reported by name), every tensor checksum — so a truncated, corrupt or
+// edited file gives an error, never a panic, a half-loaded network or a
+// network with silently changed settings. Files of the older format
+// "dnngo-alexnet/1" (without the header checksum) are refused with an error
+// saying so. Tensors
 // cross through Upload, so a checkpoint written on one backend loads on
 // every other. Training resumed from a checkpoint continues exactly as it
 // would have without stopping: bit for bit on the cpu backend, whose

@@ -18,7 +18,7 @@ import (
 
 // goldenMini reads the mini_alexnet golden case from the directory the
 // conformance suite uses ($DNNGO_GOLDEN_DIR, else ../shared/testdata/golden
-// beside the module). Without the default directory the test skips; a
+// beside the module, else testdata/golden written by ./build.sh goldens). Without the default directory the test skips; a
 // directory named by the variable must hold the file.
 func goldenMini(t *testing.T) *safetensors.File {
 	t.Helper()
@@ -26,7 +26,7 @@ func goldenMini(t *testing.T) *safetensors.File {
 	require.NoError(t, err)
 	path := filepath.Join(dir, "mini_alexnet.safetensors")
 	if _, err := os.Stat(path); err != nil && !explicit {
-		t.Skipf("golden data not found at %s (set %s to the golden directory)", path, backendtest.GoldenEnv)
+		t.Skipf("golden data not found at %s: run ./build.sh goldens to generate it with PyTorch, or set %s to the golden directory", path, backendtest.GoldenEnv)
 	}
 	f, err := safetensors.ReadFile(path)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package alexnet
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -127,8 +128,13 @@ func (s Summary) String() string {
 	c := s.Config
 	fmt.Fprintf(&b, "AlexNet %q: input %s, %d classes, LRN n=%d α=%g β=%g k=%g (α/n convention), dropout %g, init %v, SGD %v\n",
 		c.Name, dims(s.Input), c.Classes, c.LRN.Size, c.LRN.Alpha, c.LRN.Beta, c.LRN.K, c.Dropout, c.Init, c.SGD.Rule)
+	opWidth := 44 // the op column fits the longest op (the paper's "in 2 groups" ones are longer)
+	for _, r := range s.Layers {
+		opWidth = max(opWidth, utf8.RuneCountInString(r.Op))
+	}
 	row := func(cols ...any) {
-		line := fmt.Sprintf("%-6s %-44s %-12s %4s %15s  %-14s %12s %8s %15s", cols...)
+		cols = append(cols[:1:1], append([]any{opWidth}, cols[1:]...)...)
+		line := fmt.Sprintf("%-6s %-*s %-12s %4s %15s  %-14s %12s %8s %15s", cols...)
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	row("layer", "op", "output", "size", "activations", "weight shape", "weights", "biases", "MACs/image")

@@ -11,6 +11,10 @@ import (
 // Channels·Input·Input.
 func (n *Network) InputSize() int { return n.cfg.Channels * n.cfg.Input * n.cfg.Input }
 
+// Classes is the number of classes: the width of each row of Predict's
+// probabilities and Logits (Config().Classes).
+func (n *Network) Classes() int { return n.cfg.Classes }
+
 // Forward runs the network on a batch of images, x dense NCHW float32
 // ([N, Channels, Input, Input], N = len(x)/InputSize()). In Train mode the
 // dropout layers drop units with the mask of the current step (a function

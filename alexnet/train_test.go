@@ -535,3 +535,32 @@ func TestSeedBuilds(t *testing.T) {
 	require.Equal(t, 3*227*227, net.InputSize())
 	require.Contains(t, net.String(), "62,367,776 weights")
 }
+
+// A closed backend must give errors wrapping backend.ErrClosed, never a
+// panic: at a batch size the network has not planned yet (planning fails)
+// and at one it has (the plans are closed).
+func TestTrainStepAfterBackendCloseReturnsErrClosed(t *testing.T) {
+	cfg := alexnet.Mini()
+	forEachBackend(t, func(t *testing.T, b backend.Backend) {
+		net, err := alexnet.New(b, cfg)
+		require.NoError(t, err)
+		defer net.Close()
+		x, labels := batchOf(3, 2, net.InputSize(), cfg.Classes)
+		_, err = net.TrainStep(x, labels)
+		require.NoError(t, err)
+		require.NoError(t, b.Close())
+		cases := []struct {
+			name string
+			n    int // images
+		}{{"planned batch size", 2}, {"new batch size", 1}}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				xs, ls := x[:c.n*net.InputSize()], labels[:c.n]
+				_, err := net.TrainStep(xs, ls)
+				require.ErrorIs(t, err, backend.ErrClosed, "train step")
+				_, err = net.Predict(xs)
+				require.ErrorIs(t, err, backend.ErrClosed, "predict")
+			})
+		}
+	})
+}

@@ -76,14 +76,14 @@ func (o Options) evaluate(ctx context.Context, batch int) (Eval, error) {
 	if c == nil || c.Size() == 1 {
 		return Evaluate(ctx, o.Net, o.Test, o.TestPipe, batch, o.Workers)
 	}
-	return EvaluateShard(ctx, c, o.Net, o.Test, o.TestPipe, batch, o.Workers)
+	return EvaluateShard(ctx, c, o.Net, o.Test, o.TestPipe, batch, o.Workers, nil)
 }
 
 // EvaluateShard is Evaluate split between the ranks of c: rank r scores
 // items [r·n/N, (r+1)·n/N) of ds, and the counts and loss sums are added
 // over the ranks, so every rank returns the score of the whole set. batch
-// is the per-rank batch.
-func EvaluateShard(ctx context.Context, c collective.Comm, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int) (Eval, error) {
+// is the per-rank batch; log (nil: none) gets this rank's progress lines.
+func EvaluateShard(ctx context.Context, c collective.Comm, net *alexnet.Network, ds data.Dataset, pipe *augment.Pipeline, batch, workers int, log io.Writer) (Eval, error) {
 	n, r, size := ds.Len(), c.Rank(), c.Size()
 	lo, hi := r*n/size, (r+1)*n/size
 	var mine Eval
@@ -96,19 +96,19 @@ func EvaluateShard(ctx context.Context, c collective.Comm, net *alexnet.Network,
 		if err != nil {
 			return Eval{}, err
 		}
-		if mine, err = Evaluate(ctx, net, part, pipe, batch, workers); err != nil {
+		if mine, err = EvaluateLogged(ctx, net, part, pipe, batch, workers, log); err != nil {
 			return Eval{}, err
 		}
 	}
 	k := float64(mine.N)
-	sums := []float64{k, mine.Loss * k, mine.Top1 * k, mine.Top5 * k}
+	sums := []float64{k, mine.Loss * k, mine.Top1 * k, mine.Top5 * k, float64(mine.NonFinite)}
 	if err := c.AllReduceFloat64(sums, collective.Sum); err != nil {
 		return Eval{}, fmt.Errorf("train: evaluate: %w", err)
 	}
 	if sums[0] == 0 {
 		return Eval{}, fmt.Errorf("train: evaluate: the dataset is empty")
 	}
-	return Eval{N: int(sums[0]), Loss: sums[1] / sums[0], Top1: sums[2] / sums[0], Top5: sums[3] / sums[0]}, nil
+	return Eval{N: int(sums[0]), Loss: sums[1] / sums[0], Top1: sums[2] / sums[0], Top5: sums[3] / sums[0], NonFinite: int(sums[4])}, nil
 }
 
 // LoadShared loads a checkpoint for every rank of c: rank 0 reads the file
@@ -123,7 +123,13 @@ func LoadShared(c collective.Comm, b backend.Backend, path string) (*alexnet.Net
 	var readErr error
 	hdr := make([]byte, 8)
 	if c.Rank() == 0 {
-		buf, readErr = os.ReadFile(path)
+		// The same rule as alexnet.Load: only a regular file is read
+		// (a device such as /dev/zero would be read until memory runs out).
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+			readErr = fmt.Errorf("%s is not a regular file (%v)", path, st.Mode().Type())
+		} else {
+			buf, readErr = os.ReadFile(path)
+		}
 		size := int64(len(buf))
 		if readErr != nil {
 			size = -1

@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,56 +10,46 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	goldendata "github.com/dnngo/dnngo/internal/golden"
 	"github.com/dnngo/dnngo/safetensors"
 	"github.com/stretchr/testify/require"
 )
 
 // GoldenEnv is the environment variable that points the suite at a
 // directory of golden cases.
-const GoldenEnv = "DNNGO_GOLDEN_DIR"
+const GoldenEnv = goldendata.Env
 
 // Tolerances, as relative norm errors ‖got − want‖/‖want‖ per tensor. The
 // golden README shows that float32 PyTorch reaches ~3e-6; these leave room
 // for other summation orders while real bugs show up at 1e-3 or more.
 const (
-	LayerTol = 2e-5 // per-layer cases
-	MiniTol  = 1e-4 // the end-to-end mini_alexnet case
+	LayerTol = goldendata.LayerTol // per-layer cases
+	MiniTol  = goldendata.MiniTol  // the end-to-end mini_alexnet case
 )
 
 // GoldenDir returns the directory of golden cases: $DNNGO_GOLDEN_DIR if
-// set, else ../shared/testdata/golden beside the module root (found by
-// walking up from the working directory to go.mod). explicit reports
-// whether the environment variable chose it.
+// set, else ../shared/testdata/golden beside the module root where it
+// exists, else the module's testdata/golden that "./build.sh goldens"
+// writes (goldendata.Dir). explicit reports whether the environment variable
+// chose it.
 func GoldenDir() (dir string, explicit bool, err error) {
-	if d := os.Getenv(GoldenEnv); d != "" {
-		return d, true, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false, err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "testdata", "golden"), false, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", false, errors.New("no go.mod above " + wd)
-		}
-	}
+	dir, explicit, _, err = goldendata.Dir()
+	return dir, explicit, err
 }
 
 // GoldenFiles lists the *.safetensors files of the golden directory. A
-// missing default directory skips the test (a clone without the shared
-// data); a directory named by $DNNGO_GOLDEN_DIR that is missing or empty
-// fails it.
+// missing default directory skips the test with a message naming the
+// command that generates the cases (a clone without the shared data); a
+// directory named by $DNNGO_GOLDEN_DIR that is missing or empty fails it.
 func GoldenFiles(t testing.TB) []string {
 	t.Helper()
-	dir, explicit, err := GoldenDir()
+	dir, explicit, tried, err := goldendata.Dir()
 	require.NoError(t, err)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	if len(files) == 0 {
 		if _, statErr := os.Stat(dir); statErr != nil && !explicit {
-			t.Skipf("golden data not found at %s (set %s to the directory of golden *.safetensors files)", dir, GoldenEnv)
+			t.Skipf("golden data not found (looked in %s): run %s to generate it with PyTorch (needs python3-torch), or set %s to a directory of golden *.safetensors files",
+				strings.Join(tried, " and "), goldendata.GenerateCommand, GoldenEnv)
 		}
 		require.Failf(t, "no golden cases", "no *.safetensors files in %s", dir)
 	}

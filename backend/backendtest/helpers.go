@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	goldendata "github.com/dnngo/dnngo/internal/golden"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,18 +52,7 @@ func (e *env) read(x backend.Tensor) []float32 {
 
 // RelErr is the relative norm error ‖got − want‖ / ‖want‖ in float64 (the
 // absolute norm ‖got‖ when want is all zeros). Lengths must match.
-func RelErr(got []float32, want []float64) float64 {
-	var num, den float64
-	for i, w := range want {
-		d := float64(got[i]) - w
-		num += d * d
-		den += w * w
-	}
-	if den == 0 {
-		return math.Sqrt(num)
-	}
-	return math.Sqrt(num / den)
-}
+func RelErr(got []float32, want []float64) float64 { return goldendata.RelErr(got, want) }
 
 // near asserts that got matches want within tol in relative norm error.
 func near(t testing.TB, name string, got []float32, want []float64, tol float64) {

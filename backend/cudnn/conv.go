@@ -135,10 +135,14 @@ func (p *convPlan) findAlgo(op string, dir int, x, w, y C.dn_dptr) error {
 	if err != nil {
 		return err
 	}
+	flags := strict * C.DN_FIND_STRICT
+	if b.deterministic {
+		flags |= C.DN_FIND_DETERMINISTIC
+	}
 	var algo, math C.int
 	var mem C.size_t
 	var ms C.float
-	if err := b.ok(C.dn_conv_find(b.c, C.int(dir), p.xd, x, p.wd, w, p.cd[dir], p.yd, y, ws, C.size_t(wsSize), strict,
+	if err := b.ok(C.dn_conv_find(b.c, C.int(dir), p.xd, x, p.wd, w, p.cd[dir], p.yd, y, ws, C.size_t(wsSize), flags,
 		&algo, &mem, &math, &ms), op); err != nil {
 		return err
 	}
@@ -217,7 +221,7 @@ func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
 		if C.dn_conv_fwd_bias_relu(b.c, p.xd, xp, p.wd, wp, p.cd[0], p.algo[0], b.ws, C.size_t(b.wsSize), p.bd, bp, p.yd, yp) == 0 {
 			return nil
 		}
-		if !b.lastErr().NotSupported() {
+		if !b.lastErr().Unsupported() {
 			return b.libErr(op)
 		}
 		p.fuse = false // this configuration has no fused kernel: bias and ReLU separately from now on
@@ -244,7 +248,7 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 				return err
 			}
 			if C.dn_add_bias(b.c, bd, bp, yd, yp) != 0 {
-				if !b.lastErr().NotSupported() {
+				if !b.lastErr().Unsupported() {
 					return b.libErr(op)
 				}
 				*f32 = true
@@ -253,7 +257,7 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 			}
 		}
 		if !*f32 && relu && C.dn_relu_fwd(b.c, yd, yp, yp) != 0 {
-			if !b.lastErr().NotSupported() {
+			if !b.lastErr().Unsupported() {
 				return b.libErr(op)
 			}
 			*f32 = true

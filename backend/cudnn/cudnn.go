@@ -45,8 +45,14 @@
 // (convolutions and fully connected layers):
 //
 //   - FP32 (default): strict IEEE float32: CUDNN_FMA_MATH convolutions
-//     without FFT or Winograd algorithms, cuBLAS default math (no TF32).
-//     This is what the golden tests check.
+//     without FFT or Winograd algorithms (a Find result whose mathType is
+//     not CUDNN_FMA_MATH is skipped: it may run as TF32), only
+//     deterministic algorithms (so runs repeat bit for bit), cuBLAS default
+//     math (no TF32). This is what the golden tests check.
+//
+// backend.Options.Deterministic restricts the other precisions to
+// CUDNN_DETERMINISTIC algorithms too (backward data algo 0 and backward
+// filter algos 0 and 3 accumulate with atomics).
 //   - TF32: tensor-core TF32 for convolutions (CUDNN_DEFAULT_MATH) and
 //     GEMMs (CUBLAS_TF32_TENSOR_OP_MATH); any algorithm.
 //   - BF16, FP16: convolutions and GEMMs read and write bfloat16 (half)
@@ -60,8 +66,14 @@
 //
 // # Status
 //
-// Compiled and loader-tested without a GPU; the GPU path has not been run
-// on a GPU yet. See bench/gpu for the one-call check that does.
+// The GPU path has not been run on a GPU yet; bench/gpu is the one-call
+// check that does. Without a GPU, build.sh test runs every test of this
+// package, the alexnet training and the benchmarks' smoke run on a test
+// double of the three libraries (testdata/fakecuda: host C code written
+// from NVIDIA's documented API, with checked device memory, deferred
+// streams, TF32 emulation, fault injection and leak counts); Info reports
+// it (Info.TestDouble) and nothing measured on it is a GPU number. The
+// Double* functions reach its fault injection and leak counts.
 package cudnn
 
 import (
@@ -118,6 +130,14 @@ func (e *LibError) NotSupported() bool {
 	return e.Library == "cuDNN" && (e.Code/1000 == 2 || e.Code/1000 == 3)
 }
 
+// Unsupported reports whether cuDNN answered NOT_SUPPORTED (the 3xxx
+// family): the call is valid but this configuration has no kernel, so a
+// fallback is right. A BAD_PARAM (2xxx) is our mistake and never falls
+// back.
+func (e *LibError) Unsupported() bool {
+	return e.Library == "cuDNN" && e.Code/1000 == 3
+}
+
 // Backend is the cuDNN backend. It is not safe for concurrent use: open
 // one per goroutine.
 type Backend struct {
@@ -130,11 +150,15 @@ type Backend struct {
 	halfDNN  C.int  // cudnnDataType_t of that copy
 	halfBLAS C.int  // cudaDataType of that copy
 	convMath C.int  // cudnnMathType_t of the convolutions
-	strict   bool   // no FFT/Winograd algorithms
+	strict   bool   // no FFT/Winograd algorithms, FMA math only
 	budget   uint64 // workspace budget, bytes
 
 	memBudget uint64 // Options.MemoryBudget: the most device bytes the pool may hold (0: what the device has)
 	held      uint64 // device bytes the pool holds (in use or free for reuse)
+
+	// deterministic: only CUDNN_DETERMINISTIC algorithms (strict FP32 or
+	// Options.Deterministic)
+	deterministic bool
 
 	closed  bool
 	pool    pool
@@ -188,9 +212,10 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, backend.Errorf("open", backend.ErrInvalid, "device %d, but the driver sees %d GPU(s)", o.Device, count)
 	}
 	blasMath := C.int(C.DN_CUBLAS_DEFAULT_MATH)
+	b.deterministic = o.Deterministic
 	switch o.Precision {
 	case backend.FP32:
-		b.convMath, b.strict = C.DN_CUDNN_FMA_MATH, true
+		b.convMath, b.strict, b.deterministic = C.DN_CUDNN_FMA_MATH, true, true
 	case backend.TF32:
 		b.convMath, blasMath = C.DN_CUDNN_DEFAULT_MATH, C.DN_CUBLAS_TF32_TENSOR_OP_MATH
 	case backend.BF16:
@@ -209,9 +234,43 @@ func Open(o backend.Options) (*Backend, error) {
 		C.free(unsafe.Pointer(c))
 		return nil, backend.Errorf("open", backend.ErrInvalid, "%v needs a GPU of compute capability 8.0 or newer, this one is %d.%d", o.Precision, c.cc_major, c.cc_minor)
 	}
+	if b.hasHalf {
+		if err := b.probeHalf(o.Precision); err != nil {
+			b.pool.freeAll(b)
+			C.dn_close(c)
+			C.free(unsafe.Pointer(c))
+			return nil, err
+		}
+	}
 	installLog(c)
 	b.info = backend.Info{Name: Name, Device: b.describeDevice(), Library: l.String(), Threads: 1, Precision: o.Precision}
+	if l.isTestDouble() {
+		b.info.TestDouble = true
+		b.info.Library = "TEST DOUBLE, not NVIDIA's libraries and not a GPU (backend/cudnn/testdata/fakecuda): " + b.info.Library
+	}
 	return b, nil
+}
+
+// probeHalf checks, before any plan, that cuDNN accepts the 16-bit type of
+// precision p in the calls every step of it needs (cudnnTransformTensor,
+// cudnnConvolutionBackwardBias): a refusal is an ErrInvalid naming the call
+// and the alternatives, not a failure of every step.
+func (b *Backend) probeHalf(p backend.Precision) error {
+	buf, cls, err := b.alloc(64)
+	if err != nil {
+		return err
+	}
+	defer b.release(buf, cls)
+	if C.dn_probe_half(b.c, b.halfDNN, buf) == 0 {
+		return nil
+	}
+	le := b.lastErr()
+	if !le.NotSupported() {
+		return b.libErr("open")
+	}
+	return &backend.OpError{Op: "open", Kind: backend.ErrInvalid, Err: le, Msg: fmt.Sprintf(
+		"precision %v: this cuDNN refuses %v data in %s, which every %v step needs (conversions and bias gradients); use precision fp16 or tf32 instead",
+		p, p, le.Function, p)}
 }
 
 // describeDevice names the GPU: from NVML where it is present (through
@@ -306,6 +365,9 @@ func (b *Backend) ok(r C.int, op string) error {
 
 // ---- memory ----
 
+// cudaErrorOutOfMemory is CUresult CUDA_ERROR_OUT_OF_MEMORY.
+const cudaErrorOutOfMemory = 2
+
 // pool keeps freed device buffers by size class for reuse; nothing is
 // returned to the driver before the backend closes. Every op runs on the
 // backend's one stream, so a buffer freed after queued work and reused by
@@ -345,8 +407,11 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 	}
 	var p C.dn_dptr
 	if C.dn_malloc(b.c, C.size_t(cls), &p) != 0 {
-		// Out of memory, perhaps: give the pooled buffers back and try once more.
 		err := b.lastErr()
+		if err.Library != "CUDA driver" || err.Function != "cuMemAlloc_v2" || err.Code != cudaErrorOutOfMemory {
+			return 0, 0, &backend.OpError{Op: "alloc", Kind: backend.ErrLibrary, Msg: fmt.Sprintf("cannot allocate %d bytes of GPU memory", cls), Err: err}
+		}
+		// Out of memory: give the pooled buffers back and try once more.
 		C.dn_sync(b.c)
 		for k, l := range b.pool.free {
 			for _, q := range l {

@@ -242,6 +242,9 @@ func BenchmarkSeed(b *testing.B) {
 			b.Run(fmt.Sprintf("precision=%s/pass=%s/batch=%d", prec, c.pass, c.batch), func(b *testing.B) {
 				be := openOrSkip(b, backend.Options{Precision: prec})
 				defer be.Close()
+				if be.TestDouble() {
+					b.Skip("test double — not a GPU: no throughput reported")
+				}
 				net := newSeedNet(b, be, c.batch, c.pass == "train")
 				run := net.forward
 				if c.pass == "train" {
@@ -281,9 +284,13 @@ func BenchmarkLayers(b *testing.B) {
 func TestSeedStep(t *testing.T) {
 	b := openOrSkip(t, backend.Options{})
 	defer b.Close()
-	net := newSeedNet(t, b, 8, true)
+	batch, steps := 8, 5
+	if b.TestDouble() { // plain loops on the CPU: the smallest run that still shows learning
+		batch, steps = 2, 3
+	}
+	net := newSeedNet(t, b, batch, true)
 	var first, last float32
-	for i := range 5 {
+	for i := range steps {
 		require.NoError(t, net.step())
 		v := make([]float32, 1)
 		require.NoError(t, b.Download(v, net.loss))

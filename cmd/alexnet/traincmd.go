@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/data"
 	"github.com/dnngo/dnngo/data/augment"
+	"github.com/dnngo/dnngo/safetensors"
 	"github.com/dnngo/dnngo/train"
 )
 
@@ -55,12 +57,12 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 		return usageError{fmt.Sprintf("--epochs %d: want ≥ 1", *epochs)}
 	case *batch < 1:
 		return usageError{fmt.Sprintf("--batch %d: want ≥ 1", *batch)}
-	case !(*lr > 0) || math.IsInf(*lr, 0):
-		return usageError{fmt.Sprintf("--lr %g: want > 0", *lr)}
-	case *mom < 0 || *mom >= 1:
+	case !(*lr > 0) || !finite32(*lr):
+		return usageError{fmt.Sprintf("--lr %g: want > 0 and finite in float32 (below 3.4e38)", *lr)}
+	case !(*mom >= 0 && *mom < 1): // false for NaN
 		return usageError{fmt.Sprintf("--momentum %g: want 0 ≤ m < 1", *mom)}
-	case *wd < 0:
-		return usageError{fmt.Sprintf("--weight-decay %g: want ≥ 0", *wd)}
+	case !(*wd >= 0) || !finite32(*wd):
+		return usageError{fmt.Sprintf("--weight-decay %g: want ≥ 0 and finite in float32", *wd)}
 	case *aug != "paper" && *aug != "none":
 		return usageError{fmt.Sprintf("--augment %q: want paper or none", *aug)}
 	case *init != "" && *init != "paper" && *init != "kaiming":
@@ -86,35 +88,66 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	defer func() { endDist(comm, err) }()
-	if _, err := os.Stat(*ckpt); err == nil && !*resume && comm.Rank() == 0 {
+	lead := comm.Rank() == 0 // only rank 0 reads and writes the checkpoint
+	if st, err := os.Stat(*ckpt); err == nil && st.IsDir() {
+		return usageError{fmt.Sprintf("--checkpoint %s is a directory: give a file name, such as %s", *ckpt, filepath.Join(*ckpt, "alexnet.safetensors"))}
+	} else if err == nil && !*resume && lead {
 		return usageError{fmt.Sprintf("checkpoint %s exists: add --resume to continue it, or remove it to start over", *ckpt)}
-	} else if err != nil && *resume && comm.Rank() == 0 {
+	} else if err != nil && *resume && lead {
 		return usageError{fmt.Sprintf("--resume: %v", err)}
 	}
+	// Before any work: the checkpoint must be writable, and no other run
+	// may train on it (train.Run takes the same lock again).
+	if lead {
+		if err := safetensors.CheckWritable(*ckpt); err != nil {
+			return err
+		}
+		unlock, err := train.LockCheckpoint(*ckpt)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	trainSet, testSet, err := d.open()
-	if err != nil {
-		return err
-	}
 	b, err := be.open()
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	if b.Info().Name != "cudnn" { // a GPU's memory is not the host's: the backend reports what does not fit
+		// The loader holds 3 batches of input (2 prefetched, 1 in use).
+		loader := 3 * 4 * int64(cfg.Channels*cfg.Input*cfg.Input)
+		if err := checkMemory(fmt.Sprintf("--batch %d", *batch), cfg, nil, []int{*batch}, loader, "--batch"); err != nil {
+			return err
+		}
+	}
 
 	var net *alexnet.Network
 	var pre train.Preprocess
 	if *resume {
+		// The checkpoint first: flags that conflict with it are errors
+		// before the data is read and the colour statistics computed.
 		if net, err = train.LoadShared(comm, b, *ckpt); err != nil {
 			return err
 		}
-		if pre, _, err = train.Described(net); err != nil {
-			net.Close()
+		defer net.Close()
+		if err := reconcileResume(net, *ckpt, given, resumeFlags{variant: v, init: init, data: d.data, augment: aug,
+			lr: lr, momentum: mom, weightDecay: wd, limit: d.limit, batch: batch, seed: seed}, stdout); err != nil {
 			return err
 		}
-	} else {
+		if pre, _, err = train.Described(net); err != nil {
+			return err
+		}
+	}
+	trainSet, testSet, err := d.open()
+	if err != nil {
+		return err
+	}
+	if !*resume {
 		cfg.Classes = len(trainSet.Classes())
 		cfg.Seed = *seed
 		cfg.SGD.LR, cfg.SGD.Momentum, cfg.SGD.WeightDecay = float32(scale.target(*lr, *batch)), float32(*mom), float32(*wd)
@@ -126,12 +159,12 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 		if net, err = alexnet.New(b, cfg); err != nil {
 			return err
 		}
-		pre = train.Preprocess{Resize: (cfg.Input*256 + 113) / 227, Crop: cfg.Input}
+		defer net.Close()
+		pre = train.DefaultPreprocess(cfg, [3]float32{}) // the mean is set below, from the colour statistics
 		if *aug == "none" {
 			pre.Resize = cfg.Input
 		}
 	}
-	defer net.Close()
 	if net.Config().Classes != len(trainSet.Classes()) {
 		return fmt.Errorf("the checkpoint's network has %d classes, the dataset %d", net.Config().Classes, len(trainSet.Classes()))
 	}
@@ -198,6 +231,13 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	return nil
 }
 
+// finite32 reports whether v is finite once converted to float32, the
+// precision the network trains in (1e39 is not).
+func finite32(v float64) bool {
+	f := float64(float32(v))
+	return !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
@@ -246,6 +286,39 @@ func (d *dataSource) name() string {
 		return "Fashion-MNIST"
 	}
 	return *d.data
+}
+
+// openTest returns the test set alone, limited as asked: evaluation needs
+// nothing from the training split (the colour statistics it subtracts are
+// in the checkpoint's "preprocess" note), so it need not be there.
+func (d *dataSource) openTest() (data.Dataset, error) {
+	var testSet data.Dataset
+	switch {
+	case *d.data == "fashion-mnist":
+		te, err := data.OpenFashionMNIST(*d.dir, data.Test)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	case isDir(filepath.Join(*d.data, "val")):
+		te, err := data.OpenFolder(filepath.Join(*d.data, "val"), nil)
+		if err != nil {
+			return nil, err
+		}
+		testSet = te
+	default: // every 10th image of the folder is the test set
+		_, te, err := d.open()
+		return te, err
+	}
+	if *d.testLimit > 0 {
+		testSet = data.Head(testSet, *d.testLimit)
+	}
+	return testSet, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // open returns the training and test sets, limited as asked.
@@ -324,8 +397,8 @@ func (c *backendChoice) open() (backend.Backend, error) {
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	if *c.threads < 0 {
-		return nil, usageError{fmt.Sprintf("--threads %d: want ≥ 0", *c.threads)}
+	if err := checkThreads(*c.threads); err != nil {
+		return nil, err
 	}
 	o := backend.Options{Threads: *c.threads, Precision: p}
 	if *c.name == "" {
@@ -336,4 +409,13 @@ func (c *backendChoice) open() (backend.Backend, error) {
 		return nil, usageError{fmt.Sprintf("--backend: %v", err)}
 	}
 	return b, err
+}
+
+// checkThreads makes an out-of-range --threads a usage error before any
+// work: 0 (the default) up to backend.MaxThreads().
+func checkThreads(n int) error {
+	if n < 0 || n > backend.MaxThreads() {
+		return usageError{fmt.Sprintf("--threads %d: want 0 (the default) to %d (%d per logical CPU)", n, backend.MaxThreads(), backend.MaxThreadsPerCPU)}
+	}
+	return nil
 }

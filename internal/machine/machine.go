@@ -6,7 +6,9 @@ package machine
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -132,4 +134,39 @@ func measureClock() float64 {
 		best = max(best, float64(n/3)*8/d/1e9)
 	}
 	return best
+}
+
+// MemAvailable returns the memory the kernel estimates can be allocated
+// without swapping (MemAvailable in /proc/meminfo), in bytes; an error
+// where there is no /proc/meminfo (not Linux) or it lacks the line.
+func MemAvailable() (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return parseMemAvailable(f)
+}
+
+func parseMemAvailable(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("machine: /proc/meminfo: MemAvailable line %q: want \"<n> kB\"", sc.Text())
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb < 0 {
+			return 0, fmt.Errorf("machine: /proc/meminfo: MemAvailable line %q: %v", sc.Text(), err)
+		}
+		return kb * 1024, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("machine: /proc/meminfo has no MemAvailable line")
 }
