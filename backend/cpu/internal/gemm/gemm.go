@@ -26,6 +26,10 @@ type Kernel struct {
 	// panels of B (narrow C: a fully connected layer at a small batch), so
 	// that packing A would cost as much as the multiply.
 	Direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32)
+	// Narrow, if not nil, is a kernel with Direct that Gemm uses instead
+	// of this one when A is read unpacked and C is at most Narrow.NR
+	// columns wide: a wide tile would compute mostly padding there.
+	Narrow *Kernel
 }
 
 // directMaxN is the widest C for which A is read unpacked.
@@ -52,6 +56,7 @@ type Runner interface {
 // its Gemm* methods allocate nothing.
 type Context struct {
 	k      Kernel
+	narrow *Kernel // k.Narrow, or nil
 	runner Runner
 	packA  [][]float32 // per worker: an MC×KC block of A
 	packB  [][]float32 // per worker, for GemmSerial: a KC×NC block of B
@@ -67,6 +72,8 @@ type Context struct {
 }
 
 type call struct {
+	kern           *Kernel // the micro-kernel for this call
+	direct         bool    // A read unpacked by kern.Direct
 	transA, transB bool
 	m, n, k        int
 	alpha          float32
@@ -82,11 +89,17 @@ type call struct {
 // New returns a Context that runs kernel k with the workers of r.
 func New(k Kernel, r Runner) *Context {
 	w := r.Workers()
-	ctx := &Context{k: k, runner: r, shared: make([]float32, KC*roundUp(NC, k.NR))}
+	ctx := &Context{k: k, narrow: k.Narrow, runner: r}
+	// Buffers for the larger of the two kernels' tiles.
+	mr, nr := k.MR, k.NR
+	if n := k.Narrow; n != nil {
+		mr, nr = max(mr, n.MR), max(nr, n.NR)
+	}
+	ctx.shared = make([]float32, KC*roundUp(NC, nr))
 	for i := 0; i < w; i++ {
-		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, k.MR)*KC))
-		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, k.NR)))
-		ctx.edge = append(ctx.edge, make([]float32, k.MR*k.NR))
+		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, mr)*KC))
+		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, nr)))
+		ctx.edge = append(ctx.edge, make([]float32, mr*nr))
 	}
 	ctx.packFn, ctx.computeFn = ctx.packTask, ctx.computeTask
 	return ctx
@@ -119,8 +132,9 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 		scale(c, ldc, 0, m, 0, n, beta)
 		return
 	}
-	ctx.call = call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	nr := ctx.k.NR
+	ctx.call = call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	ctx.choose(&ctx.call, false)
+	nr := ctx.call.kern.NR
 	ctx.mt = ceilDiv(m, MC)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
@@ -140,7 +154,8 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 
 // packTask packs worker i's share of the current B block's panels.
 func (ctx *Context) packTask(_, i int) {
-	nr, cl := ctx.k.NR, &ctx.call
+	cl := &ctx.call
+	nr := cl.kern.NR
 	tasks := min(ctx.runner.Workers(), ctx.panels)
 	p0, p1 := ctx.panels*i/tasks, ctx.panels*(i+1)/tasks
 	lo, hi := p0*nr, min(p1*nr, ctx.nc)
@@ -150,7 +165,8 @@ func (ctx *Context) packTask(_, i int) {
 // computeTask computes tile i: one MC block of rows and one chunk of the
 // packed panels.
 func (ctx *Context) computeTask(worker, i int) {
-	nr, cl := ctx.k.NR, &ctx.call
+	cl := &ctx.call
+	nr := cl.kern.NR
 	ic := (i / ctx.chunks) * MC
 	ch := i % ctx.chunks
 	p0, p1 := ctx.panels*ch/ctx.chunks, ctx.panels*(ch+1)/ctx.chunks
@@ -163,7 +179,7 @@ func (ctx *Context) computeTask(worker, i int) {
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
 }
 
 // serial runs a call on one worker: for each KC×NC block of B, pack it,
@@ -178,8 +194,9 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 		scale(cl.c, cl.ldc, 0, m, 0, n, cl.beta)
 		return
 	}
+	ctx.choose(cl, prepacked != nil)
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
-	mm := roundUp(m, ctx.k.MR)
+	mm := roundUp(m, cl.kern.MR)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
 		for pc := 0; pc < k; pc += KC {
@@ -188,7 +205,7 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, ctx.k.NR)
+			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, cl.kern.NR)
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
 				a := pa
@@ -203,21 +220,32 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	}
 }
 
-// direct reports whether the call reads A unpacked.
-func (ctx *Context) direct(cl *call) bool {
-	return ctx.k.Direct != nil && cl.a != nil && !cl.transA && cl.alpha == 1 && cl.n <= directMaxN
+// choose sets the call's kernel and whether it reads A unpacked: A is read
+// in place when C is narrow and A needs no transpose or scaling, by the
+// narrow kernel if C fits it; prepacked A (PackA's layout) is always
+// multiplied by the context's own kernel.
+func (ctx *Context) choose(cl *call, prepacked bool) {
+	cl.kern, cl.direct = &ctx.k, false
+	if prepacked || cl.a == nil || cl.transA || cl.alpha != 1 || cl.n > directMaxN {
+		return
+	}
+	if ctx.narrow != nil && cl.n <= ctx.narrow.NR {
+		cl.kern = ctx.narrow
+	}
+	cl.direct = cl.kern.Direct != nil
 }
 
 // packA_ packs the block of A for rows [ic, ic+mc) and depth [pc, pc+kc)
 // into worker's buffer; in direct mode only the ragged last rows (fewer than
 // MR) are packed, at the panel position they would have.
 func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
-	if !ctx.direct(cl) {
-		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, ctx.k.MR, cl.alpha)
+	mr := cl.kern.MR
+	if !cl.direct {
+		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, mr, cl.alpha)
 		return
 	}
-	if full := mc - mc%ctx.k.MR; full < mc {
-		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, ctx.k.MR, cl.alpha)
+	if full := mc - mc%mr; full < mc {
+		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, mr, cl.alpha)
 	}
 }
 
@@ -226,9 +254,10 @@ func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
 // columns [j0, j1) of the block that starts at column jc, writing C with
 // the given beta.
 func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc, pc, kc, j0, j1 int, beta float32) {
-	mr, nr := ctx.k.MR, ctx.k.NR
+	kern := cl.kern
+	mr, nr := kern.MR, kern.NR
 	edge := ctx.edge[worker]
-	direct := ctx.direct(cl)
+	direct := cl.direct
 	for jr := j0; jr < j1; jr += nr {
 		bp := pb[jr*kc : (jr+nr)*kc]
 		for ir := 0; ir < mc; ir += mr {
@@ -236,17 +265,17 @@ func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc
 			off := (ic+ir)*cl.ldc + jc + jr
 			if ir+mr <= mc && jr+nr <= nc {
 				if direct {
-					ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
+					kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
 				} else {
-					ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+					kern.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
 				}
 				continue
 			}
 			// Ragged edge: compute the full tile aside, then merge.
 			if direct && ir+mr <= mc {
-				ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+				kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
 			} else {
-				ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+				kern.Fn(kc, ap, bp, edge, nr, 0)
 			}
 			rows, cols := min(mr, mc-ir), min(nr, nc-jr)
 			for i := 0; i < rows; i++ {
@@ -300,15 +329,8 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		// Row by row, so that B is read sequentially (its rows may be far
 		// apart: a fully connected layer's weights), each row scattered
 		// into the panels.
-		if nr == 16 {
-			packRows16(dst, b[pc*ldb+jc:], ldb, kc, full/16)
-		} else {
-			for p := 0; p < kc; p++ {
-				src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-				for jr := 0; jr < full; jr += nr {
-					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
-				}
-			}
+		if full > 0 {
+			packRows(dst, b[pc*ldb+jc:], ldb, kc, full/nr, nr)
 		}
 	} else {
 		for jr := 0; jr < full; jr += nr {
@@ -341,12 +363,13 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 	}
 }
 
-// packRows16Go is the portable packRows16.
-func packRows16Go(dst, src []float32, ldb, kc, panels int) {
+// packRowsGo is the portable packRows: rows [0, kc) × columns
+// [0, nr·panels) of src (row stride ldb) into nr-wide panels.
+func packRowsGo(dst, src []float32, ldb, kc, panels, nr int) {
 	for p := 0; p < kc; p++ {
-		row := src[p*ldb : p*ldb+16*panels]
+		row := src[p*ldb : p*ldb+nr*panels]
 		for jr := 0; jr < panels; jr++ {
-			copy(dst[(jr*kc+p)*16:(jr*kc+p)*16+16], row[jr*16:jr*16+16])
+			copy(dst[(jr*kc+p)*nr:(jr*kc+p)*nr+nr], row[jr*nr:jr*nr+nr])
 		}
 	}
 }
@@ -387,5 +410,5 @@ func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
 // folded in there), on worker's buffers.
 func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
 }

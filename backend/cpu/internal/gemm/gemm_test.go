@@ -165,7 +165,9 @@ func TestGemmPackedMatchesGemm(t *testing.T) {
 					pa := make([]float32, ctx.PackedSize(m, k))
 					ctx.PackA(pa, tr[0], m, k, 0.5, a, lda)
 					ctx.GemmPackedSerial(1, m, n, k, pa, tr[1], b, ldb, 0.25, got, n)
-					if ctx.direct(&call{a: a, transA: tr[0], alpha: 0.5, n: n}) {
+					cl := &call{a: a, transA: tr[0], alpha: 0.5, n: n}
+					ctx.choose(cl, false)
+					if cl.direct {
 						t.Fatal("alpha 0.5 never reads A unpacked")
 					}
 					require.Equal(t, want, got, "the same blocking gives bit-identical results")
