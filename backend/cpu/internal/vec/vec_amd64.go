@@ -161,3 +161,17 @@ func maxPool3s2Fwd512(y, x *float32, n, w int)
 
 //go:noescape
 func maxPool3s2Bwd512(dx, x, y, dy *float32, n, w int)
+
+// WindowSum sets sum[j] to Σ_{r<cnt} src[r·stride+j]², or the plain sum
+// when square is false: a channel window of LRN, its rows stride apart.
+func WindowSum(sum, src []float32, stride, cnt int, square bool) {
+	checkWindow(len(sum), len(src), stride, cnt)
+	if avx512 && cnt > 0 && len(sum) > 0 {
+		windowSum512(&sum[0], &src[0], stride, cnt, len(sum), square)
+		return
+	}
+	windowSumRows(sum, src, stride, cnt, square)
+}
+
+//go:noescape
+func windowSum512(sum, src *float32, stride, cnt, n int, square bool)

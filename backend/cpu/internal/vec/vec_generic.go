@@ -47,3 +47,10 @@ func MaxPool3s2RowBackward(dx, x, y, dy []float32, w int) {
 	checkPool3s2(len(y), len(x), w)
 	maxPool3s2RowBackwardGo(dx, x, y, dy, w)
 }
+
+// WindowSum sets sum[j] to Σ_{r<cnt} src[r·stride+j]², or the plain sum
+// when square is false: a channel window of LRN, its rows stride apart.
+func WindowSum(sum, src []float32, stride, cnt int, square bool) {
+	checkWindow(len(sum), len(src), stride, cnt)
+	windowSumRows(sum, src, stride, cnt, square)
+}

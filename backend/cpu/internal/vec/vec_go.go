@@ -126,3 +126,24 @@ window:
 		}
 	}
 }
+
+// checkWindow panics unless src holds cnt rows of n at the stride: a bug in
+// the caller, which plans the shapes.
+func checkWindow(n, lsrc, stride, cnt int) {
+	if cnt > 0 && n > 0 && (stride < 0 || lsrc < (cnt-1)*stride+n) {
+		panic("vec: window sum rows outside the source")
+	}
+}
+
+// windowSumRows is WindowSum one row at a time, through SquareAcc and Add.
+func windowSumRows(sum, src []float32, stride, cnt int, square bool) {
+	clear(sum)
+	for r := 0; r < cnt; r++ {
+		row := src[r*stride : r*stride+len(sum)]
+		if square {
+			SquareAcc(sum, row)
+		} else {
+			Add(sum, row)
+		}
+	}
+}

@@ -254,3 +254,51 @@ bgroup:
 	JLE  bgroup
 	VZEROUPPER
 	RET
+
+// func windowSum512(sum, src *float32, stride, cnt, n int, square bool)
+// sum[j] = Σ_{r<cnt} src[r·stride+j]² (square) or src[r·stride+j], for
+// j < n; cnt ≥ 1, n ≥ 1. The rows are summed in order, each square fused
+// into its add as in squareAcc8, 16 lanes at a time in a register.
+TEXT ·windowSum512(SB), NOSPLIT, $0-41
+	MOVQ    sum+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    stride+16(FP), R8
+	SHLQ    $2, R8
+	MOVQ    cnt+24(FP), R9
+	MOVQ    n+32(FP), R10
+	MOVBLZX square+40(FP), R11
+	XORQ    DX, DX // first lane of the chunk
+wchunk:
+	MOVQ    R10, AX
+	SUBQ    DX, AX
+	MOVQ    $16, BX
+	CMPQ    AX, BX
+	CMOVQGT BX, AX
+	MOVL    $0xffff, BX
+	BZHIL   AX, BX, BX
+	KMOVW   BX, K1
+	VPXORD  Z0, Z0, Z0
+	LEAQ    (SI)(DX*4), R12
+	MOVQ    R9, CX
+	TESTQ   R11, R11
+	JZ      wadd
+wsq:
+	VMOVUPS.Z   (R12), K1, Z1
+	VFMADD231PS Z1, Z1, Z0
+	ADDQ        R8, R12
+	DECQ        CX
+	JNZ         wsq
+	JMP         wstore
+wadd:
+	VMOVUPS.Z (R12), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	ADDQ      R8, R12
+	DECQ      CX
+	JNZ       wadd
+wstore:
+	VMOVUPS Z0, K1, (DI)(DX*4)
+	ADDQ    $16, DX
+	CMPQ    DX, R10
+	JLT     wchunk
+	VZEROUPPER
+	RET

@@ -148,3 +148,25 @@ func TestMaxPool3s2RowRejectsBadSizes(t *testing.T) {
 	require.Panics(t, func() { MaxPool3s2Row(make([]float32, 5), make([]float32, 30), 10) }, "2n = w")
 	require.Panics(t, func() { MaxPool3s2Row(make([]float32, 2), make([]float32, 20), 10) }, "x shorter than 3 rows")
 }
+
+// TestWindowSumMatchesRows compares WindowSum (AVX-512 where the CPU has
+// it) with the row-by-row sum through SquareAcc and Add.
+func TestWindowSumMatchesRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 7, 16, 17, 40, 512} {
+		for _, cnt := range []int{0, 1, 3, 5} {
+			for _, square := range []bool{true, false} {
+				t.Run(fmt.Sprintf("n=%d/cnt=%d/square=%v", n, cnt, square), func(t *testing.T) {
+					stride := n + 3
+					src := rnd(r, max(cnt-1, 0)*stride+n, -3, 3)
+					got, want := rnd(r, n, -1, 1), rnd(r, n, -1, 1) // overwritten, not added to
+					WindowSum(got, src, stride, cnt, square)
+					windowSumRows(want, src, stride, cnt, square)
+					for i := range want {
+						require.InDelta(t, want[i], got[i], 1e-5*(1+math.Abs(float64(want[i]))), "sum[%d]", i)
+					}
+				})
+			}
+		}
+	}
+}
