@@ -135,13 +135,14 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	ctx.call = call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	ctx.choose(&ctx.call, false)
 	nr := ctx.call.kern.NR
+	kcb := ctx.depth(&ctx.call)
 	ctx.mt = ceilDiv(m, MC)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
 		ctx.panels = ceilDiv(nc, nr)
 		ctx.chunks = min(ctx.panels, max(1, ceilDiv(2*w, ctx.mt)))
-		for pc := 0; pc < k; pc += KC {
-			ctx.jc, ctx.nc, ctx.pc, ctx.kc = jc, nc, pc, min(KC, k-pc)
+		for pc := 0; pc < k; pc += kcb {
+			ctx.jc, ctx.nc, ctx.pc, ctx.kc = jc, nc, pc, min(kcb, k-pc)
 			ctx.beta = beta
 			if pc > 0 {
 				ctx.beta = 1
@@ -197,10 +198,11 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	ctx.choose(cl, prepacked != nil)
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
 	mm := roundUp(m, cl.kern.MR)
+	kcb := ctx.depth(cl)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
-		for pc := 0; pc < k; pc += KC {
-			kc := min(KC, k-pc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
 			beta := cl.beta
 			if pc > 0 {
 				beta = 1
@@ -220,6 +222,22 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	}
 }
 
+// directKC caps the depth of a block when A is read unpacked.
+var directKC = 4096
+
+// depth is the depth of the blocks of k the call is cut into: KC, or, when
+// A is read unpacked, as deep as the buffers allow (up to directKC): each
+// row of A is then streamed from memory in long runs that the hardware
+// prefetcher follows, rather than 1 KiB pieces, and B's few columns stay in
+// L2.
+func (ctx *Context) depth(cl *call) int {
+	if !cl.direct {
+		return KC
+	}
+	kr := cl.kern
+	return max(KC, min(directKC, len(ctx.shared)/roundUp(cl.n, kr.NR), len(ctx.packA[0])/kr.MR))
+}
+
 // choose sets the call's kernel and whether it reads A unpacked: A is read
 // in place when C is narrow and A needs no transpose or scaling, by the
 // narrow kernel if C fits it; prepacked A (PackA's layout) is always
@@ -237,7 +255,7 @@ func (ctx *Context) choose(cl *call, prepacked bool) {
 
 // packA_ packs the block of A for rows [ic, ic+mc) and depth [pc, pc+kc)
 // into worker's buffer; in direct mode only the ragged last rows (fewer than
-// MR) are packed, at the panel position they would have.
+// MR) are packed, at the start of the buffer.
 func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
 	mr := cl.kern.MR
 	if !cl.direct {
@@ -245,7 +263,7 @@ func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
 		return
 	}
 	if full := mc - mc%mr; full < mc {
-		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, mr, cl.alpha)
+		packA(ctx.packA[worker], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, mr, cl.alpha)
 	}
 }
 
@@ -261,7 +279,12 @@ func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc
 	for jr := j0; jr < j1; jr += nr {
 		bp := pb[jr*kc : (jr+nr)*kc]
 		for ir := 0; ir < mc; ir += mr {
-			ap := pa[ir*kc : (ir+mr)*kc]
+			var ap []float32
+			if direct {
+				ap = pa[:mr*kc] // the ragged rows only, packed at the start
+			} else {
+				ap = pa[ir*kc : (ir+mr)*kc]
+			}
 			off := (ic+ir)*cl.ldc + jc + jr
 			if ir+mr <= mc && jr+nr <= nc {
 				if direct {

@@ -371,6 +371,8 @@ func TestArchKernelsEdgeShapes(t *testing.T) {
 		{"direct/n=64", 37, 64, 300, false, true, 1, 0},
 		{"direct/n=64/beta", 37, 64, 300, false, true, 1, 1},
 		{"packed/n=65", 37, 65, 300, false, true, 1, 0},
+		{"direct/deep-k", 13, 8, 9000, false, true, 1, 0},
+		{"direct/deep-k/n=40", 25, 40, 7000, false, true, 1, 0.5},
 		{"direct-off/alpha", 30, 16, 100, false, true, 0.5, 0},
 		{"direct-off/transA", 30, 16, 100, true, true, 1, 0},
 		{"conv-fwd/NN", 48, 169, 1152, false, false, 1, 0},
