@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
@@ -442,6 +443,29 @@ func TestChooseKernel(t *testing.T) {
 			ctx.choose(&tc.cl, tc.prepacked)
 			require.Equal(t, tc.kern, tc.cl.kern.Name)
 			require.Equal(t, tc.direct, tc.cl.direct)
+		})
+	}
+}
+
+// TestBestHonoursKernelEnv checks that $DNNGO_GEMM_KERNEL picks a kernel by
+// name prefix and that a name this CPU cannot run falls back to the
+// fastest.
+func TestBestHonoursKernelEnv(t *testing.T) {
+	ks := Kernels()
+	for _, tc := range []struct{ env, want string }{
+		{"", ks[0].Name},
+		{"generic", Generic.Name},
+		{"no-such-kernel", ks[0].Name},
+	} {
+		t.Run("env="+tc.env, func(t *testing.T) {
+			t.Setenv(KernelEnv, tc.env)
+			require.Equal(t, tc.want, Best().Name)
+		})
+	}
+	for _, k := range ks {
+		t.Run("env="+k.Name, func(t *testing.T) {
+			t.Setenv(KernelEnv, strings.Fields(k.Name)[0]) // "avx512", "avx2", "generic"
+			require.Equal(t, k.Name, Best().Name)
 		})
 	}
 }
