@@ -54,3 +54,6 @@ func WindowSum(sum, src []float32, stride, cnt int, square bool) {
 	checkWindow(len(sum), len(src), stride, cnt)
 	windowSumRows(sum, src, stride, cnt, square)
 }
+
+// avx512 is false: this build has no assembly.
+const avx512 = false
