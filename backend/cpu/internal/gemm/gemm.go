@@ -69,6 +69,7 @@ type Context struct {
 	beta               float32
 	mt, chunks, panels int
 	packFn, computeFn  func(worker, i int)
+	colsFn             func(worker, i int)
 }
 
 type call struct {
@@ -101,7 +102,7 @@ func New(k Kernel, r Runner) *Context {
 		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, nr)))
 		ctx.edge = append(ctx.edge, make([]float32, mr*nr))
 	}
-	ctx.packFn, ctx.computeFn = ctx.packTask, ctx.computeTask
+	ctx.packFn, ctx.computeFn, ctx.colsFn = ctx.packTask, ctx.computeTask, ctx.colsTask
 	return ctx
 }
 
@@ -135,6 +136,10 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	ctx.call = call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	ctx.choose(&ctx.call, false)
 	nr := ctx.call.kern.NR
+	if ctx.skinny(&ctx.call) && n >= w*skinnyMinCols {
+		ctx.runner.Run(w, ctx.colsFn)
+		return
+	}
 	kcb := ctx.depth(&ctx.call)
 	ctx.mt = ceilDiv(m, MC)
 	for jc := 0; jc < n; jc += NC {
@@ -199,8 +204,12 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
 	mm := roundUp(m, cl.kern.MR)
 	kcb := ctx.depth(cl)
-	for jc := 0; jc < n; jc += NC {
-		nc := min(NC, n-jc)
+	ncb := NC
+	if prepacked == nil && ctx.skinny(cl) {
+		ncb = skinnyNC
+	}
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
 			beta := cl.beta
@@ -220,6 +229,41 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 			}
 		}
 	}
+}
+
+// Skinny C: at most two panels of rows (a fully connected layer's data
+// gradient at a small batch, m = batch) and A packed. B — the layer's
+// weights — is then used by so few rows that packing it is the cost: it is
+// packed skinnyNC columns at a time, a KC×skinnyNC block that stays in L2
+// for both row panels, and Gemm gives each worker its own columns of C
+// (skinnyMinCols or more) with no synchronisation between packing and use.
+const (
+	skinnyNC      = 512
+	skinnyMinCols = 128
+)
+
+// skinny reports whether a call takes the skinny-C path.
+func (ctx *Context) skinny(cl *call) bool {
+	return !cl.direct && cl.m <= 2*cl.kern.MR
+}
+
+// colsTask runs worker i's share of the columns of a skinny call: whole
+// NR-wide panels, serially on its own buffers.
+func (ctx *Context) colsTask(worker, i int) {
+	sub := ctx.call
+	nr, w := sub.kern.NR, ctx.runner.Workers()
+	panels := ceilDiv(sub.n, nr)
+	j0, j1 := panels*i/w*nr, min(panels*(i+1)/w*nr, sub.n)
+	if j0 >= j1 {
+		return
+	}
+	sub.n, sub.c = j1-j0, sub.c[j0:]
+	if sub.transB {
+		sub.b = sub.b[j0*sub.ldb:]
+	} else {
+		sub.b = sub.b[j0:]
+	}
+	ctx.serial(worker, &sub, nil)
 }
 
 // directKC caps the depth of a block when A is read unpacked.

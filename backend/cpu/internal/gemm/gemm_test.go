@@ -51,7 +51,7 @@ func testKernels() []Kernel { return Kernels() }
 
 func TestGemmMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {17, 33, 65}, {1, 300, 257}, {150, 20, 513}, {145, 3073, 2}, {6, 16, 0}}
+	sizes := [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {17, 33, 65}, {1, 300, 257}, {150, 20, 513}, {145, 3073, 2}, {6, 16, 0}, {7, 1000, 70}}
 	for _, kern := range testKernels() {
 		for _, workers := range []int{1, 3} {
 			pool := parallel.New(workers)
@@ -121,6 +121,12 @@ func TestGemmAllocatesNothing(t *testing.T) {
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	allocs := testing.AllocsPerRun(10, func() { ctx.Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) })
 	require.Zero(t, allocs)
+	// The skinny-C path (few rows, each worker its own columns).
+	wide := make([]float32, k*2*skinnyMinCols)
+	allocs = testing.AllocsPerRun(10, func() {
+		ctx.Gemm(false, false, 3, 2*skinnyMinCols, k, 1, a, k, wide, 2*skinnyMinCols, 0, c, 2*skinnyMinCols)
+	})
+	require.Zero(t, allocs, "skinny C")
 }
 
 func BenchmarkGemm(b *testing.B) {
@@ -380,6 +386,10 @@ func TestArchKernelsEdgeShapes(t *testing.T) {
 		{"conv-bwd-data/TN", 363, 100, 96, true, false, 1, 0},
 		{"conv-bwd-filter/NT", 96, 363, 200, false, true, 1, 1},
 		{"fc-bwd-data/m=16", 16, 300, 260, false, false, 1, 0},
+		{"skinny/m=24/beta", 24, 1000, 700, false, false, 1, 0.5},
+		{"skinny/m=5/transB", 5, 700, 300, false, true, 1, 0},
+		{"skinny/m=13/transA", 13, 600, 200, true, false, -1, 0},
+		{"skinny/m=25 (not)", 25, 600, 200, false, false, 1, 0},
 		{"fc-bwd-filter/TN", 100, 300, 16, true, false, 1, 0},
 	}
 	r := rand.New(rand.NewPCG(13, 14))
