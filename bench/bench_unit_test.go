@@ -43,6 +43,7 @@ func TestRunMiniOnCPU(t *testing.T) {
 	assert.Contains(t, table.String(), "images/s")
 	assert.Contains(t, table.String(), "forward")
 	assert.Contains(t, table.String(), "train")
+	assert.Contains(t, table.String(), "CPU: "+rep.CPU, "the table names the CPU and its vector features")
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
 	var back Report

@@ -30,6 +30,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s, %s; median of the timed runs (spread: fastest–slowest ms/batch).\n", rep.Date, rep.Network)
+	if rep.CPU != "" {
+		fmt.Fprintf(w, "CPU: %s\n", rep.CPU)
+	}
 	notes := map[string]bool{}
 	for _, r := range rep.Results {
 		key := r.Backend + ": " + r.Device + " — " + r.Library + "; peak " + peakText(r)

@@ -24,7 +24,7 @@ type CPU struct {
 	Arch     string   // runtime.GOARCH
 	Logical  int      // logical CPUs the process may use (GOMAXPROCS)
 	Cores    int      // physical cores among them, where the OS says
-	Features []string // the vector features that matter here: avx2, fma, avx512f
+	Features []string // the vector features that matter here: avx2, fma, avx512f (with vnni, bf16, amx where present)
 	ClockGHz float64  // measured: dependent integer adds per second, 0 if not measured
 	// FMALanes is the FP32 lanes × FMA pipes per core this estimate
 	// assumes: 2×16 with AVX-512, 2×8 with AVX2+FMA, 8 with AVX, 4 otherwise.
@@ -62,6 +62,14 @@ func Detect() CPU {
 	switch {
 	case cpu.X86.HasAVX512F:
 		c.Features, c.FMALanes = []string{"avx512f", "avx2", "fma"}, 32
+		for _, f := range []struct {
+			has  bool
+			name string
+		}{{cpu.X86.HasAVX512VNNI, "avx512vnni"}, {cpu.X86.HasAVX512BF16, "avx512bf16"}, {cpu.X86.HasAMXBF16, "amxbf16"}} {
+			if f.has {
+				c.Features = append(c.Features, f.name)
+			}
+		}
 	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		c.Features, c.FMALanes = []string{"avx2", "fma"}, 16
 	case cpu.X86.HasAVX:
