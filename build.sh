@@ -214,7 +214,7 @@ test)
   go test -count=1 -tags purego ./backend/cpu/...
   # The race detector on the packages whose tests are quick under it.
   echo "== go test -race (fast packages)"
-  go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./safetensors
+  go test -count=1 -race ./backend ./backend/all ./backend/cpu/internal/parallel ./backend/cpu/internal/vec ./safetensors
   go test -count=1 -race -run 'TestConformance/.*/(badinput|dropout|sgd|resources|reference)|Allocates' ./backend/cpu
   go test -count=1 -race -skip 'TestFashionMNISTInstalled' ./data/...
   if have_mpi; then
