@@ -272,9 +272,8 @@ const (
 // layer is one weight layer of a config at batch 1 with what follows it,
 // as New plans it and Summary counts it.
 type layer struct {
-	name      string // conv1 … conv5, fc6 … fc8
-	conv      *backend.ConvDesc
-	lin       *backend.LinearDesc
+	name      string             // conv1 … conv5, fc6 … fc8
+	w         backend.WeightDesc // a ConvDesc or a LinearDesc
 	relu      bool
 	lrn       *backend.LRNDesc
 	pool      *backend.PoolDesc
@@ -364,7 +363,7 @@ func (c Config) layers() ([]layer, error) {
 		if err := d.Validate(); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
-		l := layer{name: name, conv: &d, relu: true, out: d.OutputShape(), wshape: d.WeightShape(), paperBias: paperBias[i]}
+		l := layer{name: name, w: d, relu: true, out: d.OutputShape(), wshape: d.WeightShape(), paperBias: paperBias[i]}
 		if err := checkSizes(l.out, l.wshape); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
@@ -399,7 +398,7 @@ func (c Config) layers() ([]layer, error) {
 		if err := d.Validate(); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
-		l := layer{name: name, lin: &d, relu: i < 2, dropout: i < 2 && c.Dropout > 0, out: d.OutputShape(), wshape: d.WeightShape(),
+		l := layer{name: name, w: d, relu: i < 2, dropout: i < 2 && c.Dropout > 0, out: d.OutputShape(), wshape: d.WeightShape(),
 			paperBias: paperBias[5+i]}
 		if err := checkSizes(l.out, l.wshape); err != nil {
 			return nil, c.errf(name, "%v", err)

@@ -58,11 +58,10 @@ func (c Config) Summary() (Summary, error) {
 	s := Summary{Config: c, Input: backend.Shape{c.Channels, c.Input, c.Input}}
 	for i, l := range layers {
 		row := LayerSummary{Name: l.name, Output: l.out[1:].Clone(), WeightShape: l.wshape.Clone(),
-			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0])}
-		if l.conv != nil {
-			d := l.conv
+			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0]), MACs: l.w.FLOPs() / 2}
+		switch d := l.w.(type) {
+		case backend.ConvDesc:
 			row.Size = l.out[2]
-			row.MACs = d.FLOPs() / 2
 			row.Op = fmt.Sprintf("conv %dx%d/%d pad %d, %d filters", d.KernelH, d.KernelW, d.StrideH, d.PadH, d.Out)
 			if d.Groups > 1 {
 				row.Op += fmt.Sprintf(" in %d groups", d.Groups)
@@ -73,9 +72,7 @@ func (c Config) Summary() (Summary, error) {
 				row.Op += " + LRN"
 				row.ActFactor = 3
 			}
-		} else {
-			d := l.lin
-			row.MACs = d.FLOPs() / 2
+		case backend.LinearDesc:
 			row.Op = fmt.Sprintf("FC %d→%d", d.In(), d.Out)
 			row.ActFactor = 1
 			if l.relu {

@@ -142,19 +142,15 @@ func goldenMini(e *env, g *golden) {
 		l.in = cur
 		w, ws := g.f32("init." + l.name + ".w")
 		b, bs := g.f32("init." + l.name + ".b")
+		var d backend.WeightDesc = backend.LinearDesc{Input: shape, Out: l.out, Bias: true}
 		if l.kind == "conv" {
-			d := backend.ConvDesc{Input: shape, Out: l.out, KernelH: l.k, KernelW: l.k, StrideH: l.s, StrideW: l.s,
+			d = backend.ConvDesc{Input: shape, Out: l.out, KernelH: l.k, KernelW: l.k, StrideH: l.s, StrideW: l.s,
 				PadH: l.p, PadW: l.p, Groups: l.g, Bias: true}
-			require.NoError(t, d.Validate(), l.String())
-			require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
-			l.plan, err = e.b.Conv(d)
-			l.preShape = d.OutputShape()
-		} else {
-			d := backend.LinearDesc{Input: shape, Out: l.out, Bias: true}
-			require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
-			l.plan, err = e.b.Linear(d)
-			l.preShape = d.OutputShape()
 		}
+		require.NoError(t, d.Validate(), l.String())
+		require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
+		l.plan, err = backend.PlanWeight(e.b, d)
+		l.preShape = d.OutputShape()
 		require.NoError(t, err, l.String())
 		l.w, l.b = e.tensor(ws, w), e.tensor(bs, b)
 		l.dw, l.db, l.vw, l.vb = e.tensor(ws, nil), e.tensor(bs, nil), e.tensor(ws, nil), e.tensor(bs, nil)

@@ -83,17 +83,12 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 		switch {
 		case spec.ReLU != nil:
 			continue // conv1's ReLU is fused into conv1 in this network
-		case spec.Conv != nil || spec.Lin != nil:
+		case spec.Weight() != nil:
 			l := &netLayer{name: spec.Name}
-			var ws, os backend.Shape
-			relu := false
-			if spec.Conv != nil {
-				l.wp, err = b.Conv(*spec.Conv)
-				ws, os, relu = spec.Conv.WeightShape(), spec.Conv.OutputShape(), spec.Conv.ReLU
-			} else {
-				l.wp, err = b.Linear(*spec.Lin)
-				ws, os, relu = spec.Lin.WeightShape(), spec.Lin.OutputShape(), spec.Lin.ReLU
-			}
+			d := spec.Weight()
+			l.wp, err = backend.PlanWeight(b, d)
+			ws, os := d.WeightShape(), d.OutputShape()
+			relu := spec.Conv != nil && spec.Conv.ReLU || spec.Lin != nil && spec.Lin.ReLU
 			require.NoError(t, err, spec.Name)
 			l.w, l.bias = mk(ws, 0.01), mk(backend.Shape{os[1]}, 0.1)
 			if train {

@@ -89,6 +89,18 @@ type Layer struct {
 	Input backend.Shape
 }
 
+// Weight is the layer's weight op, *Conv or *Lin, as a WeightDesc; nil for
+// a layer without weights.
+func (l Layer) Weight() backend.WeightDesc {
+	switch {
+	case l.Conv != nil:
+		return *l.Conv
+	case l.Lin != nil:
+		return *l.Lin
+	}
+	return nil
+}
+
 // AlexNetLayers lists the layers of the single-tower AlexNet (227×227
 // input, 96-256-384-384-256 convolutions, 4096-4096-1000 FC, LRN with the
 // paper's constants) at batch n, with bias and ReLU fused into the
