@@ -115,7 +115,7 @@ func (i *Init) UnmarshalText(b []byte) error {
 // is constant; after a change of lr the paper's v still carries the old
 // rate for a few steps.
 type SGD struct {
-	LR          float32         `json:"lr"` // initial learning rate; the network's current rate is Network.LR
+	LR          float32         `json:"lr"` // initial learning rate; the network's current rate is Optimizer.LR
 	Momentum    float32         `json:"momentum"`
 	WeightDecay float32         `json:"weight_decay"`
 	Rule        backend.SGDRule `json:"-"`
@@ -155,7 +155,7 @@ func (s *SGD) UnmarshalJSON(b []byte) error {
 }
 
 // Plateau is the learning-rate schedule "divide by 10 when the validation
-// error stops improving" (Network.Observe feeds it one metric per
+// error stops improving" (Optimizer.Observe feeds it one metric per
 // validation round). A round improves when the metric beats the best so far
 // by more than Threshold relative to it; after Patience rounds in a row
 // without improvement the rate is multiplied by Factor and the count starts

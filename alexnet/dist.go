@@ -178,21 +178,21 @@ func (n *Network) BroadcastParams(c collective.Comm, root int) error {
 	}
 	// Whether root has momentum buffers decides for everyone.
 	flag := []float32{0}
-	if n.params[0].v != nil {
+	if n.opt.v != nil {
 		flag[0] = 1
 	}
 	if err := c.Broadcast(flag, root); err != nil {
 		return fmt.Errorf("alexnet: broadcast params: %w", err)
 	}
 	if flag[0] == 1 {
-		if err := n.ensureOptimizer(); err != nil {
+		if err := n.opt.ensure(); err != nil {
 			return err
 		}
 	}
 	for _, p := range n.params {
 		ts := []backend.Tensor{p.w}
 		if flag[0] == 1 {
-			ts = append(ts, p.v)
+			ts = append(ts, n.opt.v[p.index])
 		}
 		host := make([]float32, p.shape.Numel())
 		for _, t := range ts {

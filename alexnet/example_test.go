@@ -56,7 +56,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := net.SetLR(0.005); err != nil { // any step; or net.Observe(valErr): ÷10 on a plateau
+	if err := net.Optimizer().SetLR(0.005); err != nil { // any step; or net.Optimizer().Observe(valErr): ÷10 on a plateau
 		log.Fatal(err)
 	}
 	probs, err := net.Predict(x) // softmax probabilities, [batch, net.Classes()]
@@ -83,7 +83,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer again.Close()
-	fmt.Println("loss > 0:", loss > 0, "loaded:", again.Config().Name, "after", again.Steps(), "step, lr", again.LR())
+	fmt.Println("loss > 0:", loss > 0, "loaded:", again.Config().Name, "after", again.Steps(), "step, lr", again.Optimizer().LR())
 	// Output:
 	// AlexNet "mini": input 3×99×99, 10 classes, LRN n=5 α=0.0001 β=0.75 k=2 (α/n convention), dropout 0, init kaiming, SGD pytorch
 	// layer  op                                           output       size     activations  weight shape        weights   biases      MACs/image
@@ -181,7 +181,7 @@ func ExampleNetwork_TrainStep() {
 		fmt.Println(err)
 		return
 	}
-	net.SetLR(0.005) // the learning rate may change at any step
+	net.Optimizer().SetLR(0.005) // the learning rate may change at any step
 	var last float32
 	for range 10 {
 		if last, err = net.TrainStep(x, labels); err != nil {
@@ -189,7 +189,7 @@ func ExampleNetwork_TrainStep() {
 			return
 		}
 	}
-	fmt.Println("steps:", net.Steps(), "lr:", net.LR(), "loss fell:", last < first/2)
+	fmt.Println("steps:", net.Steps(), "lr:", net.Optimizer().LR(), "loss fell:", last < first/2)
 	// Output: steps: 11 lr: 0.005 loss fell: true
 }
 
@@ -258,6 +258,6 @@ func ExampleLoad() {
 		return
 	}
 	defer resumed.Close()
-	fmt.Println(resumed.Config().Name, "after", resumed.Steps(), "step, lr", resumed.LR())
+	fmt.Println(resumed.Config().Name, "after", resumed.Steps(), "step, lr", resumed.Optimizer().LR())
 	// Output: mini after 1 step, lr 0.01
 }

@@ -39,16 +39,14 @@ var ErrState = errors.New("out of order")
 // ErrClosed is wrapped by the errors of calls on a closed Network.
 var ErrClosed = errors.New("network is closed")
 
-// param is one parameter tensor with its gradient, momentum buffer and
-// update plan. The gradient is made at the first Loss, the momentum buffer
-// and plan at the first Step (or when a checkpoint restores them).
+// param is one parameter tensor with its gradient, made at the first Loss
+// (the momentum buffer and update plan are the Optimizer's).
 type param struct {
 	name  string // conv1.weight, conv1.bias, …
 	shape backend.Shape
+	index int // in Network.params
 	w     backend.Tensor
 	g     backend.Tensor
-	v     backend.Tensor
-	sgd   backend.SGDPlan
 }
 
 // Network is an AlexNet on one backend: its parameters, and for every
@@ -65,9 +63,8 @@ type Network struct {
 	cur     *batch // the batch of the latest Forward
 
 	// Training state, saved in checkpoints.
-	step  uint64  // completed optimiser steps
-	lr    float32 // the current learning rate
-	sched schedState
+	step uint64 // completed optimiser steps
+	opt  Optimizer
 
 	// Where the latest pass left things.
 	mode       Mode
@@ -126,11 +123,12 @@ func build(b backend.Backend, cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{b: b, cfg: cfg, layers: layers, batches: map[int]*batch{}, lr: cfg.SGD.LR}
+	n := &Network{b: b, cfg: cfg, layers: layers, batches: map[int]*batch{}}
+	n.opt = Optimizer{n: n, lr: cfg.SGD.LR}
 	for _, l := range layers {
 		for _, p := range []*param{
-			{name: l.name + ".weight", shape: l.wshape},
-			{name: l.name + ".bias", shape: backend.Shape{l.wshape[0]}},
+			{name: l.name + ".weight", shape: l.wshape, index: len(n.params)},
+			{name: l.name + ".bias", shape: backend.Shape{l.wshape[0]}, index: len(n.params) + 1},
 		} {
 			p.w, err = b.NewTensor(p.shape...)
 			if err != nil {
@@ -258,19 +256,6 @@ func (n *Network) Grad(name string) ([]float32, error) {
 	return n.download("grad "+name, p.g)
 }
 
-// Momentum downloads the momentum buffer (the SGD velocity) of the named
-// parameter: zeros before the first Step.
-func (n *Network) Momentum(name string) ([]float32, error) {
-	p, err := n.param("momentum", name)
-	if err != nil {
-		return nil, err
-	}
-	if p.v == nil {
-		return make([]float32, p.shape.Numel()), nil
-	}
-	return n.download("momentum "+name, p.v)
-}
-
 func (n *Network) download(what string, t backend.Tensor) ([]float32, error) {
 	out := make([]float32, t.Shape().Numel())
 	if err := n.b.Download(out, t); err != nil {
@@ -293,8 +278,9 @@ func (n *Network) Close() error {
 	}
 	n.batches, n.cur = nil, nil
 	for _, p := range n.params {
-		errs = append(errs, closeAll(p.w, p.g, p.v), closePlans(p.sgd))
+		errs = append(errs, closeAll(p.w, p.g))
 	}
+	errs = append(errs, n.opt.close())
 	return errors.Join(errs...)
 }
 

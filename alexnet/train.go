@@ -2,7 +2,6 @@ package alexnet
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -124,7 +123,7 @@ func (n *Network) Backward() error {
 }
 
 // Step applies one SGD update to every parameter with the gradients of the
-// latest Backward and the current learning rate (see SetLR and Observe),
+// latest Backward and the optimiser's learning rate (see Optimizer),
 // momentum and weight decay of Config.SGD, then counts the step (Step,
 // which also moves the dropout masks on). Each Backward feeds one Step.
 func (n *Network) Step() error {
@@ -134,38 +133,11 @@ func (n *Network) Step() error {
 	if !n.backwarded {
 		return fmt.Errorf("alexnet: step: no fresh gradients: call Backward first: %w", ErrState)
 	}
-	if err := n.ensureOptimizer(); err != nil {
+	if err := n.opt.step(); err != nil {
 		return err
-	}
-	hp := backend.SGDParams{LR: n.lr, Momentum: n.cfg.SGD.Momentum, WeightDecay: n.cfg.SGD.WeightDecay, Rule: n.cfg.SGD.Rule}
-	for _, p := range n.params {
-		if err := p.sgd.Step(p.w, p.g, p.v, hp); err != nil {
-			return fmt.Errorf("alexnet: step %s: %w", p.name, err)
-		}
 	}
 	n.backwarded = false
 	n.step++
-	return nil
-}
-
-// ensureOptimizer makes the momentum buffers (zero) and update plans, once.
-func (n *Network) ensureOptimizer() error {
-	for _, p := range n.params {
-		if p.v == nil {
-			v, err := n.b.NewTensor(p.shape...)
-			if err != nil {
-				return fmt.Errorf("alexnet: momentum buffer of %s %v: %w", p.name, p.shape, err)
-			}
-			p.v = v
-		}
-		if p.sgd == nil {
-			s, err := n.b.SGD(p.shape)
-			if err != nil {
-				return fmt.Errorf("alexnet: sgd plan of %s %v: %w", p.name, p.shape, err)
-			}
-			p.sgd = s
-		}
-	}
 	return nil
 }
 
@@ -191,59 +163,3 @@ func (n *Network) TrainStep(x []float32, labels []int32) (float32, error) {
 
 // Steps is the number of optimiser steps taken (restored by Load).
 func (n *Network) Steps() uint64 { return n.step }
-
-// LR is the current learning rate.
-func (n *Network) LR() float32 { return n.lr }
-
-// SetLR sets the learning rate of the following steps (it may change at
-// every step). The schedule's own reductions (Observe) start from it.
-func (n *Network) SetLR(lr float32) error {
-	if math.IsNaN(float64(lr)) || math.IsInf(float64(lr), 0) || lr < 0 {
-		return fmt.Errorf("alexnet: set lr: %g, want finite and ≥ 0", lr)
-	}
-	n.lr = lr
-	return nil
-}
-
-// schedState is the plateau schedule's memory.
-type schedState struct {
-	HasBest bool    `json:"has_best"`
-	Best    float64 `json:"best"`
-	Bad     int     `json:"bad"`   // rounds in a row without improvement
-	Drops   int     `json:"drops"` // reductions so far
-}
-
-// Observe feeds the plateau schedule (Config.Schedule) one validation
-// metric, such as the top-1 error after an epoch, and returns the learning
-// rate for what follows: the current one, or the current one times the
-// schedule's Factor when the metric has not improved for Patience rounds
-// (at most MaxDrops times). A NaN metric is an error.
-func (n *Network) Observe(metric float64) (float32, error) {
-	if math.IsNaN(metric) {
-		return n.lr, fmt.Errorf("alexnet: observe: metric is NaN")
-	}
-	s, st := n.cfg.Schedule, &n.sched
-	better := !st.HasBest
-	if st.HasBest {
-		margin := s.Threshold * math.Abs(st.Best)
-		if s.Maximize {
-			better = metric > st.Best+margin
-		} else {
-			better = metric < st.Best-margin
-		}
-	}
-	if better {
-		st.HasBest, st.Best, st.Bad = true, metric, 0
-		return n.lr, nil
-	}
-	st.Bad++
-	if st.Bad >= s.Patience && (s.MaxDrops == 0 || st.Drops < s.MaxDrops) {
-		n.lr = float32(float64(n.lr) * s.Factor)
-		st.Drops++
-		st.Bad = 0
-	}
-	return n.lr, nil
-}
-
-// Drops is the number of learning-rate reductions the schedule has made.
-func (n *Network) Drops() int { return n.sched.Drops }

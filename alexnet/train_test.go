@@ -122,8 +122,8 @@ func TestStepFollowsTheRule(t *testing.T) {
 			}
 			for i, lr := range []float32{0.02, 0.005} {
 				oneBackward(t, net, x, labels)
-				require.NoError(t, net.SetLR(lr))
-				require.Equal(t, lr, net.LR())
+				require.NoError(t, net.Optimizer().SetLR(lr))
+				require.Equal(t, lr, net.Optimizer().LR())
 				g := map[string][]float32{}
 				for _, p := range net.ParamNames() {
 					g[p] = param(t, net, p, net.Grad)
@@ -141,7 +141,7 @@ func TestStepFollowsTheRule(t *testing.T) {
 						}
 					}
 					near(t, p, param(t, net, p, net.Param), w[p], 1e-6)
-					near(t, "momentum."+p, param(t, net, p, net.Momentum), v[p], 1e-6)
+					near(t, "momentum."+p, param(t, net, p, net.Optimizer().Momentum), v[p], 1e-6)
 				}
 			}
 		})
@@ -159,7 +159,7 @@ func TestRulesAgreeAtConstantLR(t *testing.T) {
 		defer net.Close()
 		x, labels := batchOf(6, 2, net.InputSize(), cfg.Classes)
 		for _, lr := range lrs {
-			require.NoError(t, net.SetLR(lr))
+			require.NoError(t, net.Optimizer().SetLR(lr))
 			_, err := net.TrainStep(x, labels)
 			require.NoError(t, err)
 		}
@@ -406,8 +406,8 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 		require.NoError(t, net.Forward(x, alexnet.Eval))
 		_, err = net.Activation("conv0")
 		require.ErrorContains(t, err, `no activation "conv0"`)
-		require.Error(t, net.SetLR(float32(math.NaN())))
-		require.Error(t, net.SetLR(-1))
+		require.Error(t, net.Optimizer().SetLR(float32(math.NaN())))
+		require.Error(t, net.Optimizer().SetLR(-1))
 	})
 	t.Run("closed", func(t *testing.T) {
 		net := fresh(t)
@@ -461,12 +461,12 @@ func TestPlateauSchedule(t *testing.T) {
 			require.NoError(t, err)
 			defer net.Close()
 			for i, m := range tc.metrics {
-				lr, err := net.Observe(m)
+				lr, err := net.Optimizer().Observe(m)
 				require.NoError(t, err)
 				require.InDelta(t, tc.lrs[i], lr, 1e-9, "after observation %d (%g)", i, m)
-				require.Equal(t, lr, net.LR())
+				require.Equal(t, lr, net.Optimizer().LR())
 			}
-			_, err = net.Observe(math.NaN())
+			_, err = net.Optimizer().Observe(math.NaN())
 			require.Error(t, err)
 		})
 	}

@@ -161,7 +161,7 @@ func TestDivergingRunNeverOverwritesAGoodCheckpoint(t *testing.T) {
 				o := options(net, t.TempDir(), 1)
 				_, err = Run(context.Background(), o)
 				require.NoError(t, err)
-				require.NoError(t, net.SetLR(1e6))
+				require.NoError(t, net.Optimizer().SetLR(1e6))
 				o.Epochs = 4
 				_, err = Run(context.Background(), o)
 				require.Error(t, err)
