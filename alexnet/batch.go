@@ -75,6 +75,7 @@ type batch struct {
 	probs  backend.Tensor // made by the first Predict
 	grads  bool
 	logits []float32 // host copy for Evaluate, made at its first call
+	used   uint64    // Network.clock at its latest use
 }
 
 // withBatch returns a copy of s with batch size n.

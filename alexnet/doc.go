@@ -119,8 +119,12 @@
 // every layer for it and allocates its activations, the first Loss the
 // gradient buffers, the first Step the momentum buffers. From then on a
 // training step allocates nothing on the host (tested with
-// testing.AllocsPerRun on the cpu backend). Every batch size used stays
-// planned until Close.
+// testing.AllocsPerRun on the cpu backend). The network keeps the plans
+// and buffers of the DefaultMaxBatchSizes (4) most recently used batch
+// sizes — a training size, an epoch's last smaller batch, and the same two
+// for evaluation or ten-crop evaluation — and releases the least recently
+// used when a Forward needs another; [Network.SetMaxBatchSizes] changes
+// the bound.
 //
 // # Measuring
 //

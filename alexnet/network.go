@@ -49,9 +49,10 @@ type param struct {
 	g     backend.Tensor
 }
 
-// Network is an AlexNet on one backend: its parameters, and for every
-// batch size it has run, the op plans and the activation and gradient
-// buffers of that size, made once and reused. A Network is not safe for
+// Network is an AlexNet on one backend: its parameters, and for the batch
+// sizes it has run most recently (at most DefaultMaxBatchSizes, see
+// SetMaxBatchSizes), the op plans and the activation and gradient buffers
+// of that size, made once and reused. A Network is not safe for
 // concurrent use (nor is its backend); Close releases what it holds.
 type Network struct {
 	b      backend.Backend
@@ -59,8 +60,10 @@ type Network struct {
 	layers []layer
 	params []*param // weight then bias of every layer, in layer order
 
-	batches map[int]*batch
-	cur     *batch // the batch of the latest Forward
+	batches  map[int]*batch // at most maxBatches(), least recently used released first
+	cur      *batch         // the batch of the latest Forward
+	clock    uint64         // counts batchFor calls, for batch.used
+	maxSizes int            // SetMaxBatchSizes; 0: DefaultMaxBatchSizes
 
 	// Training state, saved in checkpoints.
 	step uint64 // completed optimiser steps

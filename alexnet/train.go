@@ -22,7 +22,9 @@ func (n *Network) Classes() int { return n.cfg.Classes }
 // Activation.
 //
 // The first Forward of a batch size plans every layer at that size and
-// allocates its buffers; later ones reuse them and allocate nothing.
+// allocates its buffers; later ones reuse them and allocate nothing, as
+// long as the size stays among the few the network keeps (see
+// SetMaxBatchSizes).
 func (n *Network) Forward(x []float32, m Mode) error {
 	if n.closed {
 		return fmt.Errorf("alexnet: forward: %w", ErrClosed)
@@ -51,23 +53,83 @@ func (n *Network) Forward(x []float32, m Mode) error {
 }
 
 // batchFor returns the plans and buffers of batch size bn, making them the
-// first time.
+// first time. Before it makes a new size it releases the least recently
+// used sizes beyond the bound (see SetMaxBatchSizes), so at most that many
+// sets are ever held, even while the new one is made.
 func (n *Network) batchFor(bn int) (*batch, error) {
+	n.clock++
 	if n.cur != nil && n.cur.n == bn {
+		n.cur.used = n.clock
 		return n.cur, nil
 	}
 	if bt, ok := n.batches[bn]; ok {
+		bt.used = n.clock
 		return bt, nil
 	}
 	if err := (backend.Shape{bn, n.cfg.Channels, n.cfg.Input, n.cfg.Input}).Validate(); err != nil {
 		return nil, fmt.Errorf("alexnet: forward: batch of %d images: %w", bn, err)
 	}
+	if err := n.evictBatches(n.maxBatches() - 1); err != nil {
+		return nil, err
+	}
 	bt, err := n.newBatch(bn)
 	if err != nil {
 		return nil, err
 	}
+	bt.used = n.clock
 	n.batches[bn] = bt
 	return bt, nil
+}
+
+// DefaultMaxBatchSizes is how many batch sizes a Network keeps planned at
+// once unless SetMaxBatchSizes says otherwise: a training batch size, the
+// last (smaller) batch of an epoch, and the same two for evaluation — a
+// ten-crop evaluation's batches being their own sizes.
+const DefaultMaxBatchSizes = 4
+
+// SetMaxBatchSizes bounds how many batch sizes the network keeps planned
+// (op plans, activations and gradient buffers) at once; k ≥ 1, default
+// DefaultMaxBatchSizes. When a Forward needs a size it does not hold and
+// it already holds k, it first releases the least recently used ones (the
+// activations of a released latest Forward with them: Loss, Logits and
+// the like then need a new Forward). A size used again is planned again,
+// which is slow on some backends (cuDNN's algorithm search), so the bound
+// should cover the sizes a loop alternates between. A smaller bound than
+// the sizes held now applies from the next new size.
+func (n *Network) SetMaxBatchSizes(k int) error {
+	if k < 1 {
+		return fmt.Errorf("alexnet: max batch sizes %d, want ≥ 1", k)
+	}
+	n.maxSizes = k
+	return nil
+}
+
+func (n *Network) maxBatches() int {
+	if n.maxSizes == 0 {
+		return DefaultMaxBatchSizes
+	}
+	return n.maxSizes
+}
+
+// evictBatches releases the least recently used batch sizes until at most
+// keep remain.
+func (n *Network) evictBatches(keep int) error {
+	for len(n.batches) > keep {
+		var lru *batch
+		for _, bt := range n.batches {
+			if lru == nil || bt.used < lru.used {
+				lru = bt
+			}
+		}
+		delete(n.batches, lru.n)
+		if n.cur == lru {
+			n.cur, n.forwarded, n.lossed = nil, false, false
+		}
+		if err := lru.close(); err != nil {
+			return fmt.Errorf("alexnet: forward: releasing the plans of batch size %d: %w", lru.n, err)
+		}
+	}
+	return nil
 }
 
 // Loss computes the mean softmax cross-entropy of the latest Forward's

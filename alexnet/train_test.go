@@ -564,3 +564,50 @@ func TestTrainStepAfterBackendCloseReturnsErrClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchSizeBound checks that the network keeps at most the set number
+// of batch sizes planned, releasing the least recently used one, and that a
+// size planned again computes what it computed the first time.
+func TestBatchSizeBound(t *testing.T) {
+	b := openCPU(t, 1)
+	cfg := tinyConfig()
+	for _, tc := range []struct {
+		name  string
+		max   int     // 0: the default
+		sizes []int   // Forward batch sizes, in order
+		held  [][]int // the sizes held after each Forward
+	}{
+		{"default keeps four", 0, []int{1, 2, 3, 4, 5, 1},
+			[][]int{{1}, {1, 2}, {1, 2, 3}, {1, 2, 3, 4}, {2, 3, 4, 5}, {1, 3, 4, 5}}},
+		{"one", 1, []int{2, 3, 2}, [][]int{{2}, {3}, {2}}},
+		{"two, least recently used goes", 2, []int{1, 2, 1, 3, 1}, [][]int{{1}, {1, 2}, {1, 2}, {1, 3}, {1, 3}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			net, err := alexnet.New(b, cfg)
+			require.NoError(t, err)
+			defer net.Close()
+			if tc.max > 0 {
+				require.NoError(t, net.SetMaxBatchSizes(tc.max))
+			}
+			first := map[int][]float32{}
+			for i, n := range tc.sizes {
+				x, _ := batchOf(uint64(n), n, net.InputSize(), net.Classes())
+				require.NoError(t, net.Forward(x, alexnet.Eval))
+				logits, err := net.Logits()
+				require.NoError(t, err)
+				if want, ok := first[n]; ok {
+					near(t, fmt.Sprintf("logits at batch %d again", n), logits, want, 1e-6)
+				} else {
+					first[n] = logits
+				}
+				require.Equal(t, tc.held[i], alexnet.BatchSizesHeld(net), "after Forward #%d (batch %d)", i+1, n)
+			}
+		})
+	}
+	t.Run("bound below 1", func(t *testing.T) {
+		net, err := alexnet.New(b, cfg)
+		require.NoError(t, err)
+		defer net.Close()
+		require.Error(t, net.SetMaxBatchSizes(0))
+	})
+}
