@@ -74,7 +74,7 @@ type batch struct {
 	lossT  backend.Tensor
 	probs  backend.Tensor // made by the first Predict
 	grads  bool
-	logits []float32 // host copy for Evaluate, made at its first call
+	logits []float32 // host copy for EvaluateBatch, made at its first call
 	used   uint64    // Network.clock at its latest use
 }
 

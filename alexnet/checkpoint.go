@@ -84,7 +84,7 @@ var ErrNonFinite = errors.New("non-finite value")
 // weights.
 func (n *Network) CheckFinite() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: check finite: %w", ErrClosed)
+		return fmt.Errorf("alexnet: check finite: the network is closed: %w", ErrClosed)
 	}
 	for _, p := range n.params {
 		w, err := n.download("check finite "+p.name, p.w)
@@ -120,7 +120,7 @@ func (n *Network) WriteCheckpoint(w io.Writer) error {
 
 func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) {
 	if n.closed {
-		return nil, nil, fmt.Errorf("alexnet: save: %w", ErrClosed)
+		return nil, nil, fmt.Errorf("alexnet: save: the network is closed: %w", ErrClosed)
 	}
 	cfg, err := json.Marshal(n.cfg)
 	if err != nil {

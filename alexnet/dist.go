@@ -121,7 +121,7 @@ func (n *Network) Buckets() int {
 // size 1 it does nothing. Every rank must call it after each Backward.
 func (n *Network) AverageGrads(c collective.Comm) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: average grads: %w", ErrClosed)
+		return fmt.Errorf("alexnet: average grads: the network is closed: %w", ErrClosed)
 	}
 	if !n.backwarded {
 		return fmt.Errorf("alexnet: average grads: no fresh gradients: call Backward first: %w", ErrState)
@@ -171,7 +171,7 @@ func (n *Network) AverageGrads(c collective.Comm) error {
 // sent: replicas resuming from one checkpoint read them from it.
 func (n *Network) BroadcastParams(c collective.Comm, root int) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: broadcast params: %w", ErrClosed)
+		return fmt.Errorf("alexnet: broadcast params: the network is closed: %w", ErrClosed)
 	}
 	if c == nil || c.Size() == 1 {
 		return nil

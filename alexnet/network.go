@@ -33,11 +33,14 @@ func (m Mode) String() string {
 }
 
 // ErrState is wrapped by the errors of calls made out of order: Backward
-// before Loss, Step before Backward, and so on.
-var ErrState = errors.New("out of order")
+// before Loss, Step before Backward, and so on. It is backend.ErrState, so
+// one errors.Is test covers the network and its backend.
+var ErrState = backend.ErrState
 
-// ErrClosed is wrapped by the errors of calls on a closed Network.
-var ErrClosed = errors.New("network is closed")
+// ErrClosed is wrapped by the errors of calls on a closed Network. It is
+// backend.ErrClosed, so one errors.Is test covers the network, its
+// backend and their tensors and plans.
+var ErrClosed = backend.ErrClosed
 
 // param is one parameter tensor with its gradient, made at the first Loss
 // (the momentum buffer and update plan are the Optimizer's).
@@ -211,7 +214,7 @@ func (n *Network) ParamShape(name string) (backend.Shape, error) {
 
 func (n *Network) param(op, name string) (*param, error) {
 	if n.closed {
-		return nil, fmt.Errorf("alexnet: %s: %w", op, ErrClosed)
+		return nil, fmt.Errorf("alexnet: %s: the network is closed: %w", op, ErrClosed)
 	}
 	for _, p := range n.params {
 		if p.name == name {

@@ -27,7 +27,7 @@ func (n *Network) Classes() int { return n.cfg.Classes }
 // SetMaxBatchSizes).
 func (n *Network) Forward(x []float32, m Mode) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: forward: %w", ErrClosed)
+		return fmt.Errorf("alexnet: forward: the network is closed: %w", ErrClosed)
 	}
 	if m != Train && m != Eval {
 		return fmt.Errorf("alexnet: forward: unknown mode %v", m)
@@ -138,7 +138,7 @@ func (n *Network) evictBatches(keep int) error {
 // from. It returns the loss (waiting for the backend to compute it).
 func (n *Network) Loss(labels []int32) (float32, error) {
 	if n.closed {
-		return 0, fmt.Errorf("alexnet: loss: %w", ErrClosed)
+		return 0, fmt.Errorf("alexnet: loss: the network is closed: %w", ErrClosed)
 	}
 	if !n.forwarded {
 		return 0, fmt.Errorf("alexnet: loss: no activations: call Forward first: %w", ErrState)
@@ -171,7 +171,7 @@ func (n *Network) readLoss(bt *batch) (float32, error) {
 // latest Forward in its mode (through its dropout masks in Train mode).
 func (n *Network) Backward() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: backward: %w", ErrClosed)
+		return fmt.Errorf("alexnet: backward: the network is closed: %w", ErrClosed)
 	}
 	if !n.lossed {
 		return fmt.Errorf("alexnet: backward: no loss gradient: call Forward, then Loss: %w", ErrState)
@@ -190,7 +190,7 @@ func (n *Network) Backward() error {
 // which also moves the dropout masks on). Each Backward feeds one Step.
 func (n *Network) Step() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: step: %w", ErrClosed)
+		return fmt.Errorf("alexnet: step: the network is closed: %w", ErrClosed)
 	}
 	if !n.backwarded {
 		return fmt.Errorf("alexnet: step: no fresh gradients: call Backward first: %w", ErrState)

@@ -35,7 +35,7 @@ func TestMiniOverfitsABatch(t *testing.T) {
 				t.Logf("step %2d loss %.4f", step, loss)
 			}
 		}
-		final, _, err := net.Evaluate(x, labels)
+		final, _, err := net.EvaluateBatch(x, labels)
 		require.NoError(t, err)
 		t.Logf("start %.4f, step 49 %.4f, after 50 steps %.4f", first, last, final)
 		require.Less(t, final, first/10, "loss after 50 steps vs start")
@@ -63,7 +63,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 			for range 2 {
 				_, err := net.TrainStep(x, labels)
 				require.NoError(t, err)
-				_, _, err = net.Evaluate(x, labels)
+				_, _, err = net.EvaluateBatch(x, labels)
 				require.NoError(t, err)
 			}
 			var stepErr error
@@ -75,7 +75,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 			require.NoError(t, stepErr)
 			require.Zero(t, allocs, "allocations per training step")
 			allocs = testing.AllocsPerRun(5, func() {
-				if _, _, err := net.Evaluate(x, labels); err != nil {
+				if _, _, err := net.EvaluateBatch(x, labels); err != nil {
 					stepErr = err
 				}
 			})
@@ -366,7 +366,7 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 	})
 	t.Run("backward after evaluate", func(t *testing.T) {
 		net := fresh(t)
-		_, _, err := net.Evaluate(x, labels)
+		_, _, err := net.EvaluateBatch(x, labels)
 		require.NoError(t, err)
 		require.ErrorIs(t, net.Backward(), alexnet.ErrState)
 	})
@@ -403,6 +403,7 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 		require.ErrorContains(t, net.SetParam("fc8.bias", make([]float32, 3)), "3 values, want 10")
 		_, err = net.Activation("conv0")
 		require.ErrorIs(t, err, alexnet.ErrState, "nothing ran yet")
+		require.ErrorIs(t, err, backend.ErrState, "the network's sentinel is the backend's")
 		require.NoError(t, net.Forward(x, alexnet.Eval))
 		_, err = net.Activation("conv0")
 		require.ErrorContains(t, err, `no activation "conv0"`)
@@ -420,6 +421,8 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 			func() error { _, err := net.Param("conv1.weight"); return err }(),
 		} {
 			require.ErrorIs(t, err, alexnet.ErrClosed)
+			require.ErrorIs(t, err, backend.ErrClosed, "the network's sentinel is the backend's")
+			require.ErrorContains(t, err, "the network is closed")
 		}
 	})
 	t.Run("nil backend", func(t *testing.T) {
@@ -504,7 +507,7 @@ func TestGroupedMiniTrains(t *testing.T) {
 		_, err = net.TrainStep(x, labels)
 		require.NoError(t, err)
 	}
-	last, _, err := net.Evaluate(x, labels)
+	last, _, err := net.EvaluateBatch(x, labels)
 	require.NoError(t, err)
 	t.Logf("loss %.4f → %.4f after 15 steps", first, last)
 	require.Less(t, last, first/2)

@@ -79,9 +79,9 @@ func TestEvaluateCountsNonFiniteProbabilitiesAsWrong(t *testing.T) {
 		assert.Contains(t, Epoch{Epoch: 1, Val: ev}.String(1), "6 with non-finite probabilities, counted as wrong")
 	}
 	x := make([]float32, 2*net.InputSize())
-	_, correct, err := net.Evaluate(x, []int32{0, 0})
+	_, correct, err := net.EvaluateBatch(x, []int32{0, 0})
 	require.NoError(t, err)
-	assert.Zero(t, correct, "alexnet.Evaluate: NaN logits are never the right class")
+	assert.Zero(t, correct, "alexnet EvaluateBatch: NaN logits are never the right class")
 }
 
 // TestDescribedRejectsOutOfBoundsNotes: notes come from a file; a size
