@@ -15,6 +15,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/safetensors"
 	"github.com/stretchr/testify/require"
 )
@@ -130,7 +131,7 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 			require.NoError(t, loaded.Forward(x, alexnet.Eval))
 			got, err := loaded.Logits()
 			require.NoError(t, err)
-			near(t, "logits", got, logits, 1e-5)
+			backendtest.Near(t, "logits", got, logits, 1e-5)
 		})
 	})
 }

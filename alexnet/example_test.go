@@ -10,20 +10,12 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	_ "github.com/dnngo/dnngo/backend/all"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // randomBatch makes n N(0,1) images for net and labels in [0, classes).
 func randomBatch(net *alexnet.Network, n int) ([]float32, []int32) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, n*net.InputSize())
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	labels := make([]int32, n)
-	for i := range labels {
-		labels[i] = int32(r.IntN(net.Config().Classes))
-	}
-	return x, labels
+	return synth.Batch(rand.New(rand.NewPCG(1, 2)), n, net.InputSize(), net.Config().Classes)
 }
 
 // A whole use of the network: build it on the fastest backend, train on a

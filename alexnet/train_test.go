@@ -8,6 +8,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -140,8 +141,8 @@ func TestStepFollowsTheRule(t *testing.T) {
 							w[p][j] -= lr * v[p][j]
 						}
 					}
-					near(t, p, param(t, net, p, net.Param), w[p], 1e-6)
-					near(t, "momentum."+p, param(t, net, p, net.Optimizer().Momentum), v[p], 1e-6)
+					backendtest.Near(t, p, param(t, net, p, net.Param), w[p], 1e-6)
+					backendtest.Near(t, "momentum."+p, param(t, net, p, net.Optimizer().Momentum), v[p], 1e-6)
 				}
 			}
 		})
@@ -166,9 +167,9 @@ func TestRulesAgreeAtConstantLR(t *testing.T) {
 		return param(t, net, "conv2.weight", net.Param)
 	}
 	constant := []float32{0.01, 0.01, 0.01}
-	near(t, "constant lr", run(backend.PaperSGD, constant), run(backend.PyTorchSGD, constant), 1e-5)
+	backendtest.Near(t, "constant lr", run(backend.PaperSGD, constant), run(backend.PyTorchSGD, constant), 1e-5)
 	changed := []float32{0.01, 0.01, 0.001}
-	require.Greater(t, relErr(run(backend.PaperSGD, changed), run(backend.PyTorchSGD, changed)), 1e-4,
+	require.Greater(t, backendtest.RelErr(run(backend.PaperSGD, changed), run(backend.PyTorchSGD, changed)), 1e-4,
 		"after a change of lr the paper's velocity still carries the old rate")
 }
 
@@ -341,7 +342,7 @@ func TestBatchSizes(t *testing.T) {
 		require.NoError(t, net.Forward(x[i*net.InputSize():(i+1)*net.InputSize()], alexnet.Eval))
 		one, err := net.Logits()
 		require.NoError(t, err)
-		near(t, "logits of one image", one, all[i*cfg.Classes:(i+1)*cfg.Classes], 1e-5)
+		backendtest.Near(t, "logits of one image", one, all[i*cfg.Classes:(i+1)*cfg.Classes], 1e-5)
 	}
 }
 
@@ -599,7 +600,7 @@ func TestBatchSizeBound(t *testing.T) {
 				logits, err := net.Logits()
 				require.NoError(t, err)
 				if want, ok := first[n]; ok {
-					near(t, fmt.Sprintf("logits at batch %d again", n), logits, want, 1e-6)
+					backendtest.Near(t, fmt.Sprintf("logits at batch %d again", n), logits, want, 1e-6)
 				} else {
 					first[n] = logits
 				}

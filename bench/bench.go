@@ -30,6 +30,7 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/machine"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // Mode is what one measurement times.
@@ -195,14 +196,7 @@ func measure(b backend.Backend, o Options, fwdFLOPs, trainFLOPs float64, cpu mac
 		jobs = append(jobs, job{Train, n})
 	}
 	for _, j := range jobs {
-		x := make([]float32, j.batch*net.InputSize())
-		for i := range x {
-			x[i] = float32(r.NormFloat64()) // realistic values: never zeros
-		}
-		labels := make([]int32, j.batch)
-		for i := range labels {
-			labels[i] = int32(r.IntN(o.Config.Classes))
-		}
+		x, labels := synth.Batch(r, j.batch, net.InputSize(), o.Config.Classes) // realistic values: never zeros
 		step := func() error { return net.Forward(x, alexnet.Eval) }
 		flops := fwdFLOPs
 		if j.mode == Train {

@@ -11,6 +11,7 @@ import (
 	_ "github.com/dnngo/dnngo/backend/all"
 	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/internal/machine"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // The Seed() benchmarks on every backend compiled in and openable here (a
@@ -92,14 +93,7 @@ func benchNetwork(b *testing.B, mode Mode, cpuBatches, gpuBatches []int) {
 			peak, _ := PeakFor(be.Info(), cpuInfo)
 			r := rand.New(rand.NewPCG(3, 4))
 			for _, n := range batches {
-				x := make([]float32, n*net.InputSize())
-				for i := range x {
-					x[i] = float32(r.NormFloat64())
-				}
-				labels := make([]int32, n)
-				for i := range labels {
-					labels[i] = int32(r.IntN(cfg.Classes))
-				}
+				x, labels := synth.Batch(r, n, net.InputSize(), cfg.Classes)
 				step := func() error { return net.Forward(x, alexnet.Eval) }
 				if mode == Train {
 					step = func() error { _, err := net.TrainStep(x, labels); return err }

@@ -245,20 +245,20 @@ func goldenMini(e *env, g *golden) {
 	}
 
 	forward()
-	near(t, "logits", e.read(logits), g.want("logits"), MiniTol)
-	near(t, "loss", e.read(loss), g.want("loss"), MiniTol)
+	Near(t, "logits", e.read(logits), g.want("logits"), MiniTol)
+	Near(t, "loss", e.read(loss), g.want("loss"), MiniTol)
 	for _, l := range layers {
 		if _, ok := g.f.Info("act." + l.name); ok {
-			near(t, "act."+l.name, e.read(l.pre), g.want("act."+l.name), MiniTol)
+			Near(t, "act."+l.name, e.read(l.pre), g.want("act."+l.name), MiniTol)
 		}
 		if _, ok := g.f.Info("act.pool" + strings.TrimPrefix(l.name, "conv")); ok && l.pool {
-			near(t, "act.pool"+strings.TrimPrefix(l.name, "conv"), e.read(l.poolOut), g.want("act.pool"+strings.TrimPrefix(l.name, "conv")), MiniTol)
+			Near(t, "act.pool"+strings.TrimPrefix(l.name, "conv"), e.read(l.poolOut), g.want("act.pool"+strings.TrimPrefix(l.name, "conv")), MiniTol)
 		}
 	}
 	backward()
 	for _, l := range layers {
-		near(t, "grad."+l.name+".w", e.read(l.dw), g.want("grad."+l.name+".w"), MiniTol)
-		near(t, "grad."+l.name+".b", e.read(l.db), g.want("grad."+l.name+".b"), MiniTol)
+		Near(t, "grad."+l.name+".w", e.read(l.dw), g.want("grad."+l.name+".w"), MiniTol)
+		Near(t, "grad."+l.name+".b", e.read(l.db), g.want("grad."+l.name+".b"), MiniTol)
 	}
 
 	losses := g.want("losses")
@@ -269,14 +269,14 @@ func goldenMini(e *env, g *golden) {
 			require.NoError(t, l.sgdB.Step(l.b, l.db, l.vb, hp))
 		}
 		forward()
-		near(t, fmt.Sprintf("losses[%d]", step), e.read(loss), losses[step:step+1], MiniTol)
+		Near(t, fmt.Sprintf("losses[%d]", step), e.read(loss), losses[step:step+1], MiniTol)
 		if step < len(losses)-1 {
 			backward()
 		}
 	}
-	near(t, "logits_step3", e.read(logits), g.want("logits_step3"), MiniTol)
+	Near(t, "logits_step3", e.read(logits), g.want("logits_step3"), MiniTol)
 	for _, l := range layers {
-		near(t, "step3."+l.name+".w", e.read(l.w), g.want("step3."+l.name+".w"), MiniTol)
-		near(t, "step3."+l.name+".b", e.read(l.b), g.want("step3."+l.name+".b"), MiniTol)
+		Near(t, "step3."+l.name+".w", e.read(l.w), g.want("step3."+l.name+".w"), MiniTol)
+		Near(t, "step3."+l.name+".b", e.read(l.b), g.want("step3."+l.name+".b"), MiniTol)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cudnn"
+	"github.com/dnngo/dnngo/internal/synth"
 	"github.com/stretchr/testify/require"
 )
 
@@ -129,10 +130,7 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 	if train {
 		s.dlogits = prev.gout
 	}
-	s.labels = make([]int32, n)
-	for i := range s.labels {
-		s.labels[i] = int32(r.IntN(logits[1]))
-	}
+	s.labels = synth.Labels(r, n, logits[1])
 	return s
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	_ "github.com/dnngo/dnngo/backend/all"
 	"github.com/dnngo/dnngo/collective"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 func main() {
@@ -77,14 +78,7 @@ func run() error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(uint64(r), 1))
-	x := make([]float32, local*net.InputSize())
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	labels := make([]int32, local)
-	for i := range labels {
-		labels[i] = int32(rng.IntN(cfg.Classes))
-	}
+	x, labels := synth.Batch(rng, local, net.InputSize(), cfg.Classes)
 	var times []float64
 	var before alexnet.DistStats
 	for s := range *warmup + *steps {
