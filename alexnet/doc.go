@@ -9,7 +9,7 @@
 //	)
 //
 //	b, _ := backend.Best()                  // cudnn > onednn > cpu
-//	net, err := alexnet.New(b, alexnet.Seed())
+//	net, err := alexnet.New(b, alexnet.SeedConfig())
 //	defer net.Close()
 //	fmt.Print(net)                          // the layer table
 //	loss, err := net.TrainStep(x, labels)   // forward, loss, backward, SGD

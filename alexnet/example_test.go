@@ -27,7 +27,7 @@ func Example() {
 	}
 	defer b.Close() // net.Close releases the network's tensors, not the backend
 
-	net, err := alexnet.New(b, alexnet.Mini()) // or alexnet.Seed(), alexnet.Paper(), any edited Config
+	net, err := alexnet.New(b, alexnet.Mini()) // or alexnet.SeedConfig(), alexnet.Paper(), any edited Config
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func ExampleNew() {
 	}
 	defer b.Close()
 
-	cfg := alexnet.Mini() // alexnet.Seed() is the full network of the spec
+	cfg := alexnet.Mini() // alexnet.SeedConfig() is the full network of the spec
 	cfg.Init = alexnet.InitKaiming
 	net, err := alexnet.New(b, cfg)
 	if err != nil {
@@ -130,7 +130,7 @@ func ExampleNew() {
 
 // The layer table of the spec's network, computed from its config.
 func ExampleConfig_Summary() {
-	s, err := alexnet.Seed().Summary()
+	s, err := alexnet.SeedConfig().Summary()
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -153,7 +153,7 @@ func (s Summary) String() string {
 		group(s.Weights), float64(s.Weights)/1e6, group(s.Weights+s.Biases), group(s.MACs), float64(s.MACs)/1e9, 2*float64(s.MACs)/1e9)
 	fmt.Fprintf(&b, "activations: %s values per image (%.2f M, %.1f MB as float32; the %s-value input not counted)",
 		group(s.Activations), float64(s.Activations)/1e6, 4*float64(s.Activations)/1e6, group(int64(s.Input.Numel())))
-	if sameShapes(c, Seed()) {
+	if sameShapes(c, SeedConfig()) {
 		fmt.Fprintf(&b, "\nnote: the spec states %.2f M; its ×3 (conv+ReLU+LRN), ×2 (conv+ReLU), ×3 (FC+ReLU+dropout) accounting "+
 			"with the pools and fc8 counted once gives %.2f M here, and no way of counting the pools, fc8 or the input reaches %.2f M",
 			SpecActivations/1e6, float64(s.Activations)/1e6, SpecActivations/1e6)

@@ -521,7 +521,7 @@ func TestSeedBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates and initialises 62 M parameters")
 	}
-	net, err := alexnet.New(openCPU(t, 1), alexnet.Seed())
+	net, err := alexnet.New(openCPU(t, 1), alexnet.SeedConfig())
 	require.NoError(t, err)
 	defer net.Close()
 	want := []backend.Shape{

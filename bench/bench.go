@@ -49,7 +49,7 @@ type Options struct {
 	Train    []int          // training-step batch sizes; nil: none
 	Duration time.Duration  // timing per measurement after warm-up; 0: 3 s
 	MinRuns  int            // at least this many timed batches; 0: 3
-	Config   alexnet.Config // the network; zero value: alexnet.Seed()
+	Config   alexnet.Config // the network; zero value: alexnet.SeedConfig()
 	Options  backend.Options
 	// Progress, if set, is called as the measurement goes: often with
 	// final false (a status to overwrite on a terminal), once per
@@ -122,7 +122,7 @@ func FLOPs(cfg alexnet.Config) (forward, train float64, err error) {
 // stops the run.
 func Run(o Options) (*Report, error) {
 	if o.Config.Input == 0 {
-		o.Config = alexnet.Seed()
+		o.Config = alexnet.SeedConfig()
 	}
 	if o.Backends == nil {
 		o.Backends = backend.Available()

@@ -14,7 +14,7 @@ import (
 	"github.com/dnngo/dnngo/internal/synth"
 )
 
-// The Seed() benchmarks on every backend compiled in and openable here (a
+// The SeedConfig() benchmarks on every backend compiled in and openable here (a
 // backend that does not open is skipped with its reason), named for
 // benchstat:
 //
@@ -35,7 +35,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	benchNetwork(b, Train, []int{16, 64}, []int{128})
 }
 
-// BenchmarkLayers runs every layer of Seed() at batch 16, forward and
+// BenchmarkLayers runs every layer of SeedConfig() at batch 16, forward and
 // backward, on every backend (see backendtest.BenchLayers).
 func BenchmarkLayers(b *testing.B) {
 	for _, name := range backend.Available() {
@@ -48,7 +48,7 @@ func BenchmarkLayers(b *testing.B) {
 var cpuInfo = machine.Detect()
 
 func benchNetwork(b *testing.B, mode Mode, cpuBatches, gpuBatches []int) {
-	cfg := alexnet.Seed()
+	cfg := alexnet.SeedConfig()
 	fwd, train, err := FLOPs(cfg)
 	if err != nil {
 		b.Fatal(err)

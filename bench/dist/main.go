@@ -56,7 +56,7 @@ func run() error {
 	if *batch%n != 0 || *steps < 1 || *warmup < 0 {
 		return fmt.Errorf("--batch %d over %d ranks, --steps %d, --warmup %d", *batch, n, *steps, *warmup)
 	}
-	cfg := alexnet.Seed()
+	cfg := alexnet.SeedConfig()
 	if *v == "mini" {
 		cfg = alexnet.Mini()
 	}
