@@ -74,10 +74,11 @@ type batch struct {
 	lossT  backend.Tensor
 	probs  backend.Tensor // made by the first Predict
 	grads  bool
-	logits []float32 // host copy for Evaluate, made at its first call
+	logits []float32 // host copy for EvaluateBatch, made at its first call
+	used   uint64    // Network.clock at its latest use
 }
 
-// at returns the desc of l's ops at batch size n.
+// withBatch returns a copy of s with batch size n.
 func withBatch(s backend.Shape, n int) backend.Shape {
 	out := s.Clone()
 	out[0] = n
@@ -113,16 +114,7 @@ func (n *Network) newBatch(bn int) (_ *batch, err error) {
 		wrap := func(op string, err error) error {
 			return fmt.Errorf("alexnet: batch %d: %s %s: %w", bn, l.name, op, err)
 		}
-		if l.conv != nil {
-			d := *l.conv
-			d.Input = withBatch(d.Input, bn)
-			s.plan, err = b.Conv(d)
-		} else {
-			d := *l.lin
-			d.Input = withBatch(d.Input, bn)
-			s.plan, err = b.Linear(d)
-		}
-		if err != nil {
+		if s.plan, err = backend.PlanWeight(b, l.w.WithBatch(bn)); err != nil {
 			return nil, wrap("plan", err)
 		}
 		outShape := withBatch(l.out, bn)

@@ -84,7 +84,7 @@ var ErrNonFinite = errors.New("non-finite value")
 // weights.
 func (n *Network) CheckFinite() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: check finite: %w", ErrClosed)
+		return fmt.Errorf("alexnet: check finite: the network is closed: %w", ErrClosed)
 	}
 	for _, p := range n.params {
 		w, err := n.download("check finite "+p.name, p.w)
@@ -120,13 +120,13 @@ func (n *Network) WriteCheckpoint(w io.Writer) error {
 
 func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) {
 	if n.closed {
-		return nil, nil, fmt.Errorf("alexnet: save: %w", ErrClosed)
+		return nil, nil, fmt.Errorf("alexnet: save: the network is closed: %w", ErrClosed)
 	}
 	cfg, err := json.Marshal(n.cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("alexnet: save: config: %w", err)
 	}
-	sched, err := json.Marshal(n.sched)
+	sched, err := json.Marshal(n.opt.sched)
 	if err != nil {
 		return nil, nil, fmt.Errorf("alexnet: save: schedule: %w", err)
 	}
@@ -134,7 +134,7 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		metaFormat:   CheckpointFormat,
 		metaConfig:   string(cfg),
 		metaStep:     strconv.FormatUint(n.step, 10),
-		metaLR:       strconv.FormatFloat(float64(n.lr), 'g', -1, 32),
+		metaLR:       strconv.FormatFloat(float64(n.opt.lr), 'g', -1, 32),
 		metaSchedule: string(sched),
 		metaBackend:  n.b.Info().Name,
 	}
@@ -153,7 +153,7 @@ func (n *Network) checkpoint() (map[string]string, []safetensors.Tensor, error) 
 		tensors = append(tensors, safetensors.Float32Tensor(p.name, p.shape, w))
 	}
 	for _, p := range n.params {
-		v, err := n.Momentum(p.name)
+		v, err := n.opt.Momentum(p.name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -302,7 +302,7 @@ func load(b backend.Backend, f *safetensors.File) (*Network, error) {
 		n.Close()
 		return nil, err
 	}
-	n.step, n.lr, n.sched = st.step, st.lr, st.sched
+	n.step, n.opt.lr, n.opt.sched = st.step, st.lr, st.sched
 	for k, v := range f.Metadata {
 		if key, ok := strings.CutPrefix(k, notePrefix); ok && key != "" {
 			if n.notes == nil {
@@ -354,14 +354,14 @@ func prefixed(names []string) []string {
 // restore uploads the parameters and momentum buffers of f (already
 // checked against the config).
 func (n *Network) restore(f *safetensors.File) error {
-	if err := n.ensureOptimizer(); err != nil {
+	if err := n.opt.ensure(); err != nil {
 		return fmt.Errorf("alexnet: load: %w", err)
 	}
 	for _, p := range n.params {
 		for _, t := range []struct {
 			name string
 			dst  backend.Tensor
-		}{{p.name, p.w}, {momentumPrefix + p.name, p.v}} {
+		}{{p.name, p.w}, {momentumPrefix + p.name, n.opt.v[p.index]}} {
 			v, _, err := f.Float32(t.name)
 			if err != nil {
 				return fmt.Errorf("alexnet: load: %w", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/safetensors"
 	"github.com/stretchr/testify/require"
 )
@@ -39,9 +40,9 @@ func trainPhase(t *testing.T, net *alexnet.Network, from, to int) []float32 {
 	for step := from; step < to; step++ {
 		switch step {
 		case 2:
-			require.NoError(t, net.SetLR(0.02))
+			require.NoError(t, net.Optimizer().SetLR(0.02))
 		case 4, 5:
-			_, err := net.Observe(1) // the first sets the best, the second cuts the rate
+			_, err := net.Optimizer().Observe(1) // the first sets the best, the second cuts the rate
 			require.NoError(t, err)
 		}
 		loss, err := net.TrainStep(x, labels)
@@ -57,7 +58,7 @@ func state(t *testing.T, net *alexnet.Network) map[string][]float32 {
 	out := map[string][]float32{}
 	for _, p := range net.ParamNames() {
 		out[p] = param(t, net, p, net.Param)
-		out["momentum."+p] = param(t, net, p, net.Momentum)
+		out["momentum."+p] = param(t, net, p, net.Optimizer().Momentum)
 	}
 	return out
 }
@@ -95,9 +96,9 @@ func checkResume(t *testing.T, threads int) {
 
 	require.Equal(t, want, got, "losses of the 8 steps")
 	require.Equal(t, straight.Steps(), resumed.Steps())
-	require.Equal(t, straight.LR(), resumed.LR())
-	require.Equal(t, 1, resumed.Drops())
-	require.Equal(t, straight.Drops(), resumed.Drops())
+	require.Equal(t, straight.Optimizer().LR(), resumed.Optimizer().LR())
+	require.Equal(t, 1, resumed.Optimizer().Drops())
+	require.Equal(t, straight.Optimizer().Drops(), resumed.Optimizer().Drops())
 	ws, wr := state(t, straight), state(t, resumed)
 	for name, v := range ws {
 		require.Equal(t, v, wr[name], "%s after 8 steps", name)
@@ -130,7 +131,7 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 			require.NoError(t, loaded.Forward(x, alexnet.Eval))
 			got, err := loaded.Logits()
 			require.NoError(t, err)
-			near(t, "logits", got, logits, 1e-5)
+			backendtest.Near(t, "logits", got, logits, 1e-5)
 		})
 	})
 }

@@ -121,7 +121,7 @@ func (n *Network) Buckets() int {
 // size 1 it does nothing. Every rank must call it after each Backward.
 func (n *Network) AverageGrads(c collective.Comm) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: average grads: %w", ErrClosed)
+		return fmt.Errorf("alexnet: average grads: the network is closed: %w", ErrClosed)
 	}
 	if !n.backwarded {
 		return fmt.Errorf("alexnet: average grads: no fresh gradients: call Backward first: %w", ErrState)
@@ -171,28 +171,28 @@ func (n *Network) AverageGrads(c collective.Comm) error {
 // sent: replicas resuming from one checkpoint read them from it.
 func (n *Network) BroadcastParams(c collective.Comm, root int) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: broadcast params: %w", ErrClosed)
+		return fmt.Errorf("alexnet: broadcast params: the network is closed: %w", ErrClosed)
 	}
 	if c == nil || c.Size() == 1 {
 		return nil
 	}
 	// Whether root has momentum buffers decides for everyone.
 	flag := []float32{0}
-	if n.params[0].v != nil {
+	if n.opt.v != nil {
 		flag[0] = 1
 	}
 	if err := c.Broadcast(flag, root); err != nil {
 		return fmt.Errorf("alexnet: broadcast params: %w", err)
 	}
 	if flag[0] == 1 {
-		if err := n.ensureOptimizer(); err != nil {
+		if err := n.opt.ensure(); err != nil {
 			return err
 		}
 	}
 	for _, p := range n.params {
 		ts := []backend.Tensor{p.w}
 		if flag[0] == 1 {
-			ts = append(ts, p.v)
+			ts = append(ts, n.opt.v[p.index])
 		}
 		host := make([]float32, p.shape.Numel())
 		for _, t := range ts {

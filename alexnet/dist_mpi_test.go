@@ -9,6 +9,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/collective"
 	"github.com/dnngo/dnngo/internal/mpitest"
 	"github.com/stretchr/testify/assert"
@@ -84,7 +85,7 @@ func checkEquivalence(t *testing.T, c collective.Comm, b backend.Backend, cfg al
 		require.NoError(t, err)
 		root := append([]float32(nil), mine...)
 		require.NoError(t, c.Broadcast(root, 0))
-		near(t, "replica "+name, mine, root, 1e-6)
+		backendtest.Near(t, "replica "+name, mine, root, 1e-6)
 	}
 	if r != 0 {
 		return
@@ -100,13 +101,13 @@ func checkEquivalence(t *testing.T, c collective.Comm, b backend.Backend, cfg al
 		require.NoError(t, err)
 		refLosses = append(refLosses, loss)
 	}
-	near(t, "loss sequence", losses, refLosses, 1e-5)
+	backendtest.Near(t, "loss sequence", losses, refLosses, 1e-5)
 	for _, name := range net.ParamNames() {
 		got, err := net.Param(name)
 		require.NoError(t, err)
 		want, err := ref.Param(name)
 		require.NoError(t, err)
-		near(t, name, got, want, 1e-5)
+		backendtest.Near(t, name, got, want, 1e-5)
 	}
 	assert.NotEqual(t, refLosses[0], refLosses[len(refLosses)-1], "the network trained")
 }

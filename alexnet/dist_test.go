@@ -6,6 +6,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/collective"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,10 +53,10 @@ func TestRowOffsetDropoutMasks(t *testing.T) {
 					require.NoError(t, err)
 					want := w[len(w)/2:]
 					if tc.same {
-						near(t, name, got, want, 1e-5)
+						backendtest.Near(t, name, got, want, 1e-5)
 						continue
 					}
-					assert.Greater(t, relErr(got, want), 0.1, "%s: masks of other rows differ", name)
+					assert.Greater(t, backendtest.RelErr(got, want), 0.1, "%s: masks of other rows differ", name)
 				}
 			})
 		}

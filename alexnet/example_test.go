@@ -10,20 +10,12 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	_ "github.com/dnngo/dnngo/backend/all"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // randomBatch makes n N(0,1) images for net and labels in [0, classes).
 func randomBatch(net *alexnet.Network, n int) ([]float32, []int32) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, n*net.InputSize())
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	labels := make([]int32, n)
-	for i := range labels {
-		labels[i] = int32(r.IntN(net.Config().Classes))
-	}
-	return x, labels
+	return synth.Batch(rand.New(rand.NewPCG(1, 2)), n, net.InputSize(), net.Config().Classes)
 }
 
 // A whole use of the network: build it on the fastest backend, train on a
@@ -35,7 +27,7 @@ func Example() {
 	}
 	defer b.Close() // net.Close releases the network's tensors, not the backend
 
-	net, err := alexnet.New(b, alexnet.Mini()) // or alexnet.Seed(), alexnet.Paper(), any edited Config
+	net, err := alexnet.New(b, alexnet.Mini()) // or alexnet.SeedConfig(), alexnet.Paper(), any edited Config
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,7 +48,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := net.SetLR(0.005); err != nil { // any step; or net.Observe(valErr): ÷10 on a plateau
+	if err := net.Optimizer().SetLR(0.005); err != nil { // any step; or net.Optimizer().Observe(valErr): ÷10 on a plateau
 		log.Fatal(err)
 	}
 	probs, err := net.Predict(x) // softmax probabilities, [batch, net.Classes()]
@@ -83,7 +75,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer again.Close()
-	fmt.Println("loss > 0:", loss > 0, "loaded:", again.Config().Name, "after", again.Steps(), "step, lr", again.LR())
+	fmt.Println("loss > 0:", loss > 0, "loaded:", again.Config().Name, "after", again.Steps(), "step, lr", again.Optimizer().LR())
 	// Output:
 	// AlexNet "mini": input 3×99×99, 10 classes, LRN n=5 α=0.0001 β=0.75 k=2 (α/n convention), dropout 0, init kaiming, SGD pytorch
 	// layer  op                                           output       size     activations  weight shape        weights   biases      MACs/image
@@ -118,7 +110,7 @@ func ExampleNew() {
 	}
 	defer b.Close()
 
-	cfg := alexnet.Mini() // alexnet.Seed() is the full network of the spec
+	cfg := alexnet.Mini() // alexnet.SeedConfig() is the full network of the spec
 	cfg.Init = alexnet.InitKaiming
 	net, err := alexnet.New(b, cfg)
 	if err != nil {
@@ -138,7 +130,7 @@ func ExampleNew() {
 
 // The layer table of the spec's network, computed from its config.
 func ExampleConfig_Summary() {
-	s, err := alexnet.Seed().Summary()
+	s, err := alexnet.SeedConfig().Summary()
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -181,7 +173,7 @@ func ExampleNetwork_TrainStep() {
 		fmt.Println(err)
 		return
 	}
-	net.SetLR(0.005) // the learning rate may change at any step
+	net.Optimizer().SetLR(0.005) // the learning rate may change at any step
 	var last float32
 	for range 10 {
 		if last, err = net.TrainStep(x, labels); err != nil {
@@ -189,7 +181,7 @@ func ExampleNetwork_TrainStep() {
 			return
 		}
 	}
-	fmt.Println("steps:", net.Steps(), "lr:", net.LR(), "loss fell:", last < first/2)
+	fmt.Println("steps:", net.Steps(), "lr:", net.Optimizer().LR(), "loss fell:", last < first/2)
 	// Output: steps: 11 lr: 0.005 loss fell: true
 }
 
@@ -258,6 +250,6 @@ func ExampleLoad() {
 		return
 	}
 	defer resumed.Close()
-	fmt.Println(resumed.Config().Name, "after", resumed.Steps(), "step, lr", resumed.LR())
+	fmt.Println(resumed.Config().Name, "after", resumed.Steps(), "step, lr", resumed.Optimizer().LR())
 	// Output: mini after 1 step, lr 0.01
 }

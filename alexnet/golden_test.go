@@ -152,7 +152,7 @@ func TestGoldenMini(t *testing.T) {
 		require.NoError(t, net.Forward(x, alexnet.Train))
 		logits, err := net.Logits()
 		require.NoError(t, err)
-		near(t, "logits", logits, goldenF32(t, f, "logits"), tol)
+		backendtest.Near(t, "logits", logits, goldenF32(t, f, "logits"), tol)
 		for _, a := range []string{"conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7"} {
 			got, err := net.Activation(a)
 			require.NoError(t, err, a)
@@ -162,17 +162,17 @@ func TestGoldenMini(t *testing.T) {
 					want[i] = max(v, 0)
 				}
 			}
-			near(t, "act."+a, got, want, tol)
+			backendtest.Near(t, "act."+a, got, want, tol)
 		}
 		loss, err := net.Loss(labels)
 		require.NoError(t, err)
 		losses := goldenF32(t, f, "losses")
-		near(t, "loss", []float32{loss}, goldenF32(t, f, "loss"), tol)
+		backendtest.Near(t, "loss", []float32{loss}, goldenF32(t, f, "loss"), tol)
 		require.NoError(t, net.Backward())
 		for _, p := range net.ParamNames() {
 			g, err := net.Grad(p)
 			require.NoError(t, err)
-			near(t, "grad."+p, g, goldenF32(t, f, "grad."+goldenName(p)), tol)
+			backendtest.Near(t, "grad."+p, g, goldenF32(t, f, "grad."+goldenName(p)), tol)
 		}
 		require.NoError(t, net.Step())
 
@@ -180,7 +180,7 @@ func TestGoldenMini(t *testing.T) {
 			require.NoError(t, net.Forward(x, alexnet.Train))
 			loss, err := net.Loss(labels)
 			require.NoError(t, err)
-			near(t, fmt.Sprintf("losses[%d]", step), []float32{loss}, losses[step:step+1], tol)
+			backendtest.Near(t, fmt.Sprintf("losses[%d]", step), []float32{loss}, losses[step:step+1], tol)
 			if step < len(losses)-1 {
 				require.NoError(t, net.Backward())
 				require.NoError(t, net.Step())
@@ -189,11 +189,11 @@ func TestGoldenMini(t *testing.T) {
 		require.Equal(t, uint64(3), net.Steps())
 		logits, err = net.Logits()
 		require.NoError(t, err)
-		near(t, "logits_step3", logits, goldenF32(t, f, "logits_step3"), tol)
+		backendtest.Near(t, "logits_step3", logits, goldenF32(t, f, "logits_step3"), tol)
 		for _, p := range net.ParamNames() {
 			w, err := net.Param(p)
 			require.NoError(t, err)
-			near(t, "step3."+p, w, goldenF32(t, f, "step3."+goldenName(p)), tol)
+			backendtest.Near(t, "step3."+p, w, goldenF32(t, f, "step3."+goldenName(p)), tol)
 		}
 	})
 }

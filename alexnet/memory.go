@@ -9,7 +9,7 @@ import "fmt"
 // so sizes add up.
 //
 // The factors are calibrated on the cpu backend (maximum resident set of
-// "alexnet bench --backends cpu" on Seed(), 2 vCPU Xeon, batches 16 and
+// "alexnet bench --backends cpu" on SeedConfig(), 2 vCPU Xeon, batches 16 and
 // 32: 6.7 MB per image forward, 8.8 MB per image training; 506 MB and
 // 851 MB at batch 0) and round up: 2 copies of the parameters for
 // inference (the weights and a backend's packed copy), 4 for training

@@ -9,7 +9,7 @@ import (
 )
 
 func TestMemoryEstimate(t *testing.T) {
-	s, err := alexnet.Seed().Summary()
+	s, err := alexnet.SeedConfig().Summary()
 	require.NoError(t, err)
 	m := s.Memory()
 	const params, perImage = 4 * 62_378_344, 4 * (1_925_224 + 154_587)

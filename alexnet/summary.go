@@ -58,11 +58,10 @@ func (c Config) Summary() (Summary, error) {
 	s := Summary{Config: c, Input: backend.Shape{c.Channels, c.Input, c.Input}}
 	for i, l := range layers {
 		row := LayerSummary{Name: l.name, Output: l.out[1:].Clone(), WeightShape: l.wshape.Clone(),
-			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0])}
-		if l.conv != nil {
-			d := l.conv
+			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0]), MACs: l.w.FLOPs() / 2}
+		switch d := l.w.(type) {
+		case backend.ConvDesc:
 			row.Size = l.out[2]
-			row.MACs = d.FLOPs() / 2
 			row.Op = fmt.Sprintf("conv %dx%d/%d pad %d, %d filters", d.KernelH, d.KernelW, d.StrideH, d.PadH, d.Out)
 			if d.Groups > 1 {
 				row.Op += fmt.Sprintf(" in %d groups", d.Groups)
@@ -73,9 +72,7 @@ func (c Config) Summary() (Summary, error) {
 				row.Op += " + LRN"
 				row.ActFactor = 3
 			}
-		} else {
-			d := l.lin
-			row.MACs = d.FLOPs() / 2
+		case backend.LinearDesc:
 			row.Op = fmt.Sprintf("FC %d→%d", d.In(), d.Out)
 			row.ActFactor = 1
 			if l.relu {
@@ -156,7 +153,7 @@ func (s Summary) String() string {
 		group(s.Weights), float64(s.Weights)/1e6, group(s.Weights+s.Biases), group(s.MACs), float64(s.MACs)/1e9, 2*float64(s.MACs)/1e9)
 	fmt.Fprintf(&b, "activations: %s values per image (%.2f M, %.1f MB as float32; the %s-value input not counted)",
 		group(s.Activations), float64(s.Activations)/1e6, 4*float64(s.Activations)/1e6, group(int64(s.Input.Numel())))
-	if sameShapes(c, Seed()) {
+	if sameShapes(c, SeedConfig()) {
 		fmt.Fprintf(&b, "\nnote: the spec states %.2f M; its ×3 (conv+ReLU+LRN), ×2 (conv+ReLU), ×3 (FC+ReLU+dropout) accounting "+
 			"with the pools and fc8 counted once gives %.2f M here, and no way of counting the pools, fc8 or the input reaches %.2f M",
 			SpecActivations/1e6, float64(s.Activations)/1e6, SpecActivations/1e6)

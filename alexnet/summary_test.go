@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSeedSummary checks the Seed() table against the numbers of the spec,
+// TestSeedSummary checks the SeedConfig() table against the numbers of the spec,
 // written here as the spec writes them (products of the layer sizes).
 func TestSeedSummary(t *testing.T) {
-	s, err := alexnet.Seed().Summary()
+	s, err := alexnet.SeedConfig().Summary()
 	require.NoError(t, err)
 
 	var names []string
@@ -128,7 +128,7 @@ func TestSeedSummary(t *testing.T) {
 // TestPaperSummary checks the two-tower variant: groups halve the weights
 // and multiply-adds of conv2, conv4 and conv5 and change nothing else.
 func TestPaperSummary(t *testing.T) {
-	seed, err := alexnet.Seed().Summary()
+	seed, err := alexnet.SeedConfig().Summary()
 	require.NoError(t, err)
 	paper, err := alexnet.Paper().Summary()
 	require.NoError(t, err)

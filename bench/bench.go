@@ -30,6 +30,7 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/machine"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // Mode is what one measurement times.
@@ -48,7 +49,7 @@ type Options struct {
 	Train    []int          // training-step batch sizes; nil: none
 	Duration time.Duration  // timing per measurement after warm-up; 0: 3 s
 	MinRuns  int            // at least this many timed batches; 0: 3
-	Config   alexnet.Config // the network; zero value: alexnet.Seed()
+	Config   alexnet.Config // the network; zero value: alexnet.SeedConfig()
 	Options  backend.Options
 	// Progress, if set, is called as the measurement goes: often with
 	// final false (a status to overwrite on a terminal), once per
@@ -121,7 +122,7 @@ func FLOPs(cfg alexnet.Config) (forward, train float64, err error) {
 // stops the run.
 func Run(o Options) (*Report, error) {
 	if o.Config.Input == 0 {
-		o.Config = alexnet.Seed()
+		o.Config = alexnet.SeedConfig()
 	}
 	if o.Backends == nil {
 		o.Backends = backend.Available()
@@ -195,14 +196,7 @@ func measure(b backend.Backend, o Options, fwdFLOPs, trainFLOPs float64, cpu mac
 		jobs = append(jobs, job{Train, n})
 	}
 	for _, j := range jobs {
-		x := make([]float32, j.batch*net.InputSize())
-		for i := range x {
-			x[i] = float32(r.NormFloat64()) // realistic values: never zeros
-		}
-		labels := make([]int32, j.batch)
-		for i := range labels {
-			labels[i] = int32(r.IntN(o.Config.Classes))
-		}
+		x, labels := synth.Batch(r, j.batch, net.InputSize(), o.Config.Classes) // realistic values: never zeros
 		step := func() error { return net.Forward(x, alexnet.Eval) }
 		flops := fwdFLOPs
 		if j.mode == Train {

@@ -16,7 +16,7 @@ import (
 )
 
 func TestFLOPsOfSeed(t *testing.T) {
-	fwd, train, err := FLOPs(alexnet.Seed())
+	fwd, train, err := FLOPs(alexnet.SeedConfig())
 	require.NoError(t, err)
 	assert.InDelta(t, 2.2705e9, fwd, 1e6, "2 × 1.135 G multiply-adds")
 	assert.Greater(t, train, 2.5*fwd)

@@ -14,7 +14,7 @@ func TestDefaultPreprocess(t *testing.T) {
 		cfg  alexnet.Config
 		want Preprocess
 	}{
-		{"seed: 256 then 227", alexnet.Seed(), Preprocess{Resize: 256, Crop: 227, Mean: [3]float32{0.1, 0.2, 0.3}}},
+		{"seed: 256 then 227", alexnet.SeedConfig(), Preprocess{Resize: 256, Crop: 227, Mean: [3]float32{0.1, 0.2, 0.3}}},
 		{"mini: 112 then 99", alexnet.Mini(), Preprocess{Resize: 112, Crop: 99, Mean: [3]float32{0.1, 0.2, 0.3}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,9 +79,9 @@ func TestEvaluateCountsNonFiniteProbabilitiesAsWrong(t *testing.T) {
 		assert.Contains(t, Epoch{Epoch: 1, Val: ev}.String(1), "6 with non-finite probabilities, counted as wrong")
 	}
 	x := make([]float32, 2*net.InputSize())
-	_, correct, err := net.Evaluate(x, []int32{0, 0})
+	_, correct, err := net.EvaluateBatch(x, []int32{0, 0})
 	require.NoError(t, err)
-	assert.Zero(t, correct, "alexnet.Evaluate: NaN logits are never the right class")
+	assert.Zero(t, correct, "alexnet EvaluateBatch: NaN logits are never the right class")
 }
 
 // TestDescribedRejectsOutOfBoundsNotes: notes come from a file; a size
@@ -161,7 +161,7 @@ func TestDivergingRunNeverOverwritesAGoodCheckpoint(t *testing.T) {
 				o := options(net, t.TempDir(), 1)
 				_, err = Run(context.Background(), o)
 				require.NoError(t, err)
-				require.NoError(t, net.SetLR(1e6))
+				require.NoError(t, net.Optimizer().SetLR(1e6))
 				o.Epochs = 4
 				_, err = Run(context.Background(), o)
 				require.Error(t, err)

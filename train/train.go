@@ -172,7 +172,7 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 		return history, fmt.Errorf("train: the network has done %d steps (%d epochs of %d batches): nothing left up to epoch %d", steps, start, bpe, o.Epochs)
 	}
 	if steps > 0 {
-		fmt.Fprintf(o.Log, "resuming at epoch %d, batch %d/%d (step %d, learning rate %g)\n", start+1, startBatch, bpe, steps, o.Net.LR())
+		fmt.Fprintf(o.Log, "resuming at epoch %d, batch %d/%d (step %d, learning rate %g)\n", start+1, startBatch, bpe, steps, o.Net.Optimizer().LR())
 	}
 	for e := start; e < o.Epochs; e++ {
 		rec, err := trainEpoch(ctx, o, loader, e, startBatch, e == start)
@@ -192,7 +192,7 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 				return history, fmt.Errorf("train: epoch %d: validation: %w", e+1, err)
 			}
 			// The paper's schedule: ÷10 when validation error stops improving.
-			if _, err := o.Net.Observe(1 - rec.Val.Top1); err != nil {
+			if _, err := o.Net.Optimizer().Observe(1 - rec.Val.Top1); err != nil {
 				return history, err
 			}
 		}
@@ -230,7 +230,7 @@ func trainEpoch(ctx context.Context, o Options, loader *data.Loader, e, first in
 	if err := o.warmup(); err != nil { // so that the epoch's LR is that of its first step
 		return nil, err
 	}
-	rec := &epochRun{Epoch: Epoch{Epoch: e + 1, LR: o.Net.LR()}, started: time.Now()}
+	rec := &epochRun{Epoch: Epoch{Epoch: e + 1, LR: o.Net.Optimizer().LR()}, started: time.Now()}
 	ep, err := loader.EpochFrom(ctx, e, first)
 	if err != nil {
 		return nil, err

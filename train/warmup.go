@@ -39,5 +39,5 @@ func (o Options) warmup() error {
 	if math.IsNaN(float64(from)) || from < 0 {
 		return fmt.Errorf("train: warm-up from learning rate %g: want ≥ 0", from)
 	}
-	return o.Net.SetLR(WarmupLR(from, o.Net.Config().SGD.LR, o.Net.Steps(), o.WarmupSteps))
+	return o.Net.Optimizer().SetLR(WarmupLR(from, o.Net.Config().SGD.LR, o.Net.Steps(), o.WarmupSteps))
 }

@@ -70,9 +70,9 @@ func TestRunWarmup(t *testing.T) {
 	}
 	dir := t.TempDir()
 	net := run(dir, 1, nil)
-	assert.InDelta(t, WarmupLR(0.002, 0.02, 5, 9), net.LR(), 1e-9, "after epoch 1: the rate of step 6 of 9")
+	assert.InDelta(t, WarmupLR(0.002, 0.02, 5, 9), net.Optimizer().LR(), 1e-9, "after epoch 1: the rate of step 6 of 9")
 	net = run(dir, 2, net)
-	assert.InDelta(t, 0.02, net.LR(), 1e-9, "the warm-up is over")
+	assert.InDelta(t, 0.02, net.Optimizer().LR(), 1e-9, "the warm-up is over")
 
 	// Resume from the epoch-1 checkpoint: same result as straight through.
 	straight := run(t.TempDir(), 2, nil)

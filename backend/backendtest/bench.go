@@ -96,18 +96,10 @@ func planLayer(be backend.Backend, r *rand.Rand, l Layer) (map[string]func() err
 	}
 	x, dx := m(l.Input, 1), m(l.Input, 0)
 	switch {
-	case l.Conv != nil || l.Lin != nil:
-		var p backend.WeightPlan
-		var err error
-		var ws, ys backend.Shape
-		var flops int64
-		if l.Conv != nil {
-			p, err = be.Conv(*l.Conv)
-			ws, ys, flops = l.Conv.WeightShape(), l.Conv.OutputShape(), l.Conv.FLOPs()
-		} else {
-			p, err = be.Linear(*l.Lin)
-			ws, ys, flops = l.Lin.WeightShape(), l.Lin.OutputShape(), l.Lin.FLOPs()
-		}
+	case l.Weight() != nil:
+		d := l.Weight()
+		p, err := backend.PlanWeight(be, d)
+		ws, ys, flops := d.WeightShape(), d.OutputShape(), d.FLOPs()
 		if err != nil {
 			return nil, 0, err
 		}

@@ -230,13 +230,13 @@ func checkWeightLayer(e *env, op string, plan func(relu bool) (backend.WeightPla
 	yt, dxt, dwt := e.tensor(yshape, nil), e.tensor(xs, nil), e.tensor(wshape, nil)
 	require.NoError(t, p.Forward(xt, wt, bt, yt))
 	want := g.want("y")
-	near(t, op+" y", e.read(yt), want, LayerTol)
+	Near(t, op+" y", e.read(yt), want, LayerTol)
 	require.NoError(t, p.BackwardData(dyt, wt, dxt))
-	near(t, op+" dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(t, op+" dx", e.read(dxt), g.want("dx"), LayerTol)
 	require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-	near(t, op+" dw", e.read(dwt), g.want("dw"), LayerTol)
+	Near(t, op+" dw", e.read(dwt), g.want("dw"), LayerTol)
 	if b != nil {
-		near(t, op+" db", e.read(dbt), g.want("db"), LayerTol)
+		Near(t, op+" db", e.read(dbt), g.want("db"), LayerTol)
 	}
 
 	fused, err := plan(true)
@@ -246,7 +246,7 @@ func checkWeightLayer(e *env, op string, plan func(relu bool) (backend.WeightPla
 	for i := range want {
 		want[i] = max(want[i], 0)
 	}
-	near(t, op+"+relu y", e.read(yt), want, LayerTol)
+	Near(t, op+"+relu y", e.read(yt), want, LayerTol)
 }
 
 func goldenReLU(e *env, g *golden) {
@@ -257,9 +257,9 @@ func goldenReLU(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(xs, nil), e.tensor(xs, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "relu y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "relu y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(yt, dyt, dxt))
-	near(e.t, "relu dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "relu dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenLRN(e *env, g *golden) {
@@ -271,9 +271,9 @@ func goldenLRN(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(xs, nil), e.tensor(xs, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "lrn y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "lrn y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(xt, yt, dyt, dxt))
-	near(e.t, "lrn dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "lrn dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenPool(e *env, g *golden) {
@@ -293,9 +293,9 @@ func goldenPool(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(ys, nil), e.tensor(ys, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "maxpool y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "maxpool y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(xt, yt, dyt, dxt))
-	near(e.t, "maxpool dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "maxpool dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenSoftmax(e *env, g *golden) {
@@ -309,8 +309,8 @@ func goldenSoftmax(e *env, g *golden) {
 	defer p.Close()
 	lt, losst, dlt := e.tensor(ls, logits), e.tensor(backend.Shape{1}, nil), e.tensor(ls, nil)
 	require.NoError(e.t, p.Forward(lt, labels, losst, dlt))
-	near(e.t, "loss", e.read(losst), g.want("loss"), LayerTol)
-	near(e.t, "dlogits", e.read(dlt), g.want("dlogits"), LayerTol)
+	Near(e.t, "loss", e.read(losst), g.want("loss"), LayerTol)
+	Near(e.t, "dlogits", e.read(dlt), g.want("dlogits"), LayerTol)
 }
 
 // parseKV parses "size=5 alpha=1e-4 beta=0.75 k=2" or "lr=0.01, momentum=0.9".

@@ -4,7 +4,6 @@ package cudnn_test
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -81,7 +80,7 @@ func TestPrecisions(t *testing.T) {
 			require.Equal(t, tc.p, b.Info().Precision)
 			got := runLayers(t, b, conv, lin, rand.New(rand.NewPCG(5, 6)))
 			for name, w := range want {
-				e := relErr(got[name], w)
+				e := backendtest.RelErr(got[name], w)
 				t.Logf("%-10s rel err %.2e (tol %.0e)", name, e, tc.tol)
 				require.LessOrEqual(t, e, tc.tol, name)
 				if name == "conv db" && tc.p == backend.TF32 {
@@ -128,14 +127,4 @@ func runLayers(t *testing.T, b backend.Backend, conv backend.ConvDesc, lin backe
 	require.NoError(t, lp.Forward(lx, lw, lb, ly))
 	out["linear y"] = read(ly)
 	return out
-}
-
-func relErr(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
 }

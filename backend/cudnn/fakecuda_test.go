@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cudnn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,16 +135,6 @@ func (c *convRun) read(t *testing.T, x backend.Tensor) []float32 {
 	return v
 }
 
-func relErr64(got []float32, want []float64) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - want[i]
-		num += d * d
-		den += want[i] * want[i]
-	}
-	return math.Sqrt(num / den)
-}
-
 // TestDoubleStrictFP32IgnoresTF32Results (review item 1): the double's
 // fastest Find result has mathType DEFAULT_MATH under an FMA descriptor,
 // which it runs as TF32; strict FP32 must skip it and match float64 to
@@ -157,7 +148,7 @@ func TestDoubleStrictFP32IgnoresTF32Results(t *testing.T) {
 			b := openDouble(t, backend.Options{Precision: tc.prec})
 			c := newConvRun(t, b, convCase)
 			require.NoError(t, c.p.Forward(c.x, c.w, nil, c.y))
-			e := relErr64(c.read(t, c.y), convRef(convCase, c.xv, c.wv))
+			e := backendtest.RelErr(c.read(t, c.y), convRef(convCase, c.xv, c.wv))
 			t.Logf("%v forward rel err vs float64: %.2e", tc.prec, e)
 			assert.GreaterOrEqual(t, e, tc.min)
 			assert.LessOrEqual(t, e, tc.max)
@@ -240,7 +231,7 @@ func TestDoubleFusedFallback(t *testing.T) {
 			for i := range want {
 				want[i] = math.Max(0, want[i]+float64(bv[(i/hw)%d.Out]))
 			}
-			require.LessOrEqual(t, relErr64(c.read(t, c.y), want), 1e-6)
+			require.LessOrEqual(t, backendtest.RelErr(c.read(t, c.y), want), 1e-6)
 		})
 	}
 }

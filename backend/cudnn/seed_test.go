@@ -12,6 +12,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cudnn"
+	"github.com/dnngo/dnngo/internal/synth"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,17 +84,12 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 		switch {
 		case spec.ReLU != nil:
 			continue // conv1's ReLU is fused into conv1 in this network
-		case spec.Conv != nil || spec.Lin != nil:
+		case spec.Weight() != nil:
 			l := &netLayer{name: spec.Name}
-			var ws, os backend.Shape
-			relu := false
-			if spec.Conv != nil {
-				l.wp, err = b.Conv(*spec.Conv)
-				ws, os, relu = spec.Conv.WeightShape(), spec.Conv.OutputShape(), spec.Conv.ReLU
-			} else {
-				l.wp, err = b.Linear(*spec.Lin)
-				ws, os, relu = spec.Lin.WeightShape(), spec.Lin.OutputShape(), spec.Lin.ReLU
-			}
+			d := spec.Weight()
+			l.wp, err = backend.PlanWeight(b, d)
+			ws, os := d.WeightShape(), d.OutputShape()
+			relu := spec.Conv != nil && spec.Conv.ReLU || spec.Lin != nil && spec.Lin.ReLU
 			require.NoError(t, err, spec.Name)
 			l.w, l.bias = mk(ws, 0.01), mk(backend.Shape{os[1]}, 0.1)
 			if train {
@@ -134,10 +130,7 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 	if train {
 		s.dlogits = prev.gout
 	}
-	s.labels = make([]int32, n)
-	for i := range s.labels {
-		s.labels[i] = int32(r.IntN(logits[1]))
-	}
+	s.labels = synth.Labels(r, n, logits[1])
 	return s
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	_ "github.com/dnngo/dnngo/backend/all"
 	"github.com/dnngo/dnngo/collective"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 func main() {
@@ -55,7 +56,7 @@ func run() error {
 	if *batch%n != 0 || *steps < 1 || *warmup < 0 {
 		return fmt.Errorf("--batch %d over %d ranks, --steps %d, --warmup %d", *batch, n, *steps, *warmup)
 	}
-	cfg := alexnet.Seed()
+	cfg := alexnet.SeedConfig()
 	if *v == "mini" {
 		cfg = alexnet.Mini()
 	}
@@ -77,14 +78,7 @@ func run() error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(uint64(r), 1))
-	x := make([]float32, local*net.InputSize())
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	labels := make([]int32, local)
-	for i := range labels {
-		labels[i] = int32(rng.IntN(cfg.Classes))
-	}
+	x, labels := synth.Batch(rng, local, net.InputSize(), cfg.Classes)
 	var times []float64
 	var before alexnet.DistStats
 	for s := range *warmup + *steps {

@@ -30,10 +30,10 @@ func TestCheckMemorySuggestsTheLargestBatchThatFits(t *testing.T) {
 		perImage       int64
 		fits           bool
 	}{
-		{"seed training batch 128 fits", alexnet.Seed(), nil, []int{128}, 1 << 20, true},
-		{"seed training batch 50000 does not", alexnet.Seed(), nil, []int{50000}, 1 << 20, false},
-		{"seed forward 4096 does not", alexnet.Seed(), []int{1, 16, 4096}, nil, 0, false},
-		{"bench sizes add up", alexnet.Seed(), []int{256, 512}, []int{256}, 0, false},
+		{"seed training batch 128 fits", alexnet.SeedConfig(), nil, []int{128}, 1 << 20, true},
+		{"seed training batch 50000 does not", alexnet.SeedConfig(), nil, []int{50000}, 1 << 20, false},
+		{"seed forward 4096 does not", alexnet.SeedConfig(), []int{1, 16, 4096}, nil, 0, false},
+		{"bench sizes add up", alexnet.SeedConfig(), []int{256, 512}, []int{256}, 0, false},
 		{"mini training batch 4096 fits", alexnet.Mini(), nil, []int{4096}, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,10 +63,10 @@ func TestCheckMemorySuggestsTheLargestBatchThatFits(t *testing.T) {
 
 func TestCheckMemoryNothingFitsOrUnknown(t *testing.T) {
 	withMemory(t, 100<<20, nil) // 100 MB: not even Seed's parameters
-	err := checkMemory("--batch 1", alexnet.Seed(), nil, []int{1}, 0, "--batch")
+	err := checkMemory("--batch 1", alexnet.SeedConfig(), nil, []int{1}, 0, "--batch")
 	assert.ErrorContains(t, err, "not even one image fits")
 	withMemory(t, 0, errors.New("no /proc/meminfo"))
-	assert.NoError(t, checkMemory("--batch 1", alexnet.Seed(), nil, []int{1 << 30}, 0, "--batch"), "unknown memory: no check")
+	assert.NoError(t, checkMemory("--batch 1", alexnet.SeedConfig(), nil, []int{1 << 30}, 0, "--batch"), "unknown memory: no check")
 }
 
 // TestTrainAndBenchRefuseBeforeAllocating: the commands of the issue end

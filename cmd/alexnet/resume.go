@@ -76,9 +76,9 @@ func reconcileResume(net *alexnet.Network, ckpt string, given map[string]bool, f
 	if len(took) > 0 {
 		fmt.Fprintf(stdout, "resuming with the checkpoint's settings: %s\n", strings.Join(took, " "))
 	}
-	if given["lr"] && float32(*f.lr) != net.LR() {
-		old := net.LR()
-		if err := net.SetLR(float32(*f.lr)); err != nil {
+	if given["lr"] && float32(*f.lr) != net.Optimizer().LR() {
+		old := net.Optimizer().LR()
+		if err := net.Optimizer().SetLR(float32(*f.lr)); err != nil {
 			return usageError{fmt.Sprintf("--lr: %v", err)}
 		}
 		fmt.Fprintf(stdout, "resuming with learning rate %s from --lr (the checkpoint's was %s)\n", g32(*f.lr), g32(float64(old)))

@@ -114,7 +114,7 @@ func checkGolden(out io.Writer, b backend.Backend, layer string) (bool, error) {
 			return false, err
 		}
 	}
-	var p backend.WeightPlan
+	var d backend.WeightDesc
 	switch op := f.Metadata["op"]; op {
 	case "conv2d":
 		stride, err1 := strconv.Atoi(f.Metadata["stride"])
@@ -124,13 +124,14 @@ func checkGolden(out io.Writer, b backend.Backend, layer string) (bool, error) {
 			return false, fmt.Errorf("%s: stride %q, padding %q, groups %q: want integers", path, f.Metadata["stride"], f.Metadata["padding"], f.Metadata["groups"])
 		}
 		ws := shape["w"]
-		p, err = b.Conv(backend.ConvDesc{Input: shape["x"], Out: ws[0], KernelH: ws[2], KernelW: ws[3], StrideH: stride, StrideW: stride,
-			PadH: pad, PadW: pad, Groups: groups, Bias: true})
+		d = backend.ConvDesc{Input: shape["x"], Out: ws[0], KernelH: ws[2], KernelW: ws[3], StrideH: stride, StrideW: stride,
+			PadH: pad, PadW: pad, Groups: groups, Bias: true}
 	case "linear":
-		p, err = b.Linear(backend.LinearDesc{Input: shape["x"], Out: shape["w"][0], Bias: true})
+		d = backend.LinearDesc{Input: shape["x"], Out: shape["w"][0], Bias: true}
 	default:
 		return false, fmt.Errorf("%s: op %q: want conv2d or linear", path, op)
 	}
+	p, err := backend.PlanWeight(b, d)
 	if err != nil {
 		return false, err
 	}
@@ -214,19 +215,17 @@ func checkReference(out io.Writer, b backend.Backend, layer string) error {
 		return v
 	}
 	shape := map[string]backend.Shape{}
-	var p backend.WeightPlan
-	var err error
+	// The float64 reference has no ReLU: plan the layer without it (l's
+	// descs are this call's own).
 	if l.Conv != nil {
-		d := *l.Conv
-		d.ReLU = false
-		shape["x"], shape["w"], shape["y"] = d.Input, d.WeightShape(), d.OutputShape()
-		p, err = b.Conv(d)
-	} else {
-		d := *l.Lin
-		d.ReLU = false
-		shape["x"], shape["w"], shape["y"] = d.Input, d.WeightShape(), d.OutputShape()
-		p, err = b.Linear(d)
+		l.Conv.ReLU = false
 	}
+	if l.Lin != nil {
+		l.Lin.ReLU = false
+	}
+	d := l.Weight()
+	shape["x"], shape["w"], shape["y"] = d.InputShape(), d.WeightShape(), d.OutputShape()
+	p, err := backend.PlanWeight(b, d)
 	if err != nil {
 		return err
 	}
@@ -325,17 +324,9 @@ func reference(l *golden.Layer, shape map[string]backend.Shape, t map[string][]f
 
 // timeLayer runs the layer's forward for about dur and prints its speed.
 func timeLayer(out io.Writer, b backend.Backend, l *golden.Layer, batch int, dur time.Duration) error {
-	var p backend.WeightPlan
-	var err error
-	var ws, ys backend.Shape
-	var flops int64
-	if l.Conv != nil {
-		p, err = b.Conv(*l.Conv)
-		ws, ys, flops = l.Conv.WeightShape(), l.Conv.OutputShape(), l.Conv.FLOPs()
-	} else {
-		p, err = b.Linear(*l.Lin)
-		ws, ys, flops = l.Lin.WeightShape(), l.Lin.OutputShape(), l.Lin.FLOPs()
-	}
+	d := l.Weight()
+	p, err := backend.PlanWeight(b, d)
+	ws, ys, flops := d.WeightShape(), d.OutputShape(), d.FLOPs()
 	if err != nil {
 		return err
 	}

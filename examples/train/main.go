@@ -127,8 +127,8 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		fmt.Fprintf(o.log, "epoch %d/%d: train loss %.4f, test accuracy %.2f%% (%d images), lr %g, %.1f s\n",
-			epoch+1, o.epochs, sum/float64(steps), 100*ev.Top1, ev.N, net.LR(), time.Since(start).Seconds())
-		if err := net.SetLR(net.LR() / 2); err != nil {
+			epoch+1, o.epochs, sum/float64(steps), 100*ev.Top1, ev.N, net.Optimizer().LR(), time.Since(start).Seconds())
+		if err := net.Optimizer().SetLR(net.Optimizer().LR() / 2); err != nil {
 			return err
 		}
 	}

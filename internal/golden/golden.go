@@ -64,13 +64,14 @@ func Dir() (dir string, explicit bool, tried []string, err error) {
 }
 
 // RelErr is the relative norm error ‖got − want‖ / ‖want‖ in float64 (the
-// absolute norm ‖got‖ when want is all zeros). Lengths must match.
-func RelErr(got []float32, want []float64) float64 {
+// absolute norm ‖got − want‖ when want is all zeros), want in float32 or
+// float64. Lengths must match.
+func RelErr[W float32 | float64](got []float32, want []W) float64 {
 	var num, den float64
 	for i, w := range want {
-		d := float64(got[i]) - w
+		d := float64(got[i]) - float64(w)
 		num += d * d
-		den += w * w
+		den += float64(w) * float64(w)
 	}
 	if den == 0 {
 		return math.Sqrt(num)
@@ -87,6 +88,18 @@ type Layer struct {
 	Pool  *backend.PoolDesc
 	ReLU  backend.Shape // non-nil for the stand-alone ReLU layer
 	Input backend.Shape
+}
+
+// Weight is the layer's weight op, *Conv or *Lin, as a WeightDesc; nil for
+// a layer without weights.
+func (l Layer) Weight() backend.WeightDesc {
+	switch {
+	case l.Conv != nil:
+		return *l.Conv
+	case l.Lin != nil:
+		return *l.Lin
+	}
+	return nil
 }
 
 // AlexNetLayers lists the layers of the single-tower AlexNet (227×227

@@ -43,6 +43,8 @@ func TestRelErr(t *testing.T) {
 	assert.InDelta(t, 0.0, RelErr([]float32{1, 2}, []float64{1, 2}), 0)
 	assert.InDelta(t, 0.1, RelErr([]float32{3.3, 4.4}, []float64{3, 4}), 1e-7)
 	assert.InDelta(t, 5.0, RelErr([]float32{3, 4}, []float64{0, 0}), 1e-12, "want all zero: the absolute norm")
+	assert.InDelta(t, 0.1, RelErr([]float32{3.3, 4.4}, []float32{3, 4}), 1e-7, "float32 want")
+	assert.InDelta(t, 5.0, RelErr([]float32{3, 4}, []float32{0, 0}), 1e-12, "float32 want all zero: the absolute norm, not NaN")
 }
 
 func TestAlexNetLayers(t *testing.T) {
