@@ -81,10 +81,11 @@ type batch struct {
 	probs  backend.Tensor // made by the first Predict
 	grads  bool
 	infer  bool      // the stages' inference plans are made
-	logits []float32 // host copy for Evaluate, made at its first call
+	logits []float32 // host copy for EvaluateBatch, made at its first call
+	used   uint64    // Network.clock at its latest use
 }
 
-// at returns the desc of l's ops at batch size n.
+// withBatch returns a copy of s with batch size n.
 func withBatch(s backend.Shape, n int) backend.Shape {
 	out := s.Clone()
 	out[0] = n
@@ -93,9 +94,10 @@ func withBatch(s backend.Shape, n int) backend.Shape {
 
 // newBatch plans every layer at batch size bn and allocates the forward
 // buffers.
-func (n *Network) newBatch(bn int) (bt *batch, err error) {
+// On error it releases what it made and returns a nil batch.
+func (n *Network) newBatch(bn int) (_ *batch, err error) {
 	b := n.b
-	bt = &batch{n: bn}
+	bt := &batch{n: bn} // not the named result: every error return sets that to nil
 	defer func() {
 		if err != nil {
 			bt.close()
@@ -173,14 +175,7 @@ func (n *Network) newBatch(bn int) (bt *batch, err error) {
 // weightPlan plans l's convolution or fully connected layer at batch size
 // bn, for training or for inference.
 func weightPlan(b backend.Backend, l *layer, bn int, inference bool) (backend.WeightPlan, error) {
-	if l.conv != nil {
-		d := *l.conv
-		d.Input, d.Inference = withBatch(d.Input, bn), inference
-		return b.Conv(d)
-	}
-	d := *l.lin
-	d.Input, d.Inference = withBatch(d.Input, bn), inference
-	return b.Linear(d)
+	return backend.PlanWeight(b, l.w.WithBatch(bn).WithInference(inference))
 }
 
 // ensureInference makes the inference plans of every stage of bt, once:
@@ -281,7 +276,7 @@ func (n *Network) forward(bt *batch, m Mode, infer bool) error {
 			}
 		}
 		if s.drop != nil && m == Train {
-			if err := s.drop.Forward(s.act, s.dropOut, dropoutSeed(n.cfg.Seed, n.step, i)); err != nil {
+			if err := s.drop.Forward(s.act, s.dropOut, n.replicaSeed(bt, s.act, dropoutSeed(n.cfg.Seed, n.step, i))); err != nil {
 				return fmt.Errorf("alexnet: forward %s dropout: %w", s.l.name, err)
 			}
 		}

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/safetensors"
 	"github.com/stretchr/testify/require"
 )
@@ -37,9 +40,9 @@ func trainPhase(t *testing.T, net *alexnet.Network, from, to int) []float32 {
 	for step := from; step < to; step++ {
 		switch step {
 		case 2:
-			require.NoError(t, net.SetLR(0.02))
+			require.NoError(t, net.Optimizer().SetLR(0.02))
 		case 4, 5:
-			_, err := net.Observe(1) // the first sets the best, the second cuts the rate
+			_, err := net.Optimizer().Observe(1) // the first sets the best, the second cuts the rate
 			require.NoError(t, err)
 		}
 		loss, err := net.TrainStep(x, labels)
@@ -55,7 +58,7 @@ func state(t *testing.T, net *alexnet.Network) map[string][]float32 {
 	out := map[string][]float32{}
 	for _, p := range net.ParamNames() {
 		out[p] = param(t, net, p, net.Param)
-		out["momentum."+p] = param(t, net, p, net.Momentum)
+		out["momentum."+p] = param(t, net, p, net.Optimizer().Momentum)
 	}
 	return out
 }
@@ -93,9 +96,9 @@ func checkResume(t *testing.T, threads int) {
 
 	require.Equal(t, want, got, "losses of the 8 steps")
 	require.Equal(t, straight.Steps(), resumed.Steps())
-	require.Equal(t, straight.LR(), resumed.LR())
-	require.Equal(t, 1, resumed.Drops())
-	require.Equal(t, straight.Drops(), resumed.Drops())
+	require.Equal(t, straight.Optimizer().LR(), resumed.Optimizer().LR())
+	require.Equal(t, 1, resumed.Optimizer().Drops())
+	require.Equal(t, straight.Optimizer().Drops(), resumed.Optimizer().Drops())
 	ws, wr := state(t, straight), state(t, resumed)
 	for name, v := range ws {
 		require.Equal(t, v, wr[name], "%s after 8 steps", name)
@@ -128,7 +131,7 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 			require.NoError(t, loaded.Forward(x, alexnet.Eval))
 			got, err := loaded.Logits()
 			require.NoError(t, err)
-			near(t, "logits", got, logits, 1e-5)
+			backendtest.Near(t, "logits", got, logits, 1e-5)
 		})
 	})
 }
@@ -173,6 +176,22 @@ func rewrite(t *testing.T, data []byte, edit func(meta map[string]string, ts []s
 		meta[k] = v
 	}
 	ts = edit(meta, ts)
+	return encodeSealed(t, meta, ts)
+}
+
+// encodeSealed encodes a checkpoint with a header checksum that matches
+// its (edited) header, so that the checks behind it are reached.
+func encodeSealed(t *testing.T, meta map[string]string, ts []safetensors.Tensor) []byte {
+	t.Helper()
+	if _, ok := meta["header_crc32c"]; ok {
+		var infos []safetensors.TensorInfo
+		var off int64
+		for _, x := range ts {
+			infos = append(infos, safetensors.TensorInfo{Name: x.Name, DType: x.DType, Shape: x.Shape, Begin: off, End: off + int64(len(x.Data))})
+			off += int64(len(x.Data))
+		}
+		meta["header_crc32c"] = alexnet.HeaderChecksum(meta, infos)
+	}
 	var buf bytes.Buffer
 	require.NoError(t, safetensors.Encode(&buf, meta, ts))
 	return buf.Bytes()
@@ -346,4 +365,115 @@ func TestCheckpointKeepsNotes(t *testing.T) {
 	defer back.Close()
 	require.Equal(t, `["a","b"]`, back.Note("labels"))
 	require.Equal(t, "", back.Note("missing"))
+}
+
+// TestCheckpointHeaderEditsAreRejected: every one-byte edit of a saved
+// checkpoint's header (the learning rate, the LRN size, the step, a pool
+// kernel, a note, the tensor table, …) either makes the file unparsable or
+// fails the header checksum; none loads with changed state.
+func TestCheckpointHeaderEditsAreRejected(t *testing.T) {
+	b := openCPU(t, 1)
+	net, err := alexnet.New(b, tinyConfig())
+	require.NoError(t, err)
+	require.NoError(t, net.SetNote("preprocess", `{"resize":76,"crop":67}`))
+	var buf bytes.Buffer
+	require.NoError(t, net.WriteCheckpoint(&buf))
+	require.NoError(t, net.Close())
+	good := buf.Bytes()
+	orig, err := safetensors.Parse(good)
+	require.NoError(t, err)
+	hlen := int(binary.LittleEndian.Uint64(good))
+	var tried, loaded, checksum int
+	edited := bytes.Clone(good)
+	for i := 0; i < 8+hlen; i++ {
+		c := good[i]
+		for _, v := range []byte{c ^ 1, c + 2, '1', '"'} { // digits move, letters change, strings end
+			if v == c {
+				continue
+			}
+			edited[i] = v
+			tried++
+			n, err := alexnet.ReadCheckpoint(b, edited)
+			if err == nil {
+				// Allowed only when what a loader reads is unchanged.
+				loaded++
+				f, perr := safetensors.Parse(edited)
+				require.NoError(t, perr)
+				require.Equal(t, orig.Metadata, f.Metadata, "byte %d: %q → %q loaded with changed metadata", i, c, v)
+				require.Equal(t, orig.Tensors(), f.Tensors(), "byte %d: %q → %q loaded with a changed tensor table", i, c, v)
+				require.NoError(t, n.Close())
+			} else if strings.Contains(err.Error(), "the file was changed after it was written") {
+				checksum++
+			}
+		}
+		edited[i] = c
+	}
+	t.Logf("%d one-byte edits of a %d-byte header: %d rejected by the header checksum, %d loaded unchanged state, the rest unparsable",
+		tried, hlen, checksum, loaded)
+	require.Greater(t, checksum, 100, "the checksum is what catches the edits that parse")
+}
+
+func TestCheckpointOldFormatIsRefusedClearly(t *testing.T) {
+	good := tinyCheckpoint(t)
+	b := openCPU(t, 1)
+	old := rewrite(t, good, func(m map[string]string, ts []safetensors.Tensor) []safetensors.Tensor {
+		m["format"] = "dnngo-alexnet/1"
+		delete(m, "header_crc32c")
+		return ts
+	})
+	_, err := alexnet.ReadCheckpoint(b, old)
+	require.ErrorContains(t, err, `checkpoint format "dnngo-alexnet/1" was written by an older dnngo`)
+	noSum := rewrite(t, good, func(m map[string]string, ts []safetensors.Tensor) []safetensors.Tensor {
+		delete(m, "header_crc32c")
+		return ts
+	})
+	_, err = alexnet.ReadCheckpoint(b, noSum)
+	require.ErrorContains(t, err, `"header_crc32c" is missing`)
+}
+
+// TestSaveRefusesNonFiniteParameters: a NaN or an infinity in a parameter
+// never reaches a checkpoint; the file on disk stays as it was.
+func TestSaveRefusesNonFiniteParameters(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			b := openCPU(t, 1)
+			net, err := alexnet.New(b, tinyConfig())
+			require.NoError(t, err)
+			defer net.Close()
+			path := filepath.Join(t.TempDir(), "ck.safetensors")
+			require.NoError(t, net.Save(path))
+			require.NoError(t, net.CheckFinite())
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+			w, err := net.Param("conv3.weight")
+			require.NoError(t, err)
+			w[5] = bad
+			require.NoError(t, net.SetParam("conv3.weight", w))
+			err = net.Save(path)
+			require.ErrorIs(t, err, alexnet.ErrNonFinite)
+			require.ErrorContains(t, err, "conv3.weight holds "+fmt.Sprint(bad)+" at index 5")
+			require.ErrorIs(t, net.WriteCheckpoint(io.Discard), alexnet.ErrNonFinite)
+			require.ErrorIs(t, net.CheckFinite(), alexnet.ErrNonFinite)
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, before, after, "the good checkpoint is intact")
+		})
+	}
+}
+
+// TestLoadRefusesWhatIsNotARegularFile: /dev/zero (once read forever
+// until the process died of OOM) and a directory are errors at once.
+func TestLoadRefusesWhatIsNotARegularFile(t *testing.T) {
+	b := openCPU(t, 1)
+	for _, c := range []struct{ path, want string }{
+		{"/dev/zero", "is a device, not a regular file"},
+		{t.TempDir(), "is a directory"},
+	} {
+		if _, err := os.Stat(c.path); err != nil {
+			t.Logf("skip %s: %v", c.path, err)
+			continue
+		}
+		_, err := alexnet.Load(b, c.path)
+		require.ErrorContains(t, err, c.want)
+	}
 }

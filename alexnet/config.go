@@ -115,7 +115,7 @@ func (i *Init) UnmarshalText(b []byte) error {
 // is constant; after a change of lr the paper's v still carries the old
 // rate for a few steps.
 type SGD struct {
-	LR          float32         `json:"lr"` // initial learning rate; the network's current rate is Network.LR
+	LR          float32         `json:"lr"` // initial learning rate; the network's current rate is Optimizer.LR
 	Momentum    float32         `json:"momentum"`
 	WeightDecay float32         `json:"weight_decay"`
 	Rule        backend.SGDRule `json:"-"`
@@ -155,7 +155,7 @@ func (s *SGD) UnmarshalJSON(b []byte) error {
 }
 
 // Plateau is the learning-rate schedule "divide by 10 when the validation
-// error stops improving" (Network.Observe feeds it one metric per
+// error stops improving" (Optimizer.Observe feeds it one metric per
 // validation round). A round improves when the metric beats the best so far
 // by more than Threshold relative to it; after Patience rounds in a row
 // without improvement the rate is multiplied by Factor and the count starts
@@ -200,14 +200,16 @@ type Config struct {
 	Schedule Plateau `json:"schedule"`
 }
 
-// Seed is the network of our spec, the default: the single-tower AlexNet
+// SeedConfig is the configuration of the Seed network, our spec's
+// default (the "seed" variant; not to be confused with Config.Seed, the
+// random seed): the single-tower AlexNet
 // on 227×227×3 images, convolutions 96@11×11/4, 256@5×5 pad 2, 384, 384,
 // 256 @3×3 pad 1, FC 4096-4096-1000, LRN with the paper's constants
 // (LRNPaper), overlapping 3/2 max pooling, dropout 0.5; the paper's
 // initialisation; SGD with momentum 0.9, weight decay 5e-4, learning rate
 // 0.01 (PyTorch's update rule), divided by 10 at most 3 times when the
 // validation metric stops improving for 2 rounds.
-func Seed() Config {
+func SeedConfig() Config {
 	return Config{
 		Name: "seed", Input: 227, Channels: 3, Classes: 1000,
 		Conv: [5]Conv{
@@ -228,6 +230,11 @@ func Seed() Config {
 	}
 }
 
+// Seed is SeedConfig.
+//
+// Deprecated: use SeedConfig; Seed reads like Config.Seed, the random seed.
+func Seed() Config { return SeedConfig() }
+
 // Paper is the original two-GPU network of Krizhevsky et al. (2012) on one
 // device: Seed with groups = 2 in conv2, conv4 and conv5 (each half of those
 // layers sees only the half of the previous layer's maps that lived on its
@@ -235,7 +242,7 @@ func Seed() Config {
 // (PaperSGD). The input is 227×227, not the paper's "224": only 227 gives
 // the 55×55 conv1 output that the rest of the paper's sizes follow from.
 func Paper() Config {
-	c := Seed()
+	c := SeedConfig()
 	c.Name = "paper"
 	c.Conv[1].Groups, c.Conv[3].Groups, c.Conv[4].Groups = 2, 2, 2
 	c.SGD.Rule = backend.PaperSGD
@@ -249,7 +256,7 @@ func Paper() Config {
 // are drawn with InitKaiming (the golden's were drawn the same way, with
 // PyTorch's generator). Small enough to train in tests.
 func Mini() Config {
-	c := Seed()
+	c := SeedConfig()
 	c.Name = "mini"
 	c.Input, c.Classes = 99, 10
 	for i, w := range []int{16, 32, 48, 48, 32} {
@@ -272,9 +279,8 @@ const (
 // layer is one weight layer of a config at batch 1 with what follows it,
 // as New plans it and Summary counts it.
 type layer struct {
-	name      string // conv1 … conv5, fc6 … fc8
-	conv      *backend.ConvDesc
-	lin       *backend.LinearDesc
+	name      string             // conv1 … conv5, fc6 … fc8
+	w         backend.WeightDesc // a ConvDesc or a LinearDesc
 	relu      bool
 	lrn       *backend.LRNDesc
 	pool      *backend.PoolDesc
@@ -364,7 +370,7 @@ func (c Config) layers() ([]layer, error) {
 		if err := d.Validate(); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
-		l := layer{name: name, conv: &d, relu: true, out: d.OutputShape(), wshape: d.WeightShape(), paperBias: paperBias[i]}
+		l := layer{name: name, w: d, relu: true, out: d.OutputShape(), wshape: d.WeightShape(), paperBias: paperBias[i]}
 		if err := checkSizes(l.out, l.wshape); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
@@ -399,7 +405,7 @@ func (c Config) layers() ([]layer, error) {
 		if err := d.Validate(); err != nil {
 			return nil, c.errf(name, "%v", err)
 		}
-		l := layer{name: name, lin: &d, relu: i < 2, dropout: i < 2 && c.Dropout > 0, out: d.OutputShape(), wshape: d.WeightShape(),
+		l := layer{name: name, w: d, relu: i < 2, dropout: i < 2 && c.Dropout > 0, out: d.OutputShape(), wshape: d.WeightShape(),
 			paperBias: paperBias[5+i]}
 		if err := checkSizes(l.out, l.wshape); err != nil {
 			return nil, c.errf(name, "%v", err)

@@ -59,13 +59,13 @@ func TestConfigValidateRejectsWhatDoesNotFit(t *testing.T) {
 }
 
 func TestPresetsAreValid(t *testing.T) {
-	for _, c := range []alexnet.Config{alexnet.Seed(), alexnet.Paper(), alexnet.Mini()} {
+	for _, c := range []alexnet.Config{alexnet.SeedConfig(), alexnet.Paper(), alexnet.Mini()} {
 		t.Run(c.Name, func(t *testing.T) {
 			require.NoError(t, c.Validate())
 		})
 	}
 	t.Run("presets say which LRN they use", func(t *testing.T) {
-		require.Equal(t, alexnet.LRNPaper, alexnet.Seed().LRN)
+		require.Equal(t, alexnet.LRNPaper, alexnet.SeedConfig().LRN)
 		require.Equal(t, alexnet.LRNPaper, alexnet.Paper().LRN)
 		require.Equal(t, alexnet.LRNTorch, alexnet.Mini().LRN)
 		// The paper's α = 1e-4 without /n is α = 5e-4 with it.
@@ -83,7 +83,7 @@ func TestPresetsAreValid(t *testing.T) {
 }
 
 func TestConfigJSONRoundTrip(t *testing.T) {
-	for _, c := range []alexnet.Config{alexnet.Seed(), alexnet.Paper(), alexnet.Mini()} {
+	for _, c := range []alexnet.Config{alexnet.SeedConfig(), alexnet.Paper(), alexnet.Mini()} {
 		t.Run(c.Name, func(t *testing.T) {
 			c.Seed = 1<<64 - 1 // a seed that float64 could not hold
 			b, err := json.Marshal(c)
@@ -97,4 +97,8 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 		var s alexnet.SGD
 		require.ErrorContains(t, json.Unmarshal([]byte(`{"lr":0.01,"momentum":0.9,"weight_decay":0,"rule":"adam"}`), &s), "adam")
 	})
+}
+
+func TestSeedIsSeedConfig(t *testing.T) {
+	require.Equal(t, alexnet.SeedConfig(), alexnet.Seed(), "the deprecated name returns the same config")
 }

@@ -9,7 +9,7 @@
 //	)
 //
 //	b, _ := backend.Best()                  // cudnn > onednn > cpu
-//	net, err := alexnet.New(b, alexnet.Seed())
+//	net, err := alexnet.New(b, alexnet.SeedConfig())
 //	defer net.Close()
 //	fmt.Print(net)                          // the layer table
 //	loss, err := net.TrainStep(x, labels)   // forward, loss, backward, SGD
@@ -102,7 +102,7 @@
 //
 // The optimiser is SGD with momentum μ and L2 weight decay wd on every
 // parameter (biases included, as the golden data does), learning rate lr
-// set per step with [Network.SetLR], under one of two rules:
+// set per step with [Optimizer.SetLR], under one of two rules:
 //
 //	backend.PyTorchSGD:  d = g + wd·w;   v = μ·v + d;              w = w − lr·v
 //	backend.PaperSGD:    v = μ·v − wd·lr·w − lr·g;                  w = w + v
@@ -110,7 +110,7 @@
 // Both start from v = 0 and give the same iterates while lr is constant;
 // after a change the paper's v still carries the old rate for a few steps.
 // Defaults: μ = 0.9, wd = 5e-4, lr = 0.01; PyTorch's rule in Seed and Mini
-// (what the golden data follows), the paper's in Paper. [Network.Observe]
+// (what the golden data follows), the paper's in Paper. [Optimizer.Observe]
 // implements the paper's schedule: feed it the validation error after each
 // round and it multiplies lr by Config.Schedule.Factor (0.1) after Patience
 // rounds without improvement, at most MaxDrops (3) times.
@@ -119,8 +119,12 @@
 // every layer for it and allocates its activations, the first Loss the
 // gradient buffers, the first Step the momentum buffers. From then on a
 // training step allocates nothing on the host (tested with
-// testing.AllocsPerRun on the cpu backend). Every batch size used stays
-// planned until Close.
+// testing.AllocsPerRun on the cpu backend). The network keeps the plans
+// and buffers of the DefaultMaxBatchSizes (4) most recently used batch
+// sizes — a training size, an epoch's last smaller batch, and the same two
+// for evaluation or ten-crop evaluation — and releases the least recently
+// used when a Forward needs another; [Network.SetMaxBatchSizes] changes
+// the bound.
 //
 // # Measuring
 //
@@ -149,12 +153,17 @@
 // do not agree with any config here, so nothing would be gained by
 // borrowing them.) Conv weights are OIHW, FC weights [out, in], all F32.
 // The momentum buffers are stored as momentum.<name>; the metadata holds
-// the format ("dnngo-alexnet/1"), the Config as JSON, the step count, the
-// current learning rate, the schedule's state and a CRC-32C of every
-// tensor's bytes. [Load] checks all of it before allocating anything — the
-// format, the config, every tensor's presence, dtype and shape (the first
-// mismatch reported by name), every checksum — so a truncated or corrupt
-// file gives an error, never a panic or a half-loaded network. Tensors
+// the format ("dnngo-alexnet/2"), the Config as JSON, the step count, the
+// current learning rate, the schedule's state, the notes, a CRC-32C of every
+// tensor's bytes and a CRC-32C of the header itself (every metadata entry
+// and every tensor's name, dtype, shape and byte range). [Load] checks all
+// of it before allocating anything — the format, the header checksum, the
+// config, every tensor's presence, dtype and shape (the first mismatch
+// reported by name), every tensor checksum — so a truncated, corrupt or
+// edited file gives an error, never a panic, a half-loaded network or a
+// network with silently changed settings. Files of the older format
+// "dnngo-alexnet/1" (without the header checksum) are refused with an error
+// saying so. Tensors
 // cross through Upload, so a checkpoint written on one backend loads on
 // every other. Training resumed from a checkpoint continues exactly as it
 // would have without stopping: bit for bit on the cpu backend, whose

@@ -18,7 +18,7 @@ import (
 
 // goldenMini reads the mini_alexnet golden case from the directory the
 // conformance suite uses ($DNNGO_GOLDEN_DIR, else ../shared/testdata/golden
-// beside the module). Without the default directory the test skips; a
+// beside the module, else testdata/golden written by ./build.sh goldens). Without the default directory the test skips; a
 // directory named by the variable must hold the file.
 func goldenMini(t *testing.T) *safetensors.File {
 	t.Helper()
@@ -26,7 +26,7 @@ func goldenMini(t *testing.T) *safetensors.File {
 	require.NoError(t, err)
 	path := filepath.Join(dir, "mini_alexnet.safetensors")
 	if _, err := os.Stat(path); err != nil && !explicit {
-		t.Skipf("golden data not found at %s (set %s to the golden directory)", path, backendtest.GoldenEnv)
+		t.Skipf("golden data not found at %s: run ./build.sh goldens to generate it with PyTorch, or set %s to the golden directory", path, backendtest.GoldenEnv)
 	}
 	f, err := safetensors.ReadFile(path)
 	require.NoError(t, err)
@@ -152,7 +152,7 @@ func TestGoldenMini(t *testing.T) {
 		require.NoError(t, net.Forward(x, alexnet.Train))
 		logits, err := net.Logits()
 		require.NoError(t, err)
-		near(t, "logits", logits, goldenF32(t, f, "logits"), tol)
+		backendtest.Near(t, "logits", logits, goldenF32(t, f, "logits"), tol)
 		for _, a := range []string{"conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7"} {
 			got, err := net.Activation(a)
 			require.NoError(t, err, a)
@@ -162,17 +162,17 @@ func TestGoldenMini(t *testing.T) {
 					want[i] = max(v, 0)
 				}
 			}
-			near(t, "act."+a, got, want, tol)
+			backendtest.Near(t, "act."+a, got, want, tol)
 		}
 		loss, err := net.Loss(labels)
 		require.NoError(t, err)
 		losses := goldenF32(t, f, "losses")
-		near(t, "loss", []float32{loss}, goldenF32(t, f, "loss"), tol)
+		backendtest.Near(t, "loss", []float32{loss}, goldenF32(t, f, "loss"), tol)
 		require.NoError(t, net.Backward())
 		for _, p := range net.ParamNames() {
 			g, err := net.Grad(p)
 			require.NoError(t, err)
-			near(t, "grad."+p, g, goldenF32(t, f, "grad."+goldenName(p)), tol)
+			backendtest.Near(t, "grad."+p, g, goldenF32(t, f, "grad."+goldenName(p)), tol)
 		}
 		require.NoError(t, net.Step())
 
@@ -180,7 +180,7 @@ func TestGoldenMini(t *testing.T) {
 			require.NoError(t, net.Forward(x, alexnet.Train))
 			loss, err := net.Loss(labels)
 			require.NoError(t, err)
-			near(t, fmt.Sprintf("losses[%d]", step), []float32{loss}, losses[step:step+1], tol)
+			backendtest.Near(t, fmt.Sprintf("losses[%d]", step), []float32{loss}, losses[step:step+1], tol)
 			if step < len(losses)-1 {
 				require.NoError(t, net.Backward())
 				require.NoError(t, net.Step())
@@ -189,11 +189,11 @@ func TestGoldenMini(t *testing.T) {
 		require.Equal(t, uint64(3), net.Steps())
 		logits, err = net.Logits()
 		require.NoError(t, err)
-		near(t, "logits_step3", logits, goldenF32(t, f, "logits_step3"), tol)
+		backendtest.Near(t, "logits_step3", logits, goldenF32(t, f, "logits_step3"), tol)
 		for _, p := range net.ParamNames() {
 			w, err := net.Param(p)
 			require.NoError(t, err)
-			near(t, "step3."+p, w, goldenF32(t, f, "step3."+goldenName(p)), tol)
+			backendtest.Near(t, "step3."+p, w, goldenF32(t, f, "step3."+goldenName(p)), tol)
 		}
 	})
 }

@@ -33,27 +33,29 @@ func (m Mode) String() string {
 }
 
 // ErrState is wrapped by the errors of calls made out of order: Backward
-// before Loss, Step before Backward, and so on.
-var ErrState = errors.New("out of order")
+// before Loss, Step before Backward, and so on. It is backend.ErrState, so
+// one errors.Is test covers the network and its backend.
+var ErrState = backend.ErrState
 
-// ErrClosed is wrapped by the errors of calls on a closed Network.
-var ErrClosed = errors.New("network is closed")
+// ErrClosed is wrapped by the errors of calls on a closed Network. It is
+// backend.ErrClosed, so one errors.Is test covers the network, its
+// backend and their tensors and plans.
+var ErrClosed = backend.ErrClosed
 
-// param is one parameter tensor with its gradient, momentum buffer and
-// update plan. The gradient is made at the first Loss, the momentum buffer
-// and plan at the first Step (or when a checkpoint restores them).
+// param is one parameter tensor with its gradient, made at the first Loss
+// (the momentum buffer and update plan are the Optimizer's).
 type param struct {
 	name  string // conv1.weight, conv1.bias, …
 	shape backend.Shape
+	index int // in Network.params
 	w     backend.Tensor
 	g     backend.Tensor
-	v     backend.Tensor
-	sgd   backend.SGDPlan
 }
 
-// Network is an AlexNet on one backend: its parameters, and for every
-// batch size it has run, the op plans and the activation and gradient
-// buffers of that size, made once and reused. A Network is not safe for
+// Network is an AlexNet on one backend: its parameters, and for the batch
+// sizes it has run most recently (at most DefaultMaxBatchSizes, see
+// SetMaxBatchSizes), the op plans and the activation and gradient buffers
+// of that size, made once and reused. A Network is not safe for
 // concurrent use (nor is its backend); Close releases what it holds.
 type Network struct {
 	b      backend.Backend
@@ -61,13 +63,14 @@ type Network struct {
 	layers []layer
 	params []*param // weight then bias of every layer, in layer order
 
-	batches map[int]*batch
-	cur     *batch // the batch of the latest Forward
+	batches  map[int]*batch // at most maxBatches(), least recently used released first
+	cur      *batch         // the batch of the latest Forward
+	clock    uint64         // counts batchFor calls, for batch.used
+	maxSizes int            // SetMaxBatchSizes; 0: DefaultMaxBatchSizes
 
 	// Training state, saved in checkpoints.
-	step  uint64  // completed optimiser steps
-	lr    float32 // the current learning rate
-	sched schedState
+	step uint64 // completed optimiser steps
+	opt  Optimizer
 
 	// Where the latest pass left things.
 	mode       Mode
@@ -80,6 +83,8 @@ type Network struct {
 	closed   bool
 
 	notes map[string]string // saved with checkpoints; see SetNote
+
+	dist distState // data-parallel replica state; see dist.go
 }
 
 // SetNote records a free-form string that checkpoints carry and Load
@@ -125,11 +130,12 @@ func build(b backend.Backend, cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{b: b, cfg: cfg, layers: layers, batches: map[int]*batch{}, lr: cfg.SGD.LR}
+	n := &Network{b: b, cfg: cfg, layers: layers, batches: map[int]*batch{}}
+	n.opt = Optimizer{n: n, lr: cfg.SGD.LR}
 	for _, l := range layers {
 		for _, p := range []*param{
-			{name: l.name + ".weight", shape: l.wshape},
-			{name: l.name + ".bias", shape: backend.Shape{l.wshape[0]}},
+			{name: l.name + ".weight", shape: l.wshape, index: len(n.params)},
+			{name: l.name + ".bias", shape: backend.Shape{l.wshape[0]}, index: len(n.params) + 1},
 		} {
 			p.w, err = b.NewTensor(p.shape...)
 			if err != nil {
@@ -209,7 +215,7 @@ func (n *Network) ParamShape(name string) (backend.Shape, error) {
 
 func (n *Network) param(op, name string) (*param, error) {
 	if n.closed {
-		return nil, fmt.Errorf("alexnet: %s: %w", op, ErrClosed)
+		return nil, fmt.Errorf("alexnet: %s: the network is closed: %w", op, ErrClosed)
 	}
 	for _, p := range n.params {
 		if p.name == name {
@@ -257,19 +263,6 @@ func (n *Network) Grad(name string) ([]float32, error) {
 	return n.download("grad "+name, p.g)
 }
 
-// Momentum downloads the momentum buffer (the SGD velocity) of the named
-// parameter: zeros before the first Step.
-func (n *Network) Momentum(name string) ([]float32, error) {
-	p, err := n.param("momentum", name)
-	if err != nil {
-		return nil, err
-	}
-	if p.v == nil {
-		return make([]float32, p.shape.Numel()), nil
-	}
-	return n.download("momentum "+name, p.v)
-}
-
 func (n *Network) download(what string, t backend.Tensor) ([]float32, error) {
 	out := make([]float32, t.Shape().Numel())
 	if err := n.b.Download(out, t); err != nil {
@@ -292,8 +285,9 @@ func (n *Network) Close() error {
 	}
 	n.batches, n.cur = nil, nil
 	for _, p := range n.params {
-		errs = append(errs, closeAll(p.w, p.g, p.v), closePlans(p.sgd))
+		errs = append(errs, closeAll(p.w, p.g))
 	}
+	errs = append(errs, n.opt.close())
 	return errors.Join(errs...)
 }
 

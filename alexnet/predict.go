@@ -3,6 +3,7 @@ package alexnet
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -25,7 +26,7 @@ var activationNames = []string{"conv1", "lrn1", "pool1", "conv2", "lrn2", "pool2
 // mode only).
 func (n *Network) Activation(name string) ([]float32, error) {
 	if n.closed {
-		return nil, fmt.Errorf("alexnet: activation: %w", ErrClosed)
+		return nil, fmt.Errorf("alexnet: activation: the network is closed: %w", ErrClosed)
 	}
 	if !n.forwarded {
 		return nil, fmt.Errorf("alexnet: activation %s: no activations: call Forward first: %w", name, ErrState)
@@ -77,10 +78,12 @@ func (n *Network) Predict(x []float32) ([]float32, error) {
 	return n.download("predict", bt.probs)
 }
 
-// Evaluate runs the network on a labelled batch in Eval mode and returns
-// the mean cross-entropy loss and how many images the top-1 class got
-// right. It computes no gradients: a following Backward is an error.
-func (n *Network) Evaluate(x []float32, labels []int32) (loss float32, correct int, err error) {
+// EvaluateBatch runs the network on one labelled batch in Eval mode and
+// returns the mean cross-entropy loss and how many images the top-1 class
+// got right (an image with a non-finite logit counts as wrong). It
+// computes no gradients: a following Backward is an error. To score a
+// whole dataset, use train.Evaluate.
+func (n *Network) EvaluateBatch(x []float32, labels []int32) (loss float32, correct int, err error) {
 	if err := n.Forward(x, Eval); err != nil {
 		return 0, 0, err
 	}
@@ -110,7 +113,9 @@ func (n *Network) Evaluate(x []float32, labels []int32) (loss float32, correct i
 				best = j
 			}
 		}
-		if int32(best) == l {
+		// A NaN logit compares false with everything, which would make
+		// class 0 the answer: a row with one is wrong.
+		if int32(best) == l && !slices.ContainsFunc(row, notFinite) {
 			correct++
 		}
 	}
@@ -135,3 +140,5 @@ func TopK(row []float32, k int) []Prediction {
 	slices.SortStableFunc(out, func(a, b Prediction) int { return cmp.Compare(b.Prob, a.Prob) })
 	return out[:k:k]
 }
+
+func notFinite(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }

@@ -3,6 +3,7 @@ package alexnet
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -57,11 +58,10 @@ func (c Config) Summary() (Summary, error) {
 	s := Summary{Config: c, Input: backend.Shape{c.Channels, c.Input, c.Input}}
 	for i, l := range layers {
 		row := LayerSummary{Name: l.name, Output: l.out[1:].Clone(), WeightShape: l.wshape.Clone(),
-			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0])}
-		if l.conv != nil {
-			d := l.conv
+			Weights: int64(l.wshape.Numel()), Biases: int64(l.wshape[0]), MACs: l.w.FLOPs() / 2}
+		switch d := l.w.(type) {
+		case backend.ConvDesc:
 			row.Size = l.out[2]
-			row.MACs = d.FLOPs() / 2
 			row.Op = fmt.Sprintf("conv %dx%d/%d pad %d, %d filters", d.KernelH, d.KernelW, d.StrideH, d.PadH, d.Out)
 			if d.Groups > 1 {
 				row.Op += fmt.Sprintf(" in %d groups", d.Groups)
@@ -72,9 +72,7 @@ func (c Config) Summary() (Summary, error) {
 				row.Op += " + LRN"
 				row.ActFactor = 3
 			}
-		} else {
-			d := l.lin
-			row.MACs = d.FLOPs() / 2
+		case backend.LinearDesc:
 			row.Op = fmt.Sprintf("FC %d→%d", d.In(), d.Out)
 			row.ActFactor = 1
 			if l.relu {
@@ -127,8 +125,13 @@ func (s Summary) String() string {
 	c := s.Config
 	fmt.Fprintf(&b, "AlexNet %q: input %s, %d classes, LRN n=%d α=%g β=%g k=%g (α/n convention), dropout %g, init %v, SGD %v\n",
 		c.Name, dims(s.Input), c.Classes, c.LRN.Size, c.LRN.Alpha, c.LRN.Beta, c.LRN.K, c.Dropout, c.Init, c.SGD.Rule)
+	opWidth := 44 // the op column fits the longest op (the paper's "in 2 groups" ones are longer)
+	for _, r := range s.Layers {
+		opWidth = max(opWidth, utf8.RuneCountInString(r.Op))
+	}
 	row := func(cols ...any) {
-		line := fmt.Sprintf("%-6s %-44s %-12s %4s %15s  %-14s %12s %8s %15s", cols...)
+		cols = append(cols[:1:1], append([]any{opWidth}, cols[1:]...)...)
+		line := fmt.Sprintf("%-6s %-*s %-12s %4s %15s  %-14s %12s %8s %15s", cols...)
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	row("layer", "op", "output", "size", "activations", "weight shape", "weights", "biases", "MACs/image")
@@ -150,7 +153,7 @@ func (s Summary) String() string {
 		group(s.Weights), float64(s.Weights)/1e6, group(s.Weights+s.Biases), group(s.MACs), float64(s.MACs)/1e9, 2*float64(s.MACs)/1e9)
 	fmt.Fprintf(&b, "activations: %s values per image (%.2f M, %.1f MB as float32; the %s-value input not counted)",
 		group(s.Activations), float64(s.Activations)/1e6, 4*float64(s.Activations)/1e6, group(int64(s.Input.Numel())))
-	if sameShapes(c, Seed()) {
+	if sameShapes(c, SeedConfig()) {
 		fmt.Fprintf(&b, "\nnote: the spec states %.2f M; its ×3 (conv+ReLU+LRN), ×2 (conv+ReLU), ×3 (FC+ReLU+dropout) accounting "+
 			"with the pools and fc8 counted once gives %.2f M here, and no way of counting the pools, fc8 or the input reaches %.2f M",
 			SpecActivations/1e6, float64(s.Activations)/1e6, SpecActivations/1e6)

@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSeedSummary checks the Seed() table against the numbers of the spec,
+// TestSeedSummary checks the SeedConfig() table against the numbers of the spec,
 // written here as the spec writes them (products of the layer sizes).
 func TestSeedSummary(t *testing.T) {
-	s, err := alexnet.Seed().Summary()
+	s, err := alexnet.SeedConfig().Summary()
 	require.NoError(t, err)
 
 	var names []string
@@ -128,7 +128,7 @@ func TestSeedSummary(t *testing.T) {
 // TestPaperSummary checks the two-tower variant: groups halve the weights
 // and multiply-adds of conv2, conv4 and conv5 and change nothing else.
 func TestPaperSummary(t *testing.T) {
-	seed, err := alexnet.Seed().Summary()
+	seed, err := alexnet.SeedConfig().Summary()
 	require.NoError(t, err)
 	paper, err := alexnet.Paper().Summary()
 	require.NoError(t, err)
@@ -149,6 +149,22 @@ func TestPaperSummary(t *testing.T) {
 	require.Equal(t, int64(62_367_776-5*5*48*256-3*3*192*384-3*3*192*256), paper.Weights)
 	require.Equal(t, int64(60_965_224), paper.Weights+paper.Biases)
 	require.NotContains(t, paper.String(), "spec states")
+
+	// The table stays aligned although "in 2 groups" makes the op column
+	// longer: every row's output column starts where the header's does.
+	lines := strings.Split(paper.String(), "\n")
+	col := strings.Index(lines[1], "output")
+	require.Positive(t, col)
+	for _, l := range lines[2:] {
+		if !strings.HasPrefix(l, "conv") && !strings.HasPrefix(l, "pool") {
+			continue
+		}
+		r := []rune(l)
+		hdr := []rune(lines[1][:col])
+		require.Greater(t, len(r), len(hdr), l)
+		require.Equal(t, ' ', r[len(hdr)-1], "a space before the output column: %q", l)
+		require.NotEqual(t, ' ', r[len(hdr)], "the output column starts at the header's: %q", l)
+	}
 }
 
 // TestMiniSummary checks the golden's mini network sizes: 23, 11, 11, 5,

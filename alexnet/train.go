@@ -2,7 +2,6 @@ package alexnet
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -10,6 +9,10 @@ import (
 // InputSize is the number of float32 values of one input image:
 // Channels·Input·Input.
 func (n *Network) InputSize() int { return n.cfg.Channels * n.cfg.Input * n.cfg.Input }
+
+// Classes is the number of classes: the width of each row of Predict's
+// probabilities and Logits (Config().Classes).
+func (n *Network) Classes() int { return n.cfg.Classes }
 
 // Forward runs the network on a batch of images, x dense NCHW float32
 // ([N, Channels, Input, Input], N = len(x)/InputSize()). In Train mode the
@@ -19,14 +22,16 @@ func (n *Network) InputSize() int { return n.cfg.Channels * n.cfg.Input * n.cfg.
 // Activation.
 //
 // The first Forward of a batch size plans every layer at that size and
-// allocates its buffers; later ones reuse them and allocate nothing. Eval
-// forwards run a second set of plans made with the backend's Inference
-// flag (made by the first Eval Forward of the batch size), which may use
-// faster inference kernels; a Backward after an Eval Forward first runs the
-// training plans on the same input (one more forward pass, no dropout).
+// allocates its buffers; later ones reuse them and allocate nothing, as
+// long as the size stays among the few the network keeps (see
+// SetMaxBatchSizes). Eval forwards run a second set of plans made with the
+// backend's Inference flag (made by the first Eval Forward of the batch
+// size), which may use faster inference kernels; a Backward after an Eval
+// Forward first runs the training plans on the same input (one more
+// forward pass, no dropout).
 func (n *Network) Forward(x []float32, m Mode) error {
 	if n.closed {
-		return fmt.Errorf("alexnet: forward: %w", ErrClosed)
+		return fmt.Errorf("alexnet: forward: the network is closed: %w", ErrClosed)
 	}
 	if m != Train && m != Eval {
 		return fmt.Errorf("alexnet: forward: unknown mode %v", m)
@@ -58,23 +63,83 @@ func (n *Network) Forward(x []float32, m Mode) error {
 }
 
 // batchFor returns the plans and buffers of batch size bn, making them the
-// first time.
+// first time. Before it makes a new size it releases the least recently
+// used sizes beyond the bound (see SetMaxBatchSizes), so at most that many
+// sets are ever held, even while the new one is made.
 func (n *Network) batchFor(bn int) (*batch, error) {
+	n.clock++
 	if n.cur != nil && n.cur.n == bn {
+		n.cur.used = n.clock
 		return n.cur, nil
 	}
 	if bt, ok := n.batches[bn]; ok {
+		bt.used = n.clock
 		return bt, nil
 	}
 	if err := (backend.Shape{bn, n.cfg.Channels, n.cfg.Input, n.cfg.Input}).Validate(); err != nil {
 		return nil, fmt.Errorf("alexnet: forward: batch of %d images: %w", bn, err)
 	}
+	if err := n.evictBatches(n.maxBatches() - 1); err != nil {
+		return nil, err
+	}
 	bt, err := n.newBatch(bn)
 	if err != nil {
 		return nil, err
 	}
+	bt.used = n.clock
 	n.batches[bn] = bt
 	return bt, nil
+}
+
+// DefaultMaxBatchSizes is how many batch sizes a Network keeps planned at
+// once unless SetMaxBatchSizes says otherwise: a training batch size, the
+// last (smaller) batch of an epoch, and the same two for evaluation — a
+// ten-crop evaluation's batches being their own sizes.
+const DefaultMaxBatchSizes = 4
+
+// SetMaxBatchSizes bounds how many batch sizes the network keeps planned
+// (op plans, activations and gradient buffers) at once; k ≥ 1, default
+// DefaultMaxBatchSizes. When a Forward needs a size it does not hold and
+// it already holds k, it first releases the least recently used ones (the
+// activations of a released latest Forward with them: Loss, Logits and
+// the like then need a new Forward). A size used again is planned again,
+// which is slow on some backends (cuDNN's algorithm search), so the bound
+// should cover the sizes a loop alternates between. A smaller bound than
+// the sizes held now applies from the next new size.
+func (n *Network) SetMaxBatchSizes(k int) error {
+	if k < 1 {
+		return fmt.Errorf("alexnet: max batch sizes %d, want ≥ 1", k)
+	}
+	n.maxSizes = k
+	return nil
+}
+
+func (n *Network) maxBatches() int {
+	if n.maxSizes == 0 {
+		return DefaultMaxBatchSizes
+	}
+	return n.maxSizes
+}
+
+// evictBatches releases the least recently used batch sizes until at most
+// keep remain.
+func (n *Network) evictBatches(keep int) error {
+	for len(n.batches) > keep {
+		var lru *batch
+		for _, bt := range n.batches {
+			if lru == nil || bt.used < lru.used {
+				lru = bt
+			}
+		}
+		delete(n.batches, lru.n)
+		if n.cur == lru {
+			n.cur, n.forwarded, n.lossed = nil, false, false
+		}
+		if err := lru.close(); err != nil {
+			return fmt.Errorf("alexnet: forward: releasing the plans of batch size %d: %w", lru.n, err)
+		}
+	}
+	return nil
 }
 
 // Loss computes the mean softmax cross-entropy of the latest Forward's
@@ -83,7 +148,7 @@ func (n *Network) batchFor(bn int) (*batch, error) {
 // from. It returns the loss (waiting for the backend to compute it).
 func (n *Network) Loss(labels []int32) (float32, error) {
 	if n.closed {
-		return 0, fmt.Errorf("alexnet: loss: %w", ErrClosed)
+		return 0, fmt.Errorf("alexnet: loss: the network is closed: %w", ErrClosed)
 	}
 	if !n.forwarded {
 		return 0, fmt.Errorf("alexnet: loss: no activations: call Forward first: %w", ErrState)
@@ -116,7 +181,7 @@ func (n *Network) readLoss(bt *batch) (float32, error) {
 // latest Forward in its mode (through its dropout masks in Train mode).
 func (n *Network) Backward() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: backward: %w", ErrClosed)
+		return fmt.Errorf("alexnet: backward: the network is closed: %w", ErrClosed)
 	}
 	if !n.lossed {
 		return fmt.Errorf("alexnet: backward: no loss gradient: call Forward, then Loss: %w", ErrState)
@@ -139,48 +204,21 @@ func (n *Network) Backward() error {
 }
 
 // Step applies one SGD update to every parameter with the gradients of the
-// latest Backward and the current learning rate (see SetLR and Observe),
+// latest Backward and the optimiser's learning rate (see Optimizer),
 // momentum and weight decay of Config.SGD, then counts the step (Step,
 // which also moves the dropout masks on). Each Backward feeds one Step.
 func (n *Network) Step() error {
 	if n.closed {
-		return fmt.Errorf("alexnet: step: %w", ErrClosed)
+		return fmt.Errorf("alexnet: step: the network is closed: %w", ErrClosed)
 	}
 	if !n.backwarded {
 		return fmt.Errorf("alexnet: step: no fresh gradients: call Backward first: %w", ErrState)
 	}
-	if err := n.ensureOptimizer(); err != nil {
+	if err := n.opt.step(); err != nil {
 		return err
-	}
-	hp := backend.SGDParams{LR: n.lr, Momentum: n.cfg.SGD.Momentum, WeightDecay: n.cfg.SGD.WeightDecay, Rule: n.cfg.SGD.Rule}
-	for _, p := range n.params {
-		if err := p.sgd.Step(p.w, p.g, p.v, hp); err != nil {
-			return fmt.Errorf("alexnet: step %s: %w", p.name, err)
-		}
 	}
 	n.backwarded = false
 	n.step++
-	return nil
-}
-
-// ensureOptimizer makes the momentum buffers (zero) and update plans, once.
-func (n *Network) ensureOptimizer() error {
-	for _, p := range n.params {
-		if p.v == nil {
-			v, err := n.b.NewTensor(p.shape...)
-			if err != nil {
-				return fmt.Errorf("alexnet: momentum buffer of %s %v: %w", p.name, p.shape, err)
-			}
-			p.v = v
-		}
-		if p.sgd == nil {
-			s, err := n.b.SGD(p.shape)
-			if err != nil {
-				return fmt.Errorf("alexnet: sgd plan of %s %v: %w", p.name, p.shape, err)
-			}
-			p.sgd = s
-		}
-	}
 	return nil
 }
 
@@ -206,59 +244,3 @@ func (n *Network) TrainStep(x []float32, labels []int32) (float32, error) {
 
 // Steps is the number of optimiser steps taken (restored by Load).
 func (n *Network) Steps() uint64 { return n.step }
-
-// LR is the current learning rate.
-func (n *Network) LR() float32 { return n.lr }
-
-// SetLR sets the learning rate of the following steps (it may change at
-// every step). The schedule's own reductions (Observe) start from it.
-func (n *Network) SetLR(lr float32) error {
-	if math.IsNaN(float64(lr)) || math.IsInf(float64(lr), 0) || lr < 0 {
-		return fmt.Errorf("alexnet: set lr: %g, want finite and ≥ 0", lr)
-	}
-	n.lr = lr
-	return nil
-}
-
-// schedState is the plateau schedule's memory.
-type schedState struct {
-	HasBest bool    `json:"has_best"`
-	Best    float64 `json:"best"`
-	Bad     int     `json:"bad"`   // rounds in a row without improvement
-	Drops   int     `json:"drops"` // reductions so far
-}
-
-// Observe feeds the plateau schedule (Config.Schedule) one validation
-// metric, such as the top-1 error after an epoch, and returns the learning
-// rate for what follows: the current one, or the current one times the
-// schedule's Factor when the metric has not improved for Patience rounds
-// (at most MaxDrops times). A NaN metric is an error.
-func (n *Network) Observe(metric float64) (float32, error) {
-	if math.IsNaN(metric) {
-		return n.lr, fmt.Errorf("alexnet: observe: metric is NaN")
-	}
-	s, st := n.cfg.Schedule, &n.sched
-	better := !st.HasBest
-	if st.HasBest {
-		margin := s.Threshold * math.Abs(st.Best)
-		if s.Maximize {
-			better = metric > st.Best+margin
-		} else {
-			better = metric < st.Best-margin
-		}
-	}
-	if better {
-		st.HasBest, st.Best, st.Bad = true, metric, 0
-		return n.lr, nil
-	}
-	st.Bad++
-	if st.Bad >= s.Patience && (s.MaxDrops == 0 || st.Drops < s.MaxDrops) {
-		n.lr = float32(float64(n.lr) * s.Factor)
-		st.Drops++
-		st.Bad = 0
-	}
-	return n.lr, nil
-}
-
-// Drops is the number of learning-rate reductions the schedule has made.
-func (n *Network) Drops() int { return n.sched.Drops }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,7 +36,7 @@ func TestMiniOverfitsABatch(t *testing.T) {
 				t.Logf("step %2d loss %.4f", step, loss)
 			}
 		}
-		final, _, err := net.Evaluate(x, labels)
+		final, _, err := net.EvaluateBatch(x, labels)
 		require.NoError(t, err)
 		t.Logf("start %.4f, step 49 %.4f, after 50 steps %.4f", first, last, final)
 		require.Less(t, final, first/10, "loss after 50 steps vs start")
@@ -63,7 +64,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 			for range 2 {
 				_, err := net.TrainStep(x, labels)
 				require.NoError(t, err)
-				_, _, err = net.Evaluate(x, labels)
+				_, _, err = net.EvaluateBatch(x, labels)
 				require.NoError(t, err)
 			}
 			var stepErr error
@@ -75,7 +76,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 			require.NoError(t, stepErr)
 			require.Zero(t, allocs, "allocations per training step")
 			allocs = testing.AllocsPerRun(5, func() {
-				if _, _, err := net.Evaluate(x, labels); err != nil {
+				if _, _, err := net.EvaluateBatch(x, labels); err != nil {
 					stepErr = err
 				}
 			})
@@ -122,8 +123,8 @@ func TestStepFollowsTheRule(t *testing.T) {
 			}
 			for i, lr := range []float32{0.02, 0.005} {
 				oneBackward(t, net, x, labels)
-				require.NoError(t, net.SetLR(lr))
-				require.Equal(t, lr, net.LR())
+				require.NoError(t, net.Optimizer().SetLR(lr))
+				require.Equal(t, lr, net.Optimizer().LR())
 				g := map[string][]float32{}
 				for _, p := range net.ParamNames() {
 					g[p] = param(t, net, p, net.Grad)
@@ -140,8 +141,8 @@ func TestStepFollowsTheRule(t *testing.T) {
 							w[p][j] -= lr * v[p][j]
 						}
 					}
-					near(t, p, param(t, net, p, net.Param), w[p], 1e-6)
-					near(t, "momentum."+p, param(t, net, p, net.Momentum), v[p], 1e-6)
+					backendtest.Near(t, p, param(t, net, p, net.Param), w[p], 1e-6)
+					backendtest.Near(t, "momentum."+p, param(t, net, p, net.Optimizer().Momentum), v[p], 1e-6)
 				}
 			}
 		})
@@ -159,16 +160,16 @@ func TestRulesAgreeAtConstantLR(t *testing.T) {
 		defer net.Close()
 		x, labels := batchOf(6, 2, net.InputSize(), cfg.Classes)
 		for _, lr := range lrs {
-			require.NoError(t, net.SetLR(lr))
+			require.NoError(t, net.Optimizer().SetLR(lr))
 			_, err := net.TrainStep(x, labels)
 			require.NoError(t, err)
 		}
 		return param(t, net, "conv2.weight", net.Param)
 	}
 	constant := []float32{0.01, 0.01, 0.01}
-	near(t, "constant lr", run(backend.PaperSGD, constant), run(backend.PyTorchSGD, constant), 1e-5)
+	backendtest.Near(t, "constant lr", run(backend.PaperSGD, constant), run(backend.PyTorchSGD, constant), 1e-5)
 	changed := []float32{0.01, 0.01, 0.001}
-	require.Greater(t, relErr(run(backend.PaperSGD, changed), run(backend.PyTorchSGD, changed)), 1e-4,
+	require.Greater(t, backendtest.RelErr(run(backend.PaperSGD, changed), run(backend.PyTorchSGD, changed)), 1e-4,
 		"after a change of lr the paper's velocity still carries the old rate")
 }
 
@@ -341,7 +342,7 @@ func TestBatchSizes(t *testing.T) {
 		require.NoError(t, net.Forward(x[i*net.InputSize():(i+1)*net.InputSize()], alexnet.Eval))
 		one, err := net.Logits()
 		require.NoError(t, err)
-		near(t, "logits of one image", one, all[i*cfg.Classes:(i+1)*cfg.Classes], 1e-5)
+		backendtest.Near(t, "logits of one image", one, all[i*cfg.Classes:(i+1)*cfg.Classes], 1e-5)
 	}
 }
 
@@ -366,7 +367,7 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 	})
 	t.Run("backward after evaluate", func(t *testing.T) {
 		net := fresh(t)
-		_, _, err := net.Evaluate(x, labels)
+		_, _, err := net.EvaluateBatch(x, labels)
 		require.NoError(t, err)
 		require.ErrorIs(t, net.Backward(), alexnet.ErrState)
 	})
@@ -403,11 +404,12 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 		require.ErrorContains(t, net.SetParam("fc8.bias", make([]float32, 3)), "3 values, want 10")
 		_, err = net.Activation("conv0")
 		require.ErrorIs(t, err, alexnet.ErrState, "nothing ran yet")
+		require.ErrorIs(t, err, backend.ErrState, "the network's sentinel is the backend's")
 		require.NoError(t, net.Forward(x, alexnet.Eval))
 		_, err = net.Activation("conv0")
 		require.ErrorContains(t, err, `no activation "conv0"`)
-		require.Error(t, net.SetLR(float32(math.NaN())))
-		require.Error(t, net.SetLR(-1))
+		require.Error(t, net.Optimizer().SetLR(float32(math.NaN())))
+		require.Error(t, net.Optimizer().SetLR(-1))
 	})
 	t.Run("closed", func(t *testing.T) {
 		net := fresh(t)
@@ -420,6 +422,8 @@ func TestOutOfOrderAndBadInput(t *testing.T) {
 			func() error { _, err := net.Param("conv1.weight"); return err }(),
 		} {
 			require.ErrorIs(t, err, alexnet.ErrClosed)
+			require.ErrorIs(t, err, backend.ErrClosed, "the network's sentinel is the backend's")
+			require.ErrorContains(t, err, "the network is closed")
 		}
 	})
 	t.Run("nil backend", func(t *testing.T) {
@@ -461,12 +465,12 @@ func TestPlateauSchedule(t *testing.T) {
 			require.NoError(t, err)
 			defer net.Close()
 			for i, m := range tc.metrics {
-				lr, err := net.Observe(m)
+				lr, err := net.Optimizer().Observe(m)
 				require.NoError(t, err)
 				require.InDelta(t, tc.lrs[i], lr, 1e-9, "after observation %d (%g)", i, m)
-				require.Equal(t, lr, net.LR())
+				require.Equal(t, lr, net.Optimizer().LR())
 			}
-			_, err = net.Observe(math.NaN())
+			_, err = net.Optimizer().Observe(math.NaN())
 			require.Error(t, err)
 		})
 	}
@@ -504,7 +508,7 @@ func TestGroupedMiniTrains(t *testing.T) {
 		_, err = net.TrainStep(x, labels)
 		require.NoError(t, err)
 	}
-	last, _, err := net.Evaluate(x, labels)
+	last, _, err := net.EvaluateBatch(x, labels)
 	require.NoError(t, err)
 	t.Logf("loss %.4f → %.4f after 15 steps", first, last)
 	require.Less(t, last, first/2)
@@ -517,7 +521,7 @@ func TestSeedBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates and initialises 62 M parameters")
 	}
-	net, err := alexnet.New(openCPU(t, 1), alexnet.Seed())
+	net, err := alexnet.New(openCPU(t, 1), alexnet.SeedConfig())
 	require.NoError(t, err)
 	defer net.Close()
 	want := []backend.Shape{
@@ -534,4 +538,80 @@ func TestSeedBuilds(t *testing.T) {
 	require.Equal(t, 62_378_344, total)
 	require.Equal(t, 3*227*227, net.InputSize())
 	require.Contains(t, net.String(), "62,367,776 weights")
+}
+
+// A closed backend must give errors wrapping backend.ErrClosed, never a
+// panic: at a batch size the network has not planned yet (planning fails)
+// and at one it has (the plans are closed).
+func TestTrainStepAfterBackendCloseReturnsErrClosed(t *testing.T) {
+	cfg := alexnet.Mini()
+	forEachBackend(t, func(t *testing.T, b backend.Backend) {
+		net, err := alexnet.New(b, cfg)
+		require.NoError(t, err)
+		defer net.Close()
+		x, labels := batchOf(3, 2, net.InputSize(), cfg.Classes)
+		_, err = net.TrainStep(x, labels)
+		require.NoError(t, err)
+		require.NoError(t, b.Close())
+		cases := []struct {
+			name string
+			n    int // images
+		}{{"planned batch size", 2}, {"new batch size", 1}}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				xs, ls := x[:c.n*net.InputSize()], labels[:c.n]
+				_, err := net.TrainStep(xs, ls)
+				require.ErrorIs(t, err, backend.ErrClosed, "train step")
+				_, err = net.Predict(xs)
+				require.ErrorIs(t, err, backend.ErrClosed, "predict")
+			})
+		}
+	})
+}
+
+// TestBatchSizeBound checks that the network keeps at most the set number
+// of batch sizes planned, releasing the least recently used one, and that a
+// size planned again computes what it computed the first time.
+func TestBatchSizeBound(t *testing.T) {
+	b := openCPU(t, 1)
+	cfg := tinyConfig()
+	for _, tc := range []struct {
+		name  string
+		max   int     // 0: the default
+		sizes []int   // Forward batch sizes, in order
+		held  [][]int // the sizes held after each Forward
+	}{
+		{"default keeps four", 0, []int{1, 2, 3, 4, 5, 1},
+			[][]int{{1}, {1, 2}, {1, 2, 3}, {1, 2, 3, 4}, {2, 3, 4, 5}, {1, 3, 4, 5}}},
+		{"one", 1, []int{2, 3, 2}, [][]int{{2}, {3}, {2}}},
+		{"two, least recently used goes", 2, []int{1, 2, 1, 3, 1}, [][]int{{1}, {1, 2}, {1, 2}, {1, 3}, {1, 3}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			net, err := alexnet.New(b, cfg)
+			require.NoError(t, err)
+			defer net.Close()
+			if tc.max > 0 {
+				require.NoError(t, net.SetMaxBatchSizes(tc.max))
+			}
+			first := map[int][]float32{}
+			for i, n := range tc.sizes {
+				x, _ := batchOf(uint64(n), n, net.InputSize(), net.Classes())
+				require.NoError(t, net.Forward(x, alexnet.Eval))
+				logits, err := net.Logits()
+				require.NoError(t, err)
+				if want, ok := first[n]; ok {
+					backendtest.Near(t, fmt.Sprintf("logits at batch %d again", n), logits, want, 1e-6)
+				} else {
+					first[n] = logits
+				}
+				require.Equal(t, tc.held[i], alexnet.BatchSizesHeld(net), "after Forward #%d (batch %d)", i+1, n)
+			}
+		})
+	}
+	t.Run("bound below 1", func(t *testing.T) {
+		net, err := alexnet.New(b, cfg)
+		require.NoError(t, err)
+		defer net.Close()
+		require.Error(t, net.SetMaxBatchSizes(0))
+	})
 }

@@ -157,6 +157,96 @@ func (d LinearDesc) WeightShape() Shape { return Shape{d.Out, d.In()} }
 // FLOPs is the forward pass's floating-point operation count.
 func (d LinearDesc) FLOPs() int64 { return 2 * int64(d.Input[0]) * int64(d.In()) * int64(d.Out) }
 
+// WeightDesc describes a layer with a weight and an optional bias, planned
+// as a WeightPlan: a ConvDesc or a LinearDesc (no other type implements
+// it). Code that treats both alike (a network's layer loop, a benchmark)
+// holds a WeightDesc and plans it with PlanWeight.
+type WeightDesc interface {
+	// InputShape is the shape of x.
+	InputShape() Shape
+	// OutputShape is the shape of y. Valid only for a description that
+	// passes Validate.
+	OutputShape() Shape
+	// WeightShape is the shape of w; the bias has WeightShape()[0]
+	// elements.
+	WeightShape() Shape
+	// FLOPs is the forward pass's floating-point operation count.
+	FLOPs() int64
+	// WithBatch returns a copy of the description with batch size n (the
+	// first input dimension); the receiver is not changed.
+	WithBatch(n int) WeightDesc
+	// WithInference returns a copy of the description with its Inference
+	// flag set to on (see "Inference plans" in the package doc).
+	WithInference(on bool) WeightDesc
+	// Validate checks the description.
+	Validate() error
+	String() string
+
+	weightDesc() // only ConvDesc and LinearDesc
+}
+
+var (
+	_ WeightDesc = ConvDesc{}
+	_ WeightDesc = LinearDesc{}
+)
+
+// PlanWeight plans d on b: b.Conv for a ConvDesc, b.Linear for a
+// LinearDesc. A nil d is an ErrInvalid error.
+func PlanWeight(b Backend, d WeightDesc) (WeightPlan, error) {
+	switch d := d.(type) {
+	case ConvDesc:
+		return b.Conv(d)
+	case LinearDesc:
+		return b.Linear(d)
+	}
+	return nil, Errorf("plan", ErrInvalid, "weight description is nil")
+}
+
+// InputShape is the shape of x: [N, C, H, W].
+func (d ConvDesc) InputShape() Shape { return d.Input }
+
+// WithBatch returns a copy of d with batch size n.
+func (d ConvDesc) WithBatch(n int) WeightDesc {
+	d.Input = withBatch(d.Input, n)
+	return d
+}
+
+// WithInference returns a copy of d with Inference set to on.
+func (d ConvDesc) WithInference(on bool) WeightDesc {
+	d.Inference = on
+	return d
+}
+
+func (ConvDesc) weightDesc() {}
+
+// InputShape is the shape of x: [N, In] or [N, C, H, W].
+func (d LinearDesc) InputShape() Shape { return d.Input }
+
+// WithBatch returns a copy of d with batch size n.
+func (d LinearDesc) WithBatch(n int) WeightDesc {
+	d.Input = withBatch(d.Input, n)
+	return d
+}
+
+// WithInference returns a copy of d with Inference set to on.
+func (d LinearDesc) WithInference(on bool) WeightDesc {
+	d.Inference = on
+	return d
+}
+
+func (LinearDesc) weightDesc() {}
+
+// withBatch returns a copy of s with its first dimension n (s itself, nil
+// or empty, unchanged).
+func withBatch(s Shape, n int) Shape {
+	if len(s) == 0 {
+		return s
+	}
+	out := s.Clone()
+	out[0] = n
+	return out
+}
+
 // BiasDesc describes a per-channel bias addition over tensors of Shape
 // (rank 2 to 4); the bias has Shape[1] elements.
 type BiasDesc struct {

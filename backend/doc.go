@@ -69,7 +69,9 @@
 //     [ReLUPlan.Backward] to dy with the fused output before BackwardData.
 //   - Fully connected ([Backend.Linear]): y = x·wᵀ + b, dx = dy·w,
 //     dw = dyᵀ·x, db = Σ_n dy; the same plan interface as convolution and
-//     the same optional fused ReLU.
+//     the same optional fused ReLU. Both descs are a [WeightDesc] (input,
+//     output and weight shapes, FLOPs, a copy at another batch size), and
+//     [PlanWeight] plans either, for code that treats them alike.
 //   - Bias add ([Backend.BiasAdd]): y[n,c,...] = x[n,c,...] + b[c];
 //     backward db[c] = Σ dy[n,c,...].
 //   - ReLU ([Backend.ReLU]): y = max(x, 0); dx = dy·[y > 0]. The backward

@@ -29,3 +29,13 @@ func DropoutBits(seed uint64, i int) uint32 {
 func DropoutThreshold(p float64) uint32 {
 	return uint32(p*(1<<24) + 0.5)
 }
+
+// DropoutSeedAt returns the seed whose mask starts where seed's mask is at
+// element offset: DropoutBits(DropoutSeedAt(seed, offset), i) equals
+// DropoutBits(seed, i+offset) for every i. Data-parallel training uses it
+// so that a replica holding rows [r·B, (r+1)·B) of a global batch draws,
+// through any backend's Dropout, exactly the mask those rows have in one
+// process running the whole batch (offset = r·B·features).
+func DropoutSeedAt(seed uint64, offset int) uint64 {
+	return seed + uint64(offset)*0x9E3779B97F4A7C15
+}

@@ -70,6 +70,11 @@ type Options struct {
 	Precision Precision
 	// Device is the GPU ordinal for GPU backends.
 	Device int
+	// Deterministic asks a GPU backend for bit-reproducible runs: only
+	// algorithms that are deterministic (cudnn: no convolution algorithm
+	// that accumulates with atomics). The cudnn backend's FP32 implies it;
+	// the CPU backends are always deterministic.
+	Deterministic bool
 }
 
 // Info describes an open backend.
@@ -79,6 +84,10 @@ type Info struct {
 	Library   string    // versions of what it runs on: "oneDNN 2.6.3", "cuDNN 9.1.0, cuBLAS 12.4"
 	Threads   int       // CPU threads it uses
 	Precision Precision // arithmetic of the heavy ops
+	// TestDouble is set when the backend runs on a test double of its
+	// libraries (cudnn on backend/cudnn/testdata/fakecuda): no device is
+	// involved and no time it takes means anything.
+	TestDouble bool
 }
 
 // OpenFunc opens a backend with the given options.

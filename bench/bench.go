@@ -30,6 +30,7 @@ import (
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/machine"
+	"github.com/dnngo/dnngo/internal/synth"
 )
 
 // Mode is what one measurement times.
@@ -48,7 +49,7 @@ type Options struct {
 	Train    []int          // training-step batch sizes; nil: none
 	Duration time.Duration  // timing per measurement after warm-up; 0: 3 s
 	MinRuns  int            // at least this many timed batches; 0: 3
-	Config   alexnet.Config // the network; zero value: alexnet.Seed()
+	Config   alexnet.Config // the network; zero value: alexnet.SeedConfig()
 	Options  backend.Options
 	// Progress, if set, is called as the measurement goes: often with
 	// final false (a status to overwrite on a terminal), once per
@@ -74,7 +75,17 @@ type Result struct {
 	PeakNote   string    `json:"peak_note"`   // how the peak was obtained
 	PctPeak    float64   `json:"pct_peak"`
 	Ratio      float64   `json:"ratio_to_fastest"` // images/s over the fastest backend's, same mode and batch
+	// OtherCPU is the percentage of the machine's CPU capacity (every CPU,
+	// the whole timed interval) that other processes used while this
+	// measurement ran: /proc/stat's busy time less this process's own;
+	// -1 where the system does not say. Above OtherCPUWarn the row's
+	// numbers are low because the CPUs were shared.
+	OtherCPU float64 `json:"other_cpu_pct"`
 }
+
+// OtherCPUWarn is the share of the CPUs (%) other processes may use during
+// a measurement before its row is flagged.
+const OtherCPUWarn = 5.0
 
 // Skip records a backend that could not be measured, with the reason.
 type Skip struct {
@@ -84,11 +95,15 @@ type Skip struct {
 
 // Report is everything Run measured.
 type Report struct {
-	Date    string   `json:"date"`
-	CPU     string   `json:"cpu"`
-	Network string   `json:"network"`
-	Results []Result `json:"results"`
-	Skipped []Skip   `json:"skipped"`
+	Date     string   `json:"date"`
+	CPU      string   `json:"cpu"`
+	Network  string   `json:"network"`
+	ClockGHz float64  `json:"clock_ghz"` // the CPU clock measured at the start (a timed dependent-add loop); 0: not measured here
+	Results  []Result `json:"results"`
+	Skipped  []Skip   `json:"skipped"`
+	// Verbose makes WriteTable print the skipped backends' reasons in
+	// full; otherwise each is cut to its first clause (Brief).
+	Verbose bool `json:"-"`
 }
 
 // FLOPs returns the floating-point operations per image of a forward pass
@@ -107,7 +122,7 @@ func FLOPs(cfg alexnet.Config) (forward, train float64, err error) {
 // stops the run.
 func Run(o Options) (*Report, error) {
 	if o.Config.Input == 0 {
-		o.Config = alexnet.Seed()
+		o.Config = alexnet.SeedConfig()
 	}
 	if o.Backends == nil {
 		o.Backends = backend.Available()
@@ -131,7 +146,7 @@ func Run(o Options) (*Report, error) {
 		return nil, err
 	}
 	cpu := machine.Detect()
-	rep := &Report{Date: time.Now().UTC().Format("2006-01-02"), CPU: cpu.String(),
+	rep := &Report{Date: time.Now().UTC().Format("2006-01-02"), CPU: cpu.String(), ClockGHz: cpu.ClockGHz,
 		Network: fmt.Sprintf("%dx%d input, %d classes", o.Config.Input, o.Config.Input, o.Config.Classes)}
 	for _, name := range o.Backends {
 		b, err := backend.OpenWith(name, o.Options)
@@ -140,6 +155,11 @@ func Run(o Options) (*Report, error) {
 				return nil, err
 			}
 			rep.Skipped = append(rep.Skipped, Skip{name, err.Error()})
+			continue
+		}
+		if b.Info().TestDouble {
+			b.Close()
+			rep.Skipped = append(rep.Skipped, Skip{name, "test double — not a GPU: no throughput is measured on it"})
 			continue
 		}
 		rs, err := measure(b, o, fwdFLOPs, trainFLOPs, cpu)
@@ -176,14 +196,7 @@ func measure(b backend.Backend, o Options, fwdFLOPs, trainFLOPs float64, cpu mac
 		jobs = append(jobs, job{Train, n})
 	}
 	for _, j := range jobs {
-		x := make([]float32, j.batch*net.InputSize())
-		for i := range x {
-			x[i] = float32(r.NormFloat64()) // realistic values: never zeros
-		}
-		labels := make([]int32, j.batch)
-		for i := range labels {
-			labels[i] = int32(r.IntN(o.Config.Classes))
-		}
+		x, labels := synth.Batch(r, j.batch, net.InputSize(), o.Config.Classes) // realistic values: never zeros
 		step := func() error { return net.Forward(x, alexnet.Eval) }
 		flops := fwdFLOPs
 		if j.mode == Train {
@@ -199,6 +212,7 @@ func measure(b backend.Backend, o Options, fwdFLOPs, trainFLOPs float64, cpu mac
 			return nil, err
 		}
 		var runs []float64
+		load0, loadErr := machine.SampleLoad()
 		start := time.Now()
 		for time.Since(start) < o.Duration || len(runs) < o.MinRuns {
 			t0 := time.Now()
@@ -212,7 +226,10 @@ func measure(b backend.Backend, o Options, fwdFLOPs, trainFLOPs float64, cpu mac
 			progress(o.Progress, fmt.Sprintf("%s: %d runs, last %.1f ms", label, len(runs), 1e3*runs[len(runs)-1]), false)
 		}
 		res := Result{Backend: info.Name, Device: info.Device, Library: info.Library, Precision: info.Precision.String(),
-			Mode: j.mode, Batch: j.batch, Runs: runs, Peak: peak, PeakNote: note}
+			Mode: j.mode, Batch: j.batch, Runs: runs, Peak: peak, PeakNote: note, OtherCPU: -1}
+		if load, err := machine.SampleLoad(); err == nil && loadErr == nil {
+			res.OtherCPU = 100 * load.OthersSince(load0)
+		}
 		res.summarise(flops)
 		progress(o.Progress, fmt.Sprintf("%s: %.1f images/s (median of %d runs, %.1f ms/batch)", label, res.ImagesPerS, len(runs), 1e3*res.Median), true)
 		out = append(out, res)

@@ -16,7 +16,7 @@ import (
 )
 
 func TestFLOPsOfSeed(t *testing.T) {
-	fwd, train, err := FLOPs(alexnet.Seed())
+	fwd, train, err := FLOPs(alexnet.SeedConfig())
 	require.NoError(t, err)
 	assert.InDelta(t, 2.2705e9, fwd, 1e6, "2 × 1.135 G multiply-adds")
 	assert.Greater(t, train, 2.5*fwd)
@@ -36,12 +36,14 @@ func TestRunMiniOnCPU(t *testing.T) {
 		assert.LessOrEqual(t, r.Median, r.Max)
 		assert.InDelta(t, float64(r.Batch)/r.Median, r.ImagesPerS, 1e-9)
 		assert.InDelta(t, 1.0, r.Ratio, 1e-12, "one backend: it is the fastest")
+		assert.GreaterOrEqual(t, r.OtherCPU, 0.0, "other processes' CPU share measured (Linux)")
 	}
 	var table bytes.Buffer
 	require.NoError(t, rep.WriteTable(&table))
 	assert.Contains(t, table.String(), "images/s")
 	assert.Contains(t, table.String(), "forward")
 	assert.Contains(t, table.String(), "train")
+	assert.Contains(t, table.String(), "CPU: "+rep.CPU, "the table names the CPU and its vector features")
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
 	var back Report
@@ -71,4 +73,56 @@ func TestPeakFor(t *testing.T) {
 	p, note = PeakFor(backend.Info{Name: "cudnn", Device: "Mystery GPU"}, cpu)
 	assert.Zero(t, p)
 	assert.Contains(t, note, "unknown")
+}
+
+func TestSkippedReasonIsOneClauseUnlessVerbose(t *testing.T) {
+	long := "dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable; looked in 7 places: " +
+		"/usr/lib/x86_64-linux-gnu/libcuda.so.1 [CUDA folder]: no such file; /usr/lib64/libcuda.so.1 [CUDA folder]: no such file"
+	for _, tc := range []struct {
+		name, reason, want string
+	}{
+		{"cut at the first clause", long, "dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable (-v: the details)"},
+		{"cut at a line break", "first line\nsecond", "first line (-v: the details)"},
+		{"short reason unchanged", "no device", "no device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, Brief(tc.reason))
+		})
+	}
+	rep := &Report{Skipped: []Skip{{"cudnn", long}}}
+	var brief, full bytes.Buffer
+	require.NoError(t, rep.WriteTable(&brief))
+	assert.Contains(t, brief.String(), "skipped cudnn: dnngo: open: backend cudnn cannot run here: the CUDA driver (libcuda.so.1) not found or not usable (-v: the details)\n")
+	assert.NotContains(t, brief.String(), "looked in")
+	rep.Verbose = true
+	require.NoError(t, rep.WriteTable(&full))
+	assert.Contains(t, full.String(), "looked in 7 places")
+}
+
+func TestTableFlagsRowsUnderLoad(t *testing.T) {
+	rep := &Report{Date: "2026-12-04", Network: "227x227 input, 1000 classes", ClockGHz: 2.45, Results: []Result{
+		{Backend: "cpu", Mode: Forward, Batch: 16, Runs: []float64{1}, OtherCPU: 1.2},
+		{Backend: "cpu", Mode: Train, Batch: 16, Runs: []float64{1}, OtherCPU: 41.7},
+	}}
+	for _, tc := range []struct {
+		name      string
+		other     []float64
+		want, not string
+	}{
+		{"one row loaded", []float64{1.2, 41.7},
+			"warning: other processes used more than 5% of the CPUs during cpu train 16 (41.7%): those rows are low", "at most"},
+		{"quiet", []float64{1.2, 0.3}, "other processes used at most 1.2% of the CPUs during the runs", "warning"},
+		{"not measured", []float64{-1, -1}, "CPU clock measured at the start: 2.45 GHz", "other processes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range rep.Results {
+				rep.Results[i].OtherCPU = tc.other[i]
+			}
+			var b bytes.Buffer
+			require.NoError(t, rep.WriteTable(&b))
+			assert.Contains(t, b.String(), tc.want)
+			assert.Contains(t, b.String(), "CPU clock measured at the start: 2.45 GHz")
+			assert.NotContains(t, b.String(), tc.not)
+		})
+	}
 }

@@ -30,6 +30,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s, %s; median of the timed runs (spread: fastest–slowest ms/batch).\n", rep.Date, rep.Network)
+	if rep.CPU != "" {
+		fmt.Fprintf(w, "CPU: %s\n", rep.CPU)
+	}
 	notes := map[string]bool{}
 	for _, r := range rep.Results {
 		key := r.Backend + ": " + r.Device + " — " + r.Library + "; peak " + peakText(r)
@@ -38,10 +41,59 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintln(w, key)
 		}
 	}
+	if rep.ClockGHz > 0 {
+		fmt.Fprintf(w, "CPU clock measured at the start: %.2f GHz\n", rep.ClockGHz)
+	}
+	rep.writeLoad(w)
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(w, "skipped %s: %s\n", s.Backend, firstLine(s.Reason))
+		reason := s.Reason
+		if !rep.Verbose {
+			reason = Brief(reason)
+		}
+		fmt.Fprintf(w, "skipped %s: %s\n", s.Backend, reason)
 	}
 	return nil
+}
+
+// writeLoad says how much CPU other processes took during the runs and
+// names the rows where that was above OtherCPUWarn.
+func (rep *Report) writeLoad(w io.Writer) {
+	most, known := 0.0, false
+	var flagged []string
+	for _, r := range rep.Results {
+		if r.OtherCPU < 0 {
+			continue
+		}
+		known = true
+		most = max(most, r.OtherCPU)
+		if r.OtherCPU > OtherCPUWarn {
+			flagged = append(flagged, fmt.Sprintf("%s %s %d (%.1f%%)", r.Backend, r.Mode, r.Batch, r.OtherCPU))
+		}
+	}
+	switch {
+	case !known:
+		return
+	case len(flagged) > 0:
+		fmt.Fprintf(w, "warning: other processes used more than %.0f%% of the CPUs during %s: those rows are low; rerun on a quiet machine\n",
+			OtherCPUWarn, strings.Join(flagged, ", "))
+	default:
+		fmt.Fprintf(w, "other processes used at most %.1f%% of the CPUs during the runs\n", most)
+	}
+}
+
+// Brief shortens a reason a backend does not open to its first clause
+// (before the first "; " or line break) and, when something was cut, says
+// that -v shows the rest: the cudnn loader's error lists every place it
+// looked, hundreds of characters that belong in a verbose listing.
+func Brief(reason string) string {
+	short := firstLine(reason)
+	if i := strings.Index(short, "; "); i >= 0 {
+		short = short[:i]
+	}
+	if short != reason {
+		short += " (-v: the details)"
+	}
+	return short
 }
 
 func peakText(r Result) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image"
+	"image/color"
 	_ "image/jpeg" // decoders for Folder
 	_ "image/png"
 	"io/fs"
@@ -28,12 +29,34 @@ type FolderOptions struct {
 	// when first loaded. Without it, opening reads only each file's header.
 	Verify bool
 	// MaxPixels rejects (skips) images with more pixels than this, which
-	// guards against decompression bombs. Default 1<<26 (about 67
-	// megapixels, 256 MiB decoded).
+	// guards against decompression bombs. Default [DefaultMaxPixels].
 	MaxPixels int
+	// MaxImageBytes rejects (skips) images whose decoded form would take
+	// more bytes than this: width × height × the bytes per pixel of the
+	// decoder's result (1 for grey or paletted, 3 for JPEG colour, 4 for
+	// 8-bit RGBA, 8 for 16-bit RGBA PNG). Both limits are checked from
+	// the file's header (image.DecodeConfig) before anything is decoded.
+	// Default [DefaultMaxImageBytes].
+	MaxImageBytes int64
 	// Workers is the number of goroutines checking files when opening.
 	// Default runtime.GOMAXPROCS(0).
 	Workers int
+}
+
+// The default limits on one image of a [Folder] (and of [DecodeImage]):
+// DefaultMaxPixels is 2^25 pixels (about 33.5 megapixels, 8192×4096),
+// DefaultMaxImageBytes 128 MiB decoded. A 24-megapixel camera JPEG
+// (72 MB decoded) passes; a 16-bit 8191×8191 PNG (537 MB decoded from a
+// 510 KB file) does not.
+const (
+	DefaultMaxPixels     = 1 << 25
+	DefaultMaxImageBytes = 128 << 20
+)
+
+// limits are the checks on one image's header.
+type limits struct {
+	pixels int
+	bytes  int64
 }
 
 // Skip records an image file that was left out and why.
@@ -54,12 +77,12 @@ type Skip struct {
 // [ImageError], which the [Loader] handles by substituting another image.
 // [Folder.Skipped] lists both kinds.
 type Folder struct {
-	root      string
-	paths     []string
-	labels    []int
-	classes   []string
-	maxPixels int
-	id        string
+	root    string
+	paths   []string
+	labels  []int
+	classes []string
+	limits  limits
+	id      string
 
 	mu      sync.Mutex
 	skipped []Skip
@@ -79,8 +102,12 @@ func OpenFolder(root string, opts *FolderOptions) (*Folder, error) {
 		o.Extensions = []string{".jpg", ".jpeg", ".png"}
 	}
 	if o.MaxPixels <= 0 {
-		o.MaxPixels = 1 << 26
+		o.MaxPixels = DefaultMaxPixels
 	}
+	if o.MaxImageBytes <= 0 {
+		o.MaxImageBytes = DefaultMaxImageBytes
+	}
+	lim := limits{o.MaxPixels, o.MaxImageBytes}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -88,7 +115,7 @@ func OpenFolder(root string, opts *FolderOptions) (*Folder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: image folder: %w", err)
 	}
-	f := &Folder{root: root, maxPixels: o.MaxPixels, seen: map[string]bool{}}
+	f := &Folder{root: root, limits: lim, seen: map[string]bool{}}
 	var classFiles [][]string
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") || !isDir(root, e) {
@@ -134,7 +161,7 @@ func OpenFolder(root string, opts *FolderOptions) (*Folder, error) {
 				if i >= len(all) {
 					return
 				}
-				errs[i] = checkImageFile(all[i], o.MaxPixels, o.Verify)
+				errs[i] = checkImageFile(all[i], lim, o.Verify)
 			}
 		})
 	}
@@ -184,9 +211,9 @@ func hasExt(name string, exts []string) bool {
 }
 
 // checkImageFile reads the header (or, with full, decodes the whole file).
-func checkImageFile(path string, maxPixels int, full bool) error {
+func checkImageFile(path string, lim limits, full bool) error {
 	if full {
-		_, err := decodeFile(path, maxPixels)
+		_, err := decodeFile(path, lim)
 		return err
 	}
 	fh, err := os.Open(path)
@@ -198,22 +225,45 @@ func checkImageFile(path string, maxPixels int, full bool) error {
 	if err != nil {
 		return err
 	}
-	return checkConfig(cfg, maxPixels)
+	return checkConfig(cfg, lim)
 }
 
-func checkConfig(cfg image.Config, maxPixels int) error {
+func checkConfig(cfg image.Config, lim limits) error {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return fmt.Errorf("image is %d×%d", cfg.Width, cfg.Height)
 	}
-	if cfg.Width > maxPixels/cfg.Height {
-		return fmt.Errorf("image is %d×%d, more than %d pixels", cfg.Width, cfg.Height, maxPixels)
+	if cfg.Width > lim.pixels/cfg.Height {
+		return fmt.Errorf("image is %d×%d, more than %d pixels", cfg.Width, cfg.Height, lim.pixels)
+	}
+	if need := int64(cfg.Width) * int64(cfg.Height) * int64(bytesPerPixel(cfg.ColorModel)); need > lim.bytes {
+		return fmt.Errorf("image is %d×%d at %d bytes per pixel: %d bytes decoded, more than the limit of %d",
+			cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel), need, lim.bytes)
 	}
 	return nil
 }
 
+// bytesPerPixel is what the standard decoders allocate per pixel for an
+// image of colour model m (8, the most, for models they do not make).
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3 // 4:4:4 at most
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
+}
+
 // decodeFile decodes a JPEG or PNG file, checking its size from the header
 // before decoding.
-func decodeFile(path string, maxPixels int) (image.Image, error) {
+func decodeFile(path string, lim limits) (image.Image, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -222,7 +272,7 @@ func decodeFile(path string, maxPixels int) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkConfig(cfg, maxPixels); err != nil {
+	if err := checkConfig(cfg, lim); err != nil {
 		return nil, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(b))
@@ -230,9 +280,10 @@ func decodeFile(path string, maxPixels int) (image.Image, error) {
 }
 
 // DecodeImage decodes a JPEG or PNG file (the formats [Folder] reads), with
-// the same checks: for classifying single images.
+// the same checks and the default limits ([DefaultMaxPixels],
+// [DefaultMaxImageBytes]): for classifying single images.
 func DecodeImage(path string) (image.Image, error) {
-	img, err := decodeFile(path, 1<<26)
+	img, err := decodeFile(path, limits{DefaultMaxPixels, DefaultMaxImageBytes})
 	if err != nil {
 		return nil, &ImageError{Index: -1, Path: path, Err: err}
 	}
@@ -286,7 +337,7 @@ func (f *Folder) Item(i int) (image.Image, int, error) {
 	if err := checkIndex(f.root, i, len(f.paths)); err != nil {
 		return nil, 0, err
 	}
-	img, err := decodeFile(f.paths[i], f.maxPixels)
+	img, err := decodeFile(f.paths[i], f.limits)
 	if err != nil {
 		f.skip(f.paths[i], err)
 		return nil, 0, &ImageError{Index: i, Path: f.paths[i], Err: err}

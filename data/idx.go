@@ -42,6 +42,19 @@ var idxTypes = map[byte]string{
 // (1 to 4, each positive) and that the data is neither short nor followed
 // by anything. It never allocates much more than what r actually holds.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	return readIDX(r, name, nil)
+}
+
+// gzipMaxRatio bounds how many bytes DEFLATE can expand one compressed
+// byte to (1032:1, the format's limit): a gzip file of n bytes holds at
+// most gzipMaxRatio·n bytes.
+const gzipMaxRatio = 1032
+
+// readIDX is ReadIDX. When limit is not nil it gives, from the header's
+// size, the most data bytes the source can hold and how that is known:
+// dimensions that claim more are an error at once, and the data is
+// allocated once at its declared size instead of grown as it arrives.
+func readIDX(r io.Reader, name string, limit func(header int64) (maxData int64, why string)) (*IDX, error) {
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return nil, fmt.Errorf("data: %s: IDX header: %w", name, truncated(err))
@@ -78,9 +91,18 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		dims[i] = d
 		total *= d
 	}
-	// Grow the buffer as data arrives, so a header that claims more than
-	// the file holds fails without a large allocation.
-	data := make([]byte, 0, min(total, 1<<20))
+	var data []byte
+	if limit != nil {
+		maxData, why := limit(int64(4 + 4*nd))
+		if int64(total) > maxData {
+			return nil, fmt.Errorf("data: %s: IDX dimensions %v need %d bytes, %s", name, dims, total, why)
+		}
+		data = make([]byte, 0, total)
+	} else {
+		// Grow the buffer as data arrives, so a header that claims more
+		// than the reader holds fails without a large allocation.
+		data = make([]byte, 0, min(total, 1<<20))
+	}
 	for len(data) < total {
 		if len(data) == cap(data) {
 			data = slices.Grow(data, min(len(data), total-len(data)))
@@ -116,12 +138,26 @@ func truncated(err error) error {
 // ReadIDXFile reads an IDX file, gzip-compressed or not (recognised by the
 // gzip magic number, not the name). A compressed file must also be a valid
 // gzip stream to its end (checksum included).
+//
+// It reads only regular files (not /dev/zero or a pipe) and checks the
+// dimensions against the file's size before allocating: an uncompressed
+// file must hold exactly the data its dimensions declare, a compressed one
+// cannot hold more than 1032 times its size (DEFLATE's limit). The data
+// is then allocated once, at its declared size.
 func ReadIDXFile(path string) (*IDX, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("data: %s: not a regular file (mode %v)", path, st.Mode())
+	}
+	size := st.Size()
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -129,13 +165,17 @@ func ReadIDXFile(path string) (*IDX, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: gzip: %w", path, err)
 		}
-		idx, err := ReadIDX(zr, path)
+		idx, err := readIDX(zr, path, func(int64) (int64, string) {
+			return gzipMaxRatio * size, fmt.Sprintf("more than a %d-byte gzip file can hold (%d:1 at most)", size, gzipMaxRatio)
+		})
 		if err != nil {
 			return nil, err
 		}
 		return idx, zr.Close()
 	}
-	return ReadIDX(br, path)
+	return readIDX(br, path, func(header int64) (int64, string) {
+		return size - header, fmt.Sprintf("the %d-byte file holds %d after the %d-byte header: file is truncated", size, max(size-header, 0), header)
+	})
 }
 
 // IDXDataset is a dataset of grey images from an IDX image file (dimensions

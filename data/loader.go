@@ -41,6 +41,13 @@ type Config struct {
 	// with zero images, label 0 and index -1, for networks planned for a
 	// fixed batch; Batch.N tells how many items are real.
 	PadLast bool
+	// Shards > 1 splits every batch of the epoch between data-parallel
+	// replicas: the epoch is cut into global batches of BatchSize·Shards
+	// items of the (seeded) order, and this loader returns rows
+	// [Shard·BatchSize, (Shard+1)·BatchSize) of each, with the augmentation
+	// those items get in one loader of batch BatchSize·Shards. Shards needs
+	// DropLast (every replica gets a full batch). 0 or 1: no sharding.
+	Shards, Shard int
 }
 
 // Batch is one batch of network input, valid until the next call to
@@ -126,6 +133,15 @@ func NewLoader(cfg Config) (*Loader, error) {
 	if cfg.DropLast && cfg.PadLast {
 		return nil, errors.New("data: loader: DropLast and PadLast exclude each other")
 	}
+	if cfg.Shards < 0 || cfg.Shard < 0 || (cfg.Shards > 1 && cfg.Shard >= cfg.Shards) || (cfg.Shards <= 1 && cfg.Shard != 0) {
+		return nil, fmt.Errorf("data: loader: shard %d of %d, want 0 ≤ shard < shards", cfg.Shard, cfg.Shards)
+	}
+	if cfg.Shards > 1 && !cfg.DropLast {
+		return nil, fmt.Errorf("data: loader: %d shards need DropLast (every replica takes a full batch)", cfg.Shards)
+	}
+	if cfg.Shards == 0 {
+		cfg.Shards = 1
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -143,9 +159,9 @@ func NewLoader(cfg Config) (*Loader, error) {
 	l.itemSize = l.views * l.c * l.h * l.w
 	l.batches = (l.n + cfg.BatchSize - 1) / cfg.BatchSize
 	if cfg.DropLast {
-		l.batches = l.n / cfg.BatchSize
+		l.batches = l.n / (cfg.BatchSize * cfg.Shards)
 		if l.batches == 0 {
-			return nil, fmt.Errorf("data: loader: DropLast with %d items and batch size %d leaves no batch", l.n, cfg.BatchSize)
+			return nil, fmt.Errorf("data: loader: DropLast with %d items and batch size %d (%d shards) leaves no batch", l.n, cfg.BatchSize, cfg.Shards)
 		}
 	}
 	return l, nil
@@ -323,7 +339,7 @@ func (e *Epoch) dispatch(order []int, start int, jobs chan<- job) {
 		case <-e.ctx.Done():
 			return
 		}
-		lo := k * bs
+		lo := (k*l.cfg.Shards + l.cfg.Shard) * bs
 		cnt := min(bs, l.n-lo)
 		rows := cnt
 		if l.cfg.PadLast {

@@ -1,9 +1,9 @@
 /*
  * dnngo_cuda.h — dnngo's own minimal declarations of the CUDA driver,
  * cuDNN 9 and cuBLAS functions, handle types and enum values that
- * backend/cudnn calls. Written from NVIDIA's documented C API (facts and
- * sources: ../shared/research/cudnn_api.md); no NVIDIA header is needed to
- * build. Nothing here links against CUDA: the backend dlopen()s libcuda.so.1,
+ * backend/cudnn calls. Written from NVIDIA's documented C API (the cuDNN 9
+ * API reference, the cuBLAS and CUDA Driver API documentation); no NVIDIA
+ * header is needed to build. Nothing here links against CUDA: the backend dlopen()s libcuda.so.1,
  * libcudnn.so.9 and libcublas.so.{13,12} at run time and fills a table of
  * function pointers whose types are declared below.
  *

@@ -18,17 +18,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
+	"strings"
 )
 
 // MaxHeaderSize bounds the JSON header, as the reference implementation
 // does, so a corrupt length cannot make the reader allocate without limit.
 const MaxHeaderSize = 100 << 20
+
+// Limits on what a header may hold, so that parsing one costs memory
+// within a small multiple of its size: at most MaxTensors tensors and
+// MaxMetadata metadata entries, shapes of at most MaxDims dimensions.
+const (
+	MaxTensors  = 1 << 16
+	MaxMetadata = 1 << 16
+	MaxDims     = 16
+)
 
 // DType is a tensor element type as spelled in the header.
 type DType string
@@ -90,17 +100,93 @@ type File struct {
 	data     []byte
 }
 
-// ReadFile reads and parses the file at path.
+// ReadFile reads and parses the file at path. It reads only regular files
+// (not /dev/zero, a pipe or a directory), works from the file's size, and
+// parses and checks the header before reading the data: a header that
+// does not account for exactly the file's size is an error before the data
+// is allocated.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
-	f, err := Parse(b)
+	defer fh.Close()
+	f, err := read(fh)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// read reads an open file: see ReadFile.
+func read(fh *os.File) (*File, error) {
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("safetensors: %s, not a regular file", kind(st.Mode()))
+	}
+	size := st.Size()
+	var hl [8]byte
+	if size < 8 {
+		return nil, fmt.Errorf("safetensors: file is %d bytes, shorter than the 8-byte header length", size)
+	}
+	if _, err := io.ReadFull(fh, hl[:]); err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	n, err := headerLen(hl[:], size-8)
+	if err != nil {
+		return nil, err
+	}
+	header := make([]byte, n)
+	if _, err := io.ReadFull(fh, header); err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	f := &File{byName: map[string]int{}}
+	if err := f.parseHeader(header); err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	dataLen := size - 8 - int64(n)
+	if err := f.checkLayout(dataLen); err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	f.data = make([]byte, dataLen)
+	if _, err := io.ReadFull(fh, f.data); err != nil {
+		return nil, fmt.Errorf("safetensors: data: %w (the file changed while it was read?)", err)
+	}
+	return f, nil
+}
+
+// kind says what kind of file a mode describes, for errors that refuse
+// what is not a regular file: "is a directory", "is a device" (such as
+// /dev/zero), "is a named pipe", "is a socket", or the mode's type
+// letters.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "is a directory"
+	case m&fs.ModeDevice != 0:
+		return "is a device"
+	case m&fs.ModeNamedPipe != 0:
+		return "is a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "is a socket"
+	}
+	return fmt.Sprintf("has type %v", m.Type())
+}
+
+// headerLen checks the header length field against MaxHeaderSize and the
+// rest bytes that follow it.
+func headerLen(b []byte, rest int64) (uint64, error) {
+	n := binary.LittleEndian.Uint64(b)
+	if n > MaxHeaderSize {
+		return 0, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+	}
+	if n > uint64(rest) {
+		return 0, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length field", n, rest)
+	}
+	return n, nil
 }
 
 // Parse parses a whole safetensors file held in b.
@@ -108,19 +194,16 @@ func Parse(b []byte) (*File, error) {
 	if len(b) < 8 {
 		return nil, fmt.Errorf("safetensors: file is %d bytes, shorter than the 8-byte header length", len(b))
 	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > MaxHeaderSize {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
-	}
-	if n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length field", n, len(b)-8)
+	n, err := headerLen(b, int64(len(b)-8))
+	if err != nil {
+		return nil, err
 	}
 	header := b[8 : 8+n]
 	f := &File{data: b[8+n:], byName: map[string]int{}}
 	if err := f.parseHeader(header); err != nil {
 		return nil, fmt.Errorf("safetensors: header: %w", err)
 	}
-	if err := f.checkLayout(); err != nil {
+	if err := f.checkLayout(int64(len(f.data))); err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	return f, nil
@@ -128,28 +211,31 @@ func Parse(b []byte) (*File, error) {
 
 // parseHeader reads the JSON object token by token so that repeated keys
 // and unknown fields are caught (encoding/json would silently keep the last
-// repeated key).
+// repeated key), with a scanner whose memory stays within a small multiple
+// of the header's size.
 func (f *File) parseHeader(header []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(header))
-	dec.UseNumber()
+	dec := &scanner{b: header}
 	if err := expectDelim(dec, '{'); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
+	var haveMeta bool
 	for dec.More() {
 		key, err := stringToken(dec)
 		if err != nil {
 			return err
 		}
-		if seen[key] {
+		if _, dup := f.byName[key]; dup || (key == "__metadata__" && haveMeta) {
 			return fmt.Errorf("key %q appears twice", key)
 		}
-		seen[key] = true
 		if key == "__metadata__" {
+			haveMeta = true
 			if f.Metadata, err = parseMetadata(dec); err != nil {
 				return fmt.Errorf("__metadata__: %w", err)
 			}
 			continue
+		}
+		if len(f.tensors) == MaxTensors {
+			return fmt.Errorf("more than %d tensors", MaxTensors)
 		}
 		t, err := parseTensor(dec)
 		if err != nil {
@@ -163,14 +249,13 @@ func (f *File) parseHeader(header []byte) error {
 		return err
 	}
 	// Only the space padding the format allows may follow the object.
-	rest, _ := io.ReadAll(dec.Buffered())
-	if len(bytes.Trim(rest, " ")) != 0 {
+	if len(bytes.Trim(header[dec.i:], " ")) != 0 {
 		return errors.New("trailing data after the JSON object")
 	}
 	return nil
 }
 
-func parseMetadata(dec *json.Decoder) (map[string]string, error) {
+func parseMetadata(dec *scanner) (map[string]string, error) {
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -183,6 +268,9 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 		if _, dup := m[k]; dup {
 			return nil, fmt.Errorf("key %q appears twice", k)
 		}
+		if len(m) == MaxMetadata {
+			return nil, fmt.Errorf("more than %d entries", MaxMetadata)
+		}
 		if m[k], err = stringToken(dec); err != nil {
 			return nil, fmt.Errorf("value of %q: %w", k, err)
 		}
@@ -190,7 +278,7 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 	return m, expectDelim(dec, '}')
 }
 
-func parseTensor(dec *json.Decoder) (TensorInfo, error) {
+func parseTensor(dec *scanner) (TensorInfo, error) {
 	var t TensorInfo
 	if err := expectDelim(dec, '{'); err != nil {
 		return t, err
@@ -220,7 +308,7 @@ func parseTensor(dec *json.Decoder) (TensorInfo, error) {
 				return t, errors.New("shape appears twice")
 			}
 			haveShape = true
-			if t.Shape, err = intArray(dec, math.MaxInt32); err != nil {
+			if t.Shape, err = intArray(dec, math.MaxInt32, MaxDims); err != nil {
 				return t, fmt.Errorf("shape: %w", err)
 			}
 			if t.Shape == nil {
@@ -231,7 +319,7 @@ func parseTensor(dec *json.Decoder) (TensorInfo, error) {
 				return t, errors.New("data_offsets appears twice")
 			}
 			haveOffsets = true
-			off, err := intArray(dec, math.MaxInt64)
+			off, err := intArray(dec, math.MaxInt64, 2)
 			if err != nil {
 				return t, fmt.Errorf("data_offsets: %w", err)
 			}
@@ -250,8 +338,8 @@ func parseTensor(dec *json.Decoder) (TensorInfo, error) {
 }
 
 // checkLayout checks every tensor's byte count against its dtype and shape
-// and that the byte ranges tile the data area exactly.
-func (f *File) checkLayout() error {
+// and that the byte ranges tile the data area, of dataLen bytes, exactly.
+func (f *File) checkLayout(dataLen int64) error {
 	for _, t := range f.tensors {
 		if t.Begin > t.End {
 			return fmt.Errorf("tensor %q: data_offsets [%d, %d] are reversed", t.Name, t.Begin, t.End)
@@ -279,8 +367,8 @@ func (f *File) checkLayout() error {
 		}
 		pos = t.End
 	}
-	if pos != int64(len(f.data)) {
-		return fmt.Errorf("tensors cover %d bytes but the data area has %d", pos, len(f.data))
+	if pos != dataLen {
+		return fmt.Errorf("tensors cover %d bytes but the data area has %d", pos, dataLen)
 	}
 	return nil
 }
@@ -344,47 +432,23 @@ func (f *File) typed(name string, want DType) ([]byte, TensorInfo, error) {
 	return raw, t, nil
 }
 
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("want %s: %w", want, err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("got %v, want %s", tok, want)
-	}
-	return nil
-}
+func expectDelim(dec *scanner, want byte) error { return dec.delim(want) }
 
-func stringToken(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("got %v, want a string", tok)
-	}
-	return s, nil
-}
+func stringToken(dec *scanner) (string, error) { return dec.str() }
 
-// intArray reads a JSON array of integers in [0, max].
-func intArray(dec *json.Decoder, max uint64) ([]int, error) {
+// intArray reads a JSON array of at most maxLen integers in [0, max].
+func intArray(dec *scanner, max uint64, maxLen int) ([]int, error) {
 	if err := expectDelim(dec, '['); err != nil {
 		return nil, err
 	}
 	var out []int
 	for dec.More() {
-		tok, err := dec.Token()
+		if len(out) == maxLen {
+			return nil, fmt.Errorf("has more than %d values", maxLen)
+		}
+		v, err := dec.uint(max)
 		if err != nil {
 			return nil, err
-		}
-		num, ok := tok.(json.Number)
-		if !ok {
-			return nil, fmt.Errorf("got %v, want an integer", tok)
-		}
-		v, err := strconv.ParseUint(string(num), 10, 64)
-		if err != nil || v > max {
-			return nil, fmt.Errorf("%s is not an integer in [0, %d]", num, max)
 		}
 		out = append(out, int(v))
 	}
@@ -482,11 +546,61 @@ func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 	return nil
 }
 
+// tempPattern is the os.CreateTemp pattern of WriteFile's temporary file
+// for path: ".<name>.tmp" and digits, in path's directory.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp*" }
+
+// CheckWritable checks that WriteFile can write path, by creating and
+// removing the temporary file it would use: a missing or read-only
+// directory, or a name too long for the file system once the temporary
+// suffix is added, fails here rather than after hours of training. It does
+// not touch path itself.
+func CheckWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("safetensors: %s is a directory, not a file", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
+	if err != nil {
+		return fmt.Errorf("safetensors: cannot write %s: %w", path, err)
+	}
+	return errors.Join(tmp.Close(), os.Remove(tmp.Name()))
+}
+
+// RemoveStaleTemps removes the temporary files WriteFile left for path
+// when the process was killed during a write (".<name>.tmp" followed by
+// digits, in path's directory), and returns their names. Call it only
+// when no other writer of path runs (WriteFile's caller holds a lock).
+func RemoveStaleTemps(path string) ([]string, error) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("safetensors: stale temporary files of %s: %w", path, err)
+	}
+	return removed, nil
+}
+
 // WriteFile writes a safetensors file atomically: to a temporary file in
 // the same directory, synced to disk, then renamed over path. A reader never
 // sees a half-written file, and a failure leaves any old file in place.
 func WriteFile(path string, meta map[string]string, tensors []Tensor) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}

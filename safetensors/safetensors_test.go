@@ -109,7 +109,7 @@ func TestParseRejects(t *testing.T) {
 		{"missing offsets", file(`{"a":{"dtype":"F32","shape":[1]}}`, f4), "needs dtype, shape and data_offsets"},
 		{"negative dim", file(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, f4), "not an integer"},
 		{"fractional dim", file(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, f4), "not an integer"},
-		{"three offsets", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, f4), "has 3 values"},
+		{"three offsets", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, f4), "has more than 2 values"},
 		{"reversed offsets", file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}`, f4), "reversed"},
 		{"count mismatch", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, f4), "needs 8 bytes"},
 		{"offsets past end", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, f4), "cover 8 bytes but the data area has 4"},

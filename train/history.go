@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,10 +33,8 @@ func writeHistory(path string, h []Epoch) error {
 	}
 	w := csv.NewWriter(tmp)
 	w.Write(csvHeader)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) } // exact: a resumed run's history reads back the same bits
 	for _, e := range h {
-		w.Write([]string{strconv.Itoa(e.Epoch), strconv.FormatUint(e.Steps, 10), f(e.TrainLoss), f(e.ImagesPerS), f(e.DataWait),
-			f(float64(e.LR)), strconv.Itoa(e.Val.N), f(e.Val.Loss), f(e.Val.Top1), f(e.Val.Top5), f(e.Seconds)})
+		writeHistoryRow(w, e)
 	}
 	w.Flush()
 	if err := errors.Join(w.Error(), tmp.Sync(), tmp.Close()); err != nil {
@@ -43,6 +42,15 @@ func writeHistory(path string, h []Epoch) error {
 		return fmt.Errorf("train: log %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// writeHistoryRow writes one epoch's CSV row. Numbers are exact: a resumed
+// run's history reads back the same bits. The learning rate is a float32,
+// written as one (0.01, not 0.009999999776482582).
+func writeHistoryRow(w *csv.Writer, e Epoch) error {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return w.Write([]string{strconv.Itoa(e.Epoch), strconv.FormatUint(e.Steps, 10), f(e.TrainLoss), f(e.ImagesPerS), f(e.DataWait),
+		strconv.FormatFloat(float64(e.LR), 'g', -1, 32), strconv.Itoa(e.Val.N), f(e.Val.Loss), f(e.Val.Top1), f(e.Val.Top5), f(e.Seconds)})
 }
 
 // readHistory reads the first keep epochs back from a CSV log written by an
@@ -93,41 +101,76 @@ func readHistory(path string, keep int, fresh bool) ([]Epoch, error) {
 	return h, nil
 }
 
+// plotMaxLoss is the largest loss the chart draws; larger ones are drawn at
+// this value (a cross-entropy that large means the run has diverged).
+const plotMaxLoss = 1e6
+
 // plotHistory draws training loss and validation accuracy by epoch, side
 // by side, into a PNG.
 func plotHistory(path string, h []Epoch) error {
 	if len(h) == 0 {
 		return nil
 	}
-	loss, top1, top5 := make(plotter.XYs, len(h)), make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h))
-	for i, e := range h {
-		loss[i] = plotter.XY{X: float64(e.Epoch), Y: e.TrainLoss}
+	// A diverging run's values (NaN, ±Inf, 4e22) would make the chart
+	// library fail or panic: non-finite values are left out and extreme
+	// ones clipped, and the chart says so.
+	loss, top1, top5 := make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h)), make(plotter.XYs, 0, len(h))
+	var skipped, clipped int
+	for _, e := range h {
+		x := float64(e.Epoch)
+		switch v := e.TrainLoss; {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			skipped++
+		case math.Abs(v) > plotMaxLoss:
+			clipped++
+			loss = append(loss, plotter.XY{X: x, Y: math.Copysign(plotMaxLoss, v)})
+		default:
+			loss = append(loss, plotter.XY{X: x, Y: v})
+		}
 		if e.Val.N > 0 {
-			top1 = append(top1, plotter.XY{X: float64(e.Epoch), Y: 100 * e.Val.Top1})
-			top5 = append(top5, plotter.XY{X: float64(e.Epoch), Y: 100 * e.Val.Top5})
+			for _, a := range []struct {
+				xys *plotter.XYs
+				v   float64
+			}{{&top1, e.Val.Top1}, {&top5, e.Val.Top5}} {
+				if a.v >= 0 && a.v <= 1 { // false for NaN
+					*a.xys = append(*a.xys, plotter.XY{X: x, Y: 100 * a.v})
+				}
+			}
 		}
 	}
 	pl := plot.New()
 	pl.Title.Text = "training loss"
+	if skipped > 0 {
+		pl.Title.Text += fmt.Sprintf(" (%d non-finite left out)", skipped)
+	}
 	pl.X.Label.Text = "epoch"
+	pl.X.Tick.Marker = epochTicks{}
 	pl.Y.Label.Text = "mean cross-entropy"
-	if err := addLine(pl, "train", loss, color.RGBA{0x1f, 0x77, 0xb4, 0xff}); err != nil {
-		return err
+	if clipped > 0 {
+		pl.Y.Label.Text += fmt.Sprintf(" (clipped at ±%g)", plotMaxLoss)
+	}
+	if len(loss) > 0 {
+		if err := addLine(pl, "train", loss, color.RGBA{0x1f, 0x77, 0xb4, 0xff}); err != nil {
+			return err
+		}
 	}
 	pl.Legend.Top = true
 	pa := plot.New()
 	pa.Title.Text = "validation accuracy"
 	pa.X.Label.Text = "epoch"
+	pa.X.Tick.Marker = epochTicks{}
 	pa.Y.Label.Text = "%"
 	pa.Y.Max = 100
 	if len(top1) > 0 {
 		if err := addLine(pa, "top-1", top1, color.RGBA{0xd6, 0x27, 0x28, 0xff}); err != nil {
 			return err
 		}
+		pa.Legend.Top, pa.Legend.Left = false, false
+	}
+	if len(top5) > 0 {
 		if err := addLine(pa, "top-5", top5, color.RGBA{0x2c, 0xa0, 0x2c, 0xff}); err != nil {
 			return err
 		}
-		pa.Legend.Top, pa.Legend.Left = false, false
 	}
 	img := vgimg.New(10*vg.Inch, 4*vg.Inch)
 	dc := draw.New(img)
@@ -156,4 +199,34 @@ func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color) error {
 	p.Add(l, pts)
 	p.Legend.Add(name, l, pts)
 	return nil
+}
+
+// epochTicks marks whole epochs on the x axis (gonum's default ticker puts
+// labels at 1.5, 2.5, … on short runs): every epoch up to 10, then a
+// round step (2, 5, 10, 20, …) that leaves at most about 10 labels.
+type epochTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (epochTicks) Ticks(lo, hi float64) []plot.Tick {
+	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
+	step := epochStep(last - first)
+	var ticks []plot.Tick
+	for e := first; e <= last; e++ {
+		if e%step == 0 || step == 1 {
+			ticks = append(ticks, plot.Tick{Value: float64(e), Label: strconv.Itoa(e)})
+		}
+	}
+	return ticks
+}
+
+// epochStep is the smallest of 1, 2, 5, 10, 20, 50, … epochs between
+// labels that puts at most 10 steps in span.
+func epochStep(span int) int {
+	for m := 1; ; m *= 10 {
+		for _, s := range []int{1, 2, 5} {
+			if span <= 10*s*m {
+				return s * m
+			}
+		}
+	}
 }

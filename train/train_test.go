@@ -171,7 +171,7 @@ func TestNaNLossStops(t *testing.T) {
 	before, err := os.ReadFile(o.Checkpoint)
 	require.NoError(t, err)
 
-	require.NoError(t, net.SetLR(1e30))
+	require.NoError(t, net.Optimizer().SetLR(1e30))
 	o.Epochs = 3
 	_, err = Run(context.Background(), o)
 	require.Error(t, err)

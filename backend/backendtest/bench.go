@@ -7,58 +7,16 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	goldendata "github.com/dnngo/dnngo/internal/golden"
 )
 
 // Layer is one layer of the Seed AlexNet at batch N, as the per-layer
 // benchmarks run it.
-type Layer struct {
-	Name  string
-	Conv  *backend.ConvDesc
-	Lin   *backend.LinearDesc
-	LRN   *backend.LRNDesc
-	Pool  *backend.PoolDesc
-	ReLU  backend.Shape // non-nil for the stand-alone ReLU layer
-	Input backend.Shape
-}
+type Layer = goldendata.Layer
 
-// AlexNetLayers lists the layers of the single-tower AlexNet (227×227
-// input, 96-256-384-384-256 convolutions, 4096-4096-1000 FC, LRN with the
-// paper's constants) at batch n, with bias and ReLU fused into the
-// convolutions and hidden FC layers as a network would plan them.
-func AlexNetLayers(n int) []Layer {
-	conv := func(name string, c, hw, out, k, s, p int) Layer {
-		d := backend.ConvDesc{Input: backend.Shape{n, c, hw, hw}, Out: out, KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p, Groups: 1, Bias: true, ReLU: true}
-		return Layer{Name: name, Conv: &d, Input: d.Input}
-	}
-	lrn := func(name string, c, hw int) Layer {
-		d := backend.LRNDesc{Input: backend.Shape{n, c, hw, hw}, Size: 5, Alpha: 5e-4, Beta: 0.75, K: 2}
-		return Layer{Name: name, LRN: &d, Input: d.Input}
-	}
-	pool := func(name string, c, hw int) Layer {
-		d := backend.PoolDesc{Input: backend.Shape{n, c, hw, hw}, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}
-		return Layer{Name: name, Pool: &d, Input: d.Input}
-	}
-	fc := func(name string, in backend.Shape, out int, relu bool) Layer {
-		d := backend.LinearDesc{Input: in, Out: out, Bias: true, ReLU: relu}
-		return Layer{Name: name, Lin: &d, Input: in}
-	}
-	return []Layer{
-		conv("conv1", 3, 227, 96, 11, 4, 0),
-		{Name: "relu1", ReLU: backend.Shape{n, 96, 55, 55}, Input: backend.Shape{n, 96, 55, 55}},
-		lrn("lrn1", 96, 55),
-		pool("pool1", 96, 55),
-		conv("conv2", 96, 27, 256, 5, 1, 2),
-		lrn("lrn2", 256, 27),
-		pool("pool2", 256, 27),
-		conv("conv3", 256, 13, 384, 3, 1, 1),
-		conv("conv4", 384, 13, 384, 3, 1, 1),
-		conv("conv5", 384, 13, 256, 3, 1, 1),
-		pool("pool5", 256, 13),
-		fc("fc6", backend.Shape{n, 256, 6, 6}, 4096, true),
-		fc("fc7", backend.Shape{n, 4096}, 4096, true),
-		fc("fc8", backend.Shape{n, 4096}, 1000, false),
-	}
-}
+// AlexNetLayers lists the layers of the single-tower AlexNet at batch n
+// (goldendata.AlexNetLayers).
+func AlexNetLayers(n int) []Layer { return goldendata.AlexNetLayers(n) }
 
 // BenchLayers benchmarks the forward and backward pass of every AlexNet
 // layer at batch n as sub-benchmarks named layer=<name>/pass=<pass>/batch=<n>,
@@ -72,6 +30,9 @@ func BenchLayers(b *testing.B, open Opener, n int) {
 		b.Skipf("backend does not open here: %v", err)
 	}
 	defer be.Close()
+	if be.Info().TestDouble {
+		b.Skipf("%s is a test double — not a GPU: no throughput reported", be.Info().Name)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, l := range AlexNetLayers(n) {
 		run, flops, err := planLayer(be, r, l)
@@ -142,24 +103,11 @@ func planLayer(be backend.Backend, r *rand.Rand, l Layer) (map[string]func() err
 	}
 	x, dx := m(l.Input, 1), m(l.Input, 0)
 	switch {
-	case l.Conv != nil || l.Lin != nil:
-		var p, ip backend.WeightPlan
-		var err, ierr error
-		var ws, ys backend.Shape
-		var flops int64
-		if l.Conv != nil {
-			d := *l.Conv
-			p, err = be.Conv(d)
-			d.Inference = true
-			ip, ierr = be.Conv(d)
-			ws, ys, flops = l.Conv.WeightShape(), l.Conv.OutputShape(), l.Conv.FLOPs()
-		} else {
-			d := *l.Lin
-			p, err = be.Linear(d)
-			d.Inference = true
-			ip, ierr = be.Linear(d)
-			ws, ys, flops = l.Lin.WeightShape(), l.Lin.OutputShape(), l.Lin.FLOPs()
-		}
+	case l.Weight() != nil:
+		d := l.Weight()
+		p, err := backend.PlanWeight(be, d)
+		ip, ierr := backend.PlanWeight(be, d.WithInference(true))
+		ws, ys, flops := d.WeightShape(), d.OutputShape(), d.FLOPs()
 		if err = errors.Join(err, ierr); err != nil {
 			return nil, 0, err
 		}

@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,56 +10,46 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	goldendata "github.com/dnngo/dnngo/internal/golden"
 	"github.com/dnngo/dnngo/safetensors"
 	"github.com/stretchr/testify/require"
 )
 
 // GoldenEnv is the environment variable that points the suite at a
 // directory of golden cases.
-const GoldenEnv = "DNNGO_GOLDEN_DIR"
+const GoldenEnv = goldendata.Env
 
 // Tolerances, as relative norm errors ‖got − want‖/‖want‖ per tensor. The
 // golden README shows that float32 PyTorch reaches ~3e-6; these leave room
 // for other summation orders while real bugs show up at 1e-3 or more.
 const (
-	LayerTol = 2e-5 // per-layer cases
-	MiniTol  = 1e-4 // the end-to-end mini_alexnet case
+	LayerTol = goldendata.LayerTol // per-layer cases
+	MiniTol  = goldendata.MiniTol  // the end-to-end mini_alexnet case
 )
 
 // GoldenDir returns the directory of golden cases: $DNNGO_GOLDEN_DIR if
-// set, else ../shared/testdata/golden beside the module root (found by
-// walking up from the working directory to go.mod). explicit reports
-// whether the environment variable chose it.
+// set, else ../shared/testdata/golden beside the module root where it
+// exists, else the module's testdata/golden that "./build.sh goldens"
+// writes (goldendata.Dir). explicit reports whether the environment variable
+// chose it.
 func GoldenDir() (dir string, explicit bool, err error) {
-	if d := os.Getenv(GoldenEnv); d != "" {
-		return d, true, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false, err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "testdata", "golden"), false, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", false, errors.New("no go.mod above " + wd)
-		}
-	}
+	dir, explicit, _, err = goldendata.Dir()
+	return dir, explicit, err
 }
 
 // GoldenFiles lists the *.safetensors files of the golden directory. A
-// missing default directory skips the test (a clone without the shared
-// data); a directory named by $DNNGO_GOLDEN_DIR that is missing or empty
-// fails it.
+// missing default directory skips the test with a message naming the
+// command that generates the cases (a clone without the shared data); a
+// directory named by $DNNGO_GOLDEN_DIR that is missing or empty fails it.
 func GoldenFiles(t testing.TB) []string {
 	t.Helper()
-	dir, explicit, err := GoldenDir()
+	dir, explicit, tried, err := goldendata.Dir()
 	require.NoError(t, err)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	if len(files) == 0 {
 		if _, statErr := os.Stat(dir); statErr != nil && !explicit {
-			t.Skipf("golden data not found at %s (set %s to the directory of golden *.safetensors files)", dir, GoldenEnv)
+			t.Skipf("golden data not found (looked in %s): run %s to generate it with PyTorch (needs python3-torch), or set %s to a directory of golden *.safetensors files",
+				strings.Join(tried, " and "), goldendata.GenerateCommand, GoldenEnv)
 		}
 		require.Failf(t, "no golden cases", "no *.safetensors files in %s", dir)
 	}
@@ -241,13 +230,13 @@ func checkWeightLayer(e *env, op string, plan func(relu bool) (backend.WeightPla
 	yt, dxt, dwt := e.tensor(yshape, nil), e.tensor(xs, nil), e.tensor(wshape, nil)
 	require.NoError(t, p.Forward(xt, wt, bt, yt))
 	want := g.want("y")
-	near(t, op+" y", e.read(yt), want, LayerTol)
+	Near(t, op+" y", e.read(yt), want, LayerTol)
 	require.NoError(t, p.BackwardData(dyt, wt, dxt))
-	near(t, op+" dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(t, op+" dx", e.read(dxt), g.want("dx"), LayerTol)
 	require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-	near(t, op+" dw", e.read(dwt), g.want("dw"), LayerTol)
+	Near(t, op+" dw", e.read(dwt), g.want("dw"), LayerTol)
 	if b != nil {
-		near(t, op+" db", e.read(dbt), g.want("db"), LayerTol)
+		Near(t, op+" db", e.read(dbt), g.want("db"), LayerTol)
 	}
 
 	fused, err := plan(true)
@@ -257,7 +246,7 @@ func checkWeightLayer(e *env, op string, plan func(relu bool) (backend.WeightPla
 	for i := range want {
 		want[i] = max(want[i], 0)
 	}
-	near(t, op+"+relu y", e.read(yt), want, LayerTol)
+	Near(t, op+"+relu y", e.read(yt), want, LayerTol)
 }
 
 func goldenReLU(e *env, g *golden) {
@@ -268,9 +257,9 @@ func goldenReLU(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(xs, nil), e.tensor(xs, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "relu y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "relu y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(yt, dyt, dxt))
-	near(e.t, "relu dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "relu dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenLRN(e *env, g *golden) {
@@ -282,9 +271,9 @@ func goldenLRN(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(xs, nil), e.tensor(xs, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "lrn y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "lrn y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(xt, yt, dyt, dxt))
-	near(e.t, "lrn dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "lrn dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenPool(e *env, g *golden) {
@@ -304,9 +293,9 @@ func goldenPool(e *env, g *golden) {
 	defer p.Close()
 	xt, yt, dyt, dxt := e.tensor(xs, x), e.tensor(ys, nil), e.tensor(ys, dy), e.tensor(xs, nil)
 	require.NoError(e.t, p.Forward(xt, yt))
-	near(e.t, "maxpool y", e.read(yt), g.want("y"), LayerTol)
+	Near(e.t, "maxpool y", e.read(yt), g.want("y"), LayerTol)
 	require.NoError(e.t, p.Backward(xt, yt, dyt, dxt))
-	near(e.t, "maxpool dx", e.read(dxt), g.want("dx"), LayerTol)
+	Near(e.t, "maxpool dx", e.read(dxt), g.want("dx"), LayerTol)
 }
 
 func goldenSoftmax(e *env, g *golden) {
@@ -320,8 +309,8 @@ func goldenSoftmax(e *env, g *golden) {
 	defer p.Close()
 	lt, losst, dlt := e.tensor(ls, logits), e.tensor(backend.Shape{1}, nil), e.tensor(ls, nil)
 	require.NoError(e.t, p.Forward(lt, labels, losst, dlt))
-	near(e.t, "loss", e.read(losst), g.want("loss"), LayerTol)
-	near(e.t, "dlogits", e.read(dlt), g.want("dlogits"), LayerTol)
+	Near(e.t, "loss", e.read(losst), g.want("loss"), LayerTol)
+	Near(e.t, "dlogits", e.read(dlt), g.want("dlogits"), LayerTol)
 }
 
 // parseKV parses "size=5 alpha=1e-4 beta=0.75 k=2" or "lr=0.01, momentum=0.9".

@@ -48,7 +48,7 @@ func checkGradients(t *testing.T, e *env, loss func() float64, inputs ...*fdInpu
 			num[i] = (lp - lm) / (2 * fdEps)
 		}
 		require.NoError(t, e.b.Upload(in.t, in.vals))
-		near(t, "d/d"+in.name+" vs finite differences", ana, num, fdTol)
+		Near(t, "d/d"+in.name+" vs finite differences", ana, num, fdTol)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	goldendata "github.com/dnngo/dnngo/internal/golden"
+	"github.com/dnngo/dnngo/internal/synth"
 	"github.com/stretchr/testify/require"
 )
 
@@ -50,22 +52,15 @@ func (e *env) read(x backend.Tensor) []float32 {
 }
 
 // RelErr is the relative norm error ‖got − want‖ / ‖want‖ in float64 (the
-// absolute norm ‖got‖ when want is all zeros). Lengths must match.
-func RelErr(got []float32, want []float64) float64 {
-	var num, den float64
-	for i, w := range want {
-		d := float64(got[i]) - w
-		num += d * d
-		den += w * w
-	}
-	if den == 0 {
-		return math.Sqrt(num)
-	}
-	return math.Sqrt(num / den)
+// absolute norm ‖got − want‖ when want is all zeros), want in float32 or
+// float64. Lengths must match.
+func RelErr[W float32 | float64](got []float32, want []W) float64 {
+	return goldendata.RelErr(got, want)
 }
 
-// near asserts that got matches want within tol in relative norm error.
-func near(t testing.TB, name string, got []float32, want []float64, tol float64) {
+// Near requires got to be finite and to match want within tol in relative
+// norm error (RelErr), and logs the error.
+func Near[W float32 | float64](t testing.TB, name string, got []float32, want []W, tol float64) {
 	t.Helper()
 	require.Len(t, got, len(want), "%s: length", name)
 	for i, v := range got {
@@ -78,10 +73,10 @@ func near(t testing.TB, name string, got []float32, want []float64, tol float64)
 	require.LessOrEqual(t, err, tol, "%s: relative norm error %.3g exceeds %.1g (max abs diff %.3g)", name, err, tol, maxAbsDiff(got, want))
 }
 
-func maxAbsDiff(got []float32, want []float64) float64 {
+func maxAbsDiff[W float32 | float64](got []float32, want []W) float64 {
 	var m float64
 	for i, w := range want {
-		m = max(m, math.Abs(float64(got[i])-w))
+		m = max(m, math.Abs(float64(got[i])-float64(w)))
 	}
 	return m
 }
@@ -102,13 +97,7 @@ func f32(x []float64) []float32 {
 	return out
 }
 
-func randn(r *rand.Rand, n int, scale float64) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = float32(r.NormFloat64() * scale)
-	}
-	return out
-}
+func randn(r *rand.Rand, n int, scale float64) []float32 { return synth.Normal(r, n, scale) }
 
 // tieFree returns n distinct values spaced gap apart, shuffled, centred on
 // zero: max-pool windows get a unique argmax and ReLU inputs stay ≥ gap/2

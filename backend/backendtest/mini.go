@@ -142,19 +142,15 @@ func goldenMini(e *env, g *golden) {
 		l.in = cur
 		w, ws := g.f32("init." + l.name + ".w")
 		b, bs := g.f32("init." + l.name + ".b")
+		var d backend.WeightDesc = backend.LinearDesc{Input: shape, Out: l.out, Bias: true}
 		if l.kind == "conv" {
-			d := backend.ConvDesc{Input: shape, Out: l.out, KernelH: l.k, KernelW: l.k, StrideH: l.s, StrideW: l.s,
+			d = backend.ConvDesc{Input: shape, Out: l.out, KernelH: l.k, KernelW: l.k, StrideH: l.s, StrideW: l.s,
 				PadH: l.p, PadW: l.p, Groups: l.g, Bias: true}
-			require.NoError(t, d.Validate(), l.String())
-			require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
-			l.plan, err = e.b.Conv(d)
-			l.preShape = d.OutputShape()
-		} else {
-			d := backend.LinearDesc{Input: shape, Out: l.out, Bias: true}
-			require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
-			l.plan, err = e.b.Linear(d)
-			l.preShape = d.OutputShape()
 		}
+		require.NoError(t, d.Validate(), l.String())
+		require.Equal(t, d.WeightShape(), ws, "%s weight shape from the topology vs init tensor", l.name)
+		l.plan, err = backend.PlanWeight(e.b, d)
+		l.preShape = d.OutputShape()
 		require.NoError(t, err, l.String())
 		l.w, l.b = e.tensor(ws, w), e.tensor(bs, b)
 		l.dw, l.db, l.vw, l.vb = e.tensor(ws, nil), e.tensor(bs, nil), e.tensor(ws, nil), e.tensor(bs, nil)
@@ -249,20 +245,20 @@ func goldenMini(e *env, g *golden) {
 	}
 
 	forward()
-	near(t, "logits", e.read(logits), g.want("logits"), MiniTol)
-	near(t, "loss", e.read(loss), g.want("loss"), MiniTol)
+	Near(t, "logits", e.read(logits), g.want("logits"), MiniTol)
+	Near(t, "loss", e.read(loss), g.want("loss"), MiniTol)
 	for _, l := range layers {
 		if _, ok := g.f.Info("act." + l.name); ok {
-			near(t, "act."+l.name, e.read(l.pre), g.want("act."+l.name), MiniTol)
+			Near(t, "act."+l.name, e.read(l.pre), g.want("act."+l.name), MiniTol)
 		}
 		if _, ok := g.f.Info("act.pool" + strings.TrimPrefix(l.name, "conv")); ok && l.pool {
-			near(t, "act.pool"+strings.TrimPrefix(l.name, "conv"), e.read(l.poolOut), g.want("act.pool"+strings.TrimPrefix(l.name, "conv")), MiniTol)
+			Near(t, "act.pool"+strings.TrimPrefix(l.name, "conv"), e.read(l.poolOut), g.want("act.pool"+strings.TrimPrefix(l.name, "conv")), MiniTol)
 		}
 	}
 	backward()
 	for _, l := range layers {
-		near(t, "grad."+l.name+".w", e.read(l.dw), g.want("grad."+l.name+".w"), MiniTol)
-		near(t, "grad."+l.name+".b", e.read(l.db), g.want("grad."+l.name+".b"), MiniTol)
+		Near(t, "grad."+l.name+".w", e.read(l.dw), g.want("grad."+l.name+".w"), MiniTol)
+		Near(t, "grad."+l.name+".b", e.read(l.db), g.want("grad."+l.name+".b"), MiniTol)
 	}
 
 	losses := g.want("losses")
@@ -273,14 +269,14 @@ func goldenMini(e *env, g *golden) {
 			require.NoError(t, l.sgdB.Step(l.b, l.db, l.vb, hp))
 		}
 		forward()
-		near(t, fmt.Sprintf("losses[%d]", step), e.read(loss), losses[step:step+1], MiniTol)
+		Near(t, fmt.Sprintf("losses[%d]", step), e.read(loss), losses[step:step+1], MiniTol)
 		if step < len(losses)-1 {
 			backward()
 		}
 	}
-	near(t, "logits_step3", e.read(logits), g.want("logits_step3"), MiniTol)
+	Near(t, "logits_step3", e.read(logits), g.want("logits_step3"), MiniTol)
 	for _, l := range layers {
-		near(t, "step3."+l.name+".w", e.read(l.w), g.want("step3."+l.name+".w"), MiniTol)
-		near(t, "step3."+l.name+".b", e.read(l.b), g.want("step3."+l.name+".b"), MiniTol)
+		Near(t, "step3."+l.name+".w", e.read(l.w), g.want("step3."+l.name+".w"), MiniTol)
+		Near(t, "step3."+l.name+".b", e.read(l.b), g.want("step3."+l.name+".b"), MiniTol)
 	}
 }

@@ -108,9 +108,9 @@ func RunSGD(t *testing.T, open Opener) {
 				hp := backend.SGDParams{LR: lr, Momentum: 0.9, WeightDecay: 5e-4, Rule: rule}
 				require.NoError(t, p.Step(wt, gt, vt, hp))
 				refSGD(hp, ww, f64(g), vv)
-				near(t, "w after step "+string(rune('1'+step)), e.read(wt), ww, 1e-6)
-				near(t, "velocity after step "+string(rune('1'+step)), e.read(vt), vv, 1e-6)
-				near(t, "grad unchanged", e.read(gt), f64(g), 0)
+				Near(t, "w after step "+string(rune('1'+step)), e.read(wt), ww, 1e-6)
+				Near(t, "velocity after step "+string(rune('1'+step)), e.read(vt), vv, 1e-6)
+				Near(t, "grad unchanged", e.read(gt), f64(g), 0)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/internal/synth"
 	"github.com/stretchr/testify/require"
 )
 
@@ -89,14 +90,14 @@ func refCheckConv(t *testing.T, e *env, r *rand.Rand, d backend.ConvDesc) {
 	if b != nil {
 		bf = f64(b)
 	}
-	near(t, "y", e.read(yt), refConvForward(d, f64(x), f64(w), bf), LayerTol)
+	Near(t, "y", e.read(yt), refConvForward(d, f64(x), f64(w), bf), LayerTol)
 	require.NoError(t, p.BackwardData(dyt, wt, dxt))
 	require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
 	dx, dw, db := refConvBackward(d, f64(x), f64(w), f64(dy))
-	near(t, "dx", e.read(dxt), dx, LayerTol)
-	near(t, "dw", e.read(dwt), dw, LayerTol)
+	Near(t, "dx", e.read(dxt), dx, LayerTol)
+	Near(t, "dw", e.read(dwt), dw, LayerTol)
 	if d.Bias {
-		near(t, "db", e.read(dbt), db, LayerTol)
+		Near(t, "db", e.read(dbt), db, LayerTol)
 	}
 }
 
@@ -116,14 +117,14 @@ func refCheckLinear(t *testing.T, e *env, r *rand.Rand, d backend.LinearDesc) {
 	xt, wt, yt, dyt := e.tensor(d.Input, x), e.tensor(ws, w), e.tensor(ys, nil), e.tensor(ys, dy)
 	dxt, dwt := e.tensor(d.Input, nil), e.tensor(ws, nil)
 	require.NoError(t, p.Forward(xt, wt, bt, yt))
-	near(t, "y", e.read(yt), refLinearForward(d, f64(x), f64(w), bf), LayerTol)
+	Near(t, "y", e.read(yt), refLinearForward(d, f64(x), f64(w), bf), LayerTol)
 	require.NoError(t, p.BackwardData(dyt, wt, dxt))
 	require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
 	dx, dw, db := refLinearBackward(d, f64(x), f64(w), f64(dy))
-	near(t, "dx", e.read(dxt), dx, LayerTol)
-	near(t, "dw", e.read(dwt), dw, LayerTol)
+	Near(t, "dx", e.read(dxt), dx, LayerTol)
+	Near(t, "dw", e.read(dwt), dw, LayerTol)
 	if d.Bias {
-		near(t, "db", e.read(dbt), db, LayerTol)
+		Near(t, "db", e.read(dbt), db, LayerTol)
 	}
 }
 
@@ -137,8 +138,8 @@ func refCheckPool(t *testing.T, e *env, r *rand.Rand, d backend.PoolDesc) {
 	require.NoError(t, p.Forward(xt, yt))
 	require.NoError(t, p.Backward(xt, yt, dyt, dxt))
 	y, dx := refPool(d, f64(x), f64(dy))
-	near(t, "y", e.read(yt), y, LayerTol)
-	near(t, "dx", e.read(dxt), dx, LayerTol)
+	Near(t, "y", e.read(yt), y, LayerTol)
+	Near(t, "dx", e.read(dxt), dx, LayerTol)
 }
 
 func refCheckLRN(t *testing.T, e *env, r *rand.Rand, d backend.LRNDesc) {
@@ -151,8 +152,8 @@ func refCheckLRN(t *testing.T, e *env, r *rand.Rand, d backend.LRNDesc) {
 	require.NoError(t, p.Forward(xt, yt))
 	require.NoError(t, p.Backward(xt, yt, dyt, dxt))
 	y, dx := refLRN(d, f64(x), f64(dy))
-	near(t, "y", e.read(yt), y, LayerTol)
-	near(t, "dx", e.read(dxt), dx, LayerTol)
+	Near(t, "y", e.read(yt), y, LayerTol)
+	Near(t, "dx", e.read(dxt), dx, LayerTol)
 }
 
 func refCheckSoftmax(t *testing.T, e *env, r *rand.Rand, s backend.Shape) {
@@ -160,17 +161,14 @@ func refCheckSoftmax(t *testing.T, e *env, r *rand.Rand, s backend.Shape) {
 	require.NoError(t, err)
 	defer p.Close()
 	logits := randn(r, s.Numel(), 5)
-	labels := make([]int32, s[0])
-	for i := range labels {
-		labels[i] = int32(r.IntN(s[1]))
-	}
+	labels := synth.Labels(r, s[0], s[1])
 	lt, losst, dlt, pt := e.tensor(s, logits), e.tensor(backend.Shape{1}, nil), e.tensor(s, nil), e.tensor(s, nil)
 	require.NoError(t, p.Forward(lt, labels, losst, dlt))
 	require.NoError(t, p.Softmax(lt, pt))
 	loss, dl, probs := refSoftmaxXent(f64(logits), labels, s[1])
-	near(t, "loss", e.read(losst), []float64{loss}, LayerTol)
-	near(t, "dlogits", e.read(dlt), dl, LayerTol)
-	near(t, "probs", e.read(pt), probs, LayerTol)
+	Near(t, "loss", e.read(losst), []float64{loss}, LayerTol)
+	Near(t, "dlogits", e.read(dlt), dl, LayerTol)
+	Near(t, "probs", e.read(pt), probs, LayerTol)
 }
 
 func refCheckBiasReLU(t *testing.T, e *env, r *rand.Rand, s backend.Shape) {
@@ -196,11 +194,11 @@ func refCheckBiasReLU(t *testing.T, e *env, r *rand.Rand, s backend.Shape) {
 			wantDx[i] = float64(dy[i])
 		}
 	}
-	near(t, "y", e.read(xt), want, LayerTol)
+	Near(t, "y", e.read(xt), want, LayerTol)
 	require.NoError(t, bp.Backward(dyt, dbt))
-	near(t, "db", e.read(dbt), wantDb, LayerTol)
+	Near(t, "db", e.read(dbt), wantDb, LayerTol)
 	require.NoError(t, rp.Backward(xt, dyt, dxt))
-	near(t, "dx", e.read(dxt), wantDx, LayerTol)
+	Near(t, "dx", e.read(dxt), wantDx, LayerTol)
 	require.NoError(t, rp.Backward(xt, dyt, dyt), "relu backward in place (dx == dy)")
-	near(t, "dx in place", e.read(dyt), wantDx, LayerTol)
+	Near(t, "dx in place", e.read(dyt), wantDx, LayerTol)
 }

@@ -98,17 +98,11 @@ func (p *lrnPlan) strip(worker, i int) (base, lo, hi int, scr []float32) {
 }
 
 // windowSum sets sum to Σ src[c']² (square) or Σ src[c'] over the channel
-// window of c, where row(c') is channel c' of the strip.
-func (p *lrnPlan) windowSum(sum []float32, c int, square bool, row func(int) []float32) {
-	clear(sum)
+// window of c, where channel c' of the strip starts at src[c'·stride].
+func (p *lrnPlan) windowSum(sum []float32, c int, square bool, src []float32, stride int) {
 	half := p.d.Size / 2
-	for cc := max(0, c-half); cc <= min(p.c-1, c+half); cc++ {
-		if square {
-			vec.SquareAcc(sum, row(cc))
-		} else {
-			vec.Add(sum, row(cc))
-		}
-	}
+	lo, hi := max(0, c-half), min(p.c-1, c+half)
+	vec.WindowSum(sum, src[lo*stride:], stride, hi-lo+1, square)
 }
 
 func (p *lrnPlan) forwardStrip(worker, i int) {
@@ -116,8 +110,9 @@ func (p *lrnPlan) forwardStrip(worker, i int) {
 	n := hi - lo
 	sum := scr[:n]
 	xrow := func(c int) []float32 { return p.x[base+c*p.hw+lo : base+c*p.hw+hi] }
+	xs := p.x[base+lo : base+(p.c-1)*p.hw+hi]
 	for c := 0; c < p.c; c++ {
-		p.windowSum(sum, c, true, xrow)
+		p.windowSum(sum, c, true, xs, p.hw)
 		x, y := xrow(c), p.y[base+c*p.hw+lo:base+c*p.hw+hi]
 		if p.fast {
 			vec.LRNScale(y, x, sum, p.k, p.an)
@@ -180,8 +175,9 @@ func (p *lrnPlan) backwardStrip(worker, i int) {
 	sum := scr[2*p.c*n : 2*p.c*n+n]
 	at := func(s []float32, c int) []float32 { return s[base+c*p.hw+lo : base+c*p.hw+hi] }
 	xrow := func(c int) []float32 { return at(p.x, c) }
+	xs := p.x[base+lo : base+(p.c-1)*p.hw+hi]
 	for c := 0; c < p.c; c++ {
-		p.windowSum(sum, c, true, xrow)
+		p.windowSum(sum, c, true, xs, p.hw)
 		pc, tc, yc, dyc := pw[c*n:(c+1)*n], t[c*n:(c+1)*n], at(p.y, c), at(p.dy, c)
 		if p.fast {
 			vec.LRNBwdPrep(pc, tc, sum, yc, dyc, p.k, p.an)
@@ -193,9 +189,8 @@ func (p *lrnPlan) backwardStrip(worker, i int) {
 			tc[j] = float32(float64(dyc[j]) * float64(yc[j]) / d)
 		}
 	}
-	trow := func(c int) []float32 { return t[c*n : (c+1)*n] }
 	for c := 0; c < p.c; c++ {
-		p.windowSum(sum, c, false, trow)
+		p.windowSum(sum, c, false, t, n)
 		vec.LRNBwdOut(at(p.dx, c), at(p.dy, c), pw[c*n:(c+1)*n], xrow(c), sum, p.coef)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
 
-// MaxPool plans max pooling. The forward is separable: for each output row
-// the maximum over the window's rows is taken across the whole input row at
-// once (8 lanes at a time on AVX2), then each output takes the maximum of
-// its window's columns of that. The backward needs no saved argmax: the
+// MaxPool plans max pooling. A 3×3, stride-2 window over three input rows
+// (AlexNet's pools) runs one output row at a time in vec.MaxPool3s2Row
+// (16 outputs at once on AVX-512). Otherwise the forward is separable: for
+// each output row the maximum over the window's rows is taken across the
+// whole input row at once (8 lanes at a time on AVX2), then each output
+// takes the maximum of its window's columns of that. The backward needs no saved argmax: the
 // window's maximum is y, so dy goes to the first position (row-major) in
 // the window whose x equals it — the same first-maximum rule on ties.
 func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
@@ -92,6 +94,10 @@ func (p *poolPlan) forwardPlanes(worker, i int) {
 		y := p.y[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
 		for oh := 0; oh < p.oh; oh++ {
 			hlo, hhi := p.rowLo[oh], p.rowHi[oh]
+			if p.k3s2 && hhi-hlo == 3 { // AlexNet's pools: 3×3, stride 2
+				vec.MaxPool3s2Row(y[oh*p.ow:(oh+1)*p.ow], x[hlo*p.w:hhi*p.w], p.w)
+				continue
+			}
 			copy(colmax, x[hlo*p.w:(hlo+1)*p.w])
 			for ih := hlo + 1; ih < hhi; ih++ {
 				vec.MaxInto(colmax, x[ih*p.w:(ih+1)*p.w])
@@ -166,6 +172,10 @@ func (p *poolPlan) backwardPlanes(_, i int) {
 			hlo, hhi := p.rowLo[oh], p.rowHi[oh]
 			yr, dyr := y[oh*p.ow:(oh+1)*p.ow], dy[oh*p.ow:(oh+1)*p.ow]
 			clo, chi := p.colLo[:len(yr)], p.colHi[:len(yr)]
+			if p.k3s2 && hhi-hlo == 3 {
+				vec.MaxPool3s2RowBackward(dx[hlo*p.w:hhi*p.w], x[hlo*p.w:hhi*p.w], yr, dyr, p.w)
+				continue
+			}
 			if p.k3s2 {
 				for ow, m := range yr {
 					if at := argmax3(x, p.w, hlo, hhi, 2*ow, m); at >= 0 {

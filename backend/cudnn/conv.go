@@ -64,7 +64,7 @@ type convPlan struct {
 	algo                    [3]C.int
 	found                   [3]bool
 	fuse                    bool // try cudnnConvolutionBiasActivationForward
-	epi32                   bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
+	epilogueF32             bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
 }
 
 func (p *convPlan) init(b *Backend, op string) error {
@@ -93,19 +93,19 @@ func (p *convPlan) init(b *Backend, op string) error {
 		}
 	}
 	ws := p.wshape
-	if err := b.ok(C.dn_filter_desc(b.c, &p.wd, dt, C.int(ws[0]), C.int(ws[1]), C.int(ws[2]), C.int(ws[3])), op); err != nil {
+	if err := b.statusErr(C.dn_filter_desc(b.c, &p.wd, dt, C.int(ws[0]), C.int(ws[1]), C.int(ws[2]), C.int(ws[3])), op); err != nil {
 		return err
 	}
 	p.ds.filters = append(p.ds.filters, p.wd)
 	for i := range p.cd {
-		if err := b.ok(C.dn_conv_desc(b.c, &p.cd[i], C.int(d.PadH), C.int(d.PadW), C.int(d.StrideH), C.int(d.StrideW),
+		if err := b.statusErr(C.dn_conv_desc(b.c, &p.cd[i], C.int(d.PadH), C.int(d.PadW), C.int(d.StrideH), C.int(d.StrideW),
 			C.int(d.Groups), b.convMath, C.DN_CUDNN_DATA_FLOAT), op); err != nil {
 			return err
 		}
 		p.ds.convs = append(p.ds.convs, p.cd[i])
 	}
 	var got [4]C.int
-	if err := b.ok(C.dn_conv_out_dim(b.c, p.cd[0], p.xd, p.wd, &got[0]), op); err != nil {
+	if err := b.statusErr(C.dn_conv_out_dim(b.c, p.cd[0], p.xd, p.wd, &got[0]), op); err != nil {
 		return err
 	}
 	if got != dims4(p.out) {
@@ -128,22 +128,26 @@ func (p *convPlan) findAlgo(op string, dir int, x, w, y C.dn_dptr) error {
 		strict = 1
 	}
 	var need C.size_t
-	if err := b.ok(C.dn_conv_ws_max(b.c, C.int(dir), p.xd, p.wd, p.cd[dir], p.yd, strict, C.size_t(b.budget), &need), op); err != nil {
+	if err := b.statusErr(C.dn_conv_ws_max(b.c, C.int(dir), p.xd, p.wd, p.cd[dir], p.yd, strict, C.size_t(b.budget), &need), op); err != nil {
 		return err
 	}
 	ws, wsSize, err := b.workspace(uint64(need))
 	if err != nil {
 		return err
 	}
+	flags := strict * C.DN_FIND_STRICT
+	if b.deterministic {
+		flags |= C.DN_FIND_DETERMINISTIC
+	}
 	var algo, math C.int
 	var mem C.size_t
 	var ms C.float
-	if err := b.ok(C.dn_conv_find(b.c, C.int(dir), p.xd, x, p.wd, w, p.cd[dir], p.yd, y, ws, C.size_t(wsSize), strict,
+	if err := b.statusErr(C.dn_conv_find(b.c, C.int(dir), p.xd, x, p.wd, w, p.cd[dir], p.yd, y, ws, C.size_t(wsSize), flags,
 		&algo, &mem, &math, &ms), op); err != nil {
 		return err
 	}
 	if math != b.convMath {
-		if err := b.ok(C.dn_conv_set_math(b.c, p.cd[dir], math), op); err != nil {
+		if err := b.statusErr(C.dn_conv_set_math(b.c, p.cd[dir], math), op); err != nil {
 			return err
 		}
 	}
@@ -151,20 +155,22 @@ func (p *convPlan) findAlgo(op string, dir int, x, w, y C.dn_dptr) error {
 	return nil
 }
 
-// operands resolves the tensors of a step: each read one in the plan's
-// type (converted if stale), each written one marked current in it.
+// read returns the buffer of t in the plan's type (the 16-bit copy in the
+// BF16/FP16 modes, else float32), converting it first if it is stale.
 func (p *convPlan) read(op string, t *tensor) (C.dn_dptr, error) {
 	if p.half {
-		return p.b.rdh(op, t)
+		return p.b.readHalf(op, t)
 	}
-	return p.b.rd(op, t)
+	return p.b.readFloat(op, t)
 }
 
+// write returns the buffer of t in the plan's type for a step that writes
+// it, marking that copy the current one.
 func (p *convPlan) write(op string, t *tensor) (C.dn_dptr, error) {
 	if p.half {
-		return p.b.wrh(op, t)
+		return p.b.writeHalf(op, t)
 	}
-	return p.b.wr(t), nil
+	return p.b.writeFloat(t), nil
 }
 
 func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
@@ -201,7 +207,7 @@ func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
 		return err
 	}
 	var bp C.dn_dptr
-	if bt != nil && !p.epi32 {
+	if bt != nil && !p.epilogueF32 {
 		if bp, err = p.read(op, bt); err != nil {
 			return err
 		}
@@ -213,19 +219,19 @@ func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err := p.findAlgo(op, dirForward, xp, wp, yp); err != nil {
 		return err
 	}
-	if p.fuse && !p.epi32 {
+	if p.fuse && !p.epilogueF32 {
 		if C.dn_conv_fwd_bias_relu(b.c, p.xd, xp, p.wd, wp, p.cd[0], p.algo[0], b.ws, C.size_t(b.wsSize), p.bd, bp, p.yd, yp) == 0 {
 			return nil
 		}
-		if !b.lastErr().NotSupported() {
+		if !b.lastErr().Unsupported() {
 			return b.libErr(op)
 		}
 		p.fuse = false // this configuration has no fused kernel: bias and ReLU separately from now on
 	}
-	if err := b.ok(C.dn_conv_fwd(b.c, p.xd, xp, p.wd, wp, p.cd[0], p.algo[0], b.ws, C.size_t(b.wsSize), p.yd, yp), op); err != nil {
+	if err := b.statusErr(C.dn_conv_fwd(b.c, p.xd, xp, p.wd, wp, p.cd[0], p.algo[0], b.ws, C.size_t(b.wsSize), p.yd, yp), op); err != nil {
 		return err
 	}
-	return epilogue(b, op, &p.epi32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
+	return epilogue(b, op, &p.epilogueF32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
 }
 
 // epilogue adds the bias and applies ReLU in place on y, in the plan's
@@ -239,12 +245,12 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 	biasDone := false
 	if half && !*f32 {
 		if bt != nil {
-			bp, err := b.rdh(op, bt)
+			bp, err := b.readHalf(op, bt)
 			if err != nil {
 				return err
 			}
 			if C.dn_add_bias(b.c, bd, bp, yd, yp) != 0 {
-				if !b.lastErr().NotSupported() {
+				if !b.lastErr().Unsupported() {
 					return b.libErr(op)
 				}
 				*f32 = true
@@ -253,7 +259,7 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 			}
 		}
 		if !*f32 && relu && C.dn_relu_fwd(b.c, yd, yp, yp) != 0 {
-			if !b.lastErr().NotSupported() {
+			if !b.lastErr().Unsupported() {
 				return b.libErr(op)
 			}
 			*f32 = true
@@ -264,22 +270,22 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 	}
 	var err error
 	if half {
-		if yp, err = b.rd(op, yt); err != nil {
+		if yp, err = b.readFloat(op, yt); err != nil {
 			return err
 		}
-		b.wr(yt)
+		b.writeFloat(yt)
 	}
 	if bt != nil && !biasDone {
-		bp, err := b.rd(op, bt)
+		bp, err := b.readFloat(op, bt)
 		if err != nil {
 			return err
 		}
-		if err := b.ok(C.dn_add_bias(b.c, bd32, bp, yd32, yp), op); err != nil {
+		if err := b.statusErr(C.dn_add_bias(b.c, bd32, bp, yd32, yp), op); err != nil {
 			return err
 		}
 	}
 	if relu {
-		return b.ok(C.dn_relu_fwd(b.c, yd32, yp, yp), op)
+		return b.statusErr(C.dn_relu_fwd(b.c, yd32, yp, yp), op)
 	}
 	return nil
 }
@@ -344,7 +350,7 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	if err := p.findAlgo(op, dirBackwardData, dxp, wp, dyp); err != nil {
 		return err
 	}
-	return b.ok(C.dn_conv_bwd_data(b.c, p.wd, wp, p.yd, dyp, p.cd[1], p.algo[1], b.ws, C.size_t(b.wsSize), p.xd, dxp), op)
+	return b.statusErr(C.dn_conv_bwd_data(b.c, p.wd, wp, p.yd, dyp, p.cd[1], p.algo[1], b.ws, C.size_t(b.wsSize), p.xd, dxp), op)
 }
 
 func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
@@ -390,7 +396,7 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	if err := p.findAlgo(op, dirBackwardFilter, xp, dwp, dyp); err != nil {
 		return err
 	}
-	if err := b.ok(C.dn_conv_bwd_filter(b.c, p.xd, xp, p.yd, dyp, p.cd[2], p.algo[2], b.ws, C.size_t(b.wsSize), p.wd, dwp), op); err != nil {
+	if err := b.statusErr(C.dn_conv_bwd_filter(b.c, p.xd, xp, p.yd, dyp, p.cd[2], p.algo[2], b.ws, C.size_t(b.wsSize), p.wd, dwp), op); err != nil {
 		return err
 	}
 	if dbt == nil {
@@ -400,5 +406,5 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return b.ok(C.dn_bias_grad(b.c, p.yd, dyp, p.bd, dbp), op)
+	return b.statusErr(C.dn_bias_grad(b.c, p.yd, dyp, p.bd, dbp), op)
 }

@@ -39,7 +39,7 @@ type library struct {
 	what      string   // "the CUDA driver", "cuDNN", "cuBLAS"
 	sonames   []string // tried in order in each place
 	wheelDirs []string // below a Python site-packages directory
-	system    bool     // the driver: only system folders, never toolkit or wheel folders
+	system    bool     // the driver: $DNNGO_CUDA_LIB_DIR, the loader's path and system folders, never toolkit or wheel folders
 }
 
 var (
@@ -60,11 +60,12 @@ type place struct {
 // searchConfig is everything the search depends on, so tests can run it on
 // a made-up machine. configFromEnv gives the real one.
 type searchConfig struct {
-	envDirs     []string // from $DNNGO_CUDA_LIB_DIR
-	loaderPath  bool     // try the bare soname through the dynamic loader
-	cudaDirs    []string // toolkit and driver folders
-	sitePackage []string // Python site-packages folders
-	global      bool     // dlopen with RTLD_GLOBAL (real use) or RTLD_LOCAL (tests)
+	envDirs     []string  // from $DNNGO_CUDA_LIB_DIR
+	loaderPath  bool      // try the bare soname through the dynamic loader
+	cudaDirs    []string  // toolkit and driver folders
+	sitePackage []string  // Python site-packages folders
+	global      bool      // dlopen with RTLD_GLOBAL (real use) or RTLD_LOCAL (tests)
+	preloaded   *[]string // where load records the helper libraries it preloaded
 }
 
 // configFromEnv builds the search of this machine: $DNNGO_CUDA_LIB_DIR,
@@ -221,6 +222,9 @@ func (e *LoadError) Error() string {
 	for _, a := range e.Tried {
 		fmt.Fprintf(&b, " %s [%s]: %s;", a.path, a.why, a.result)
 	}
+	if e.Library == libCUDNN.what {
+		b.WriteString(" (cuDNN's own sub-libraries, libcublasLt and libnvrtc found in the folder of a cuDNN candidate are preloaded from there first);")
+	}
 	return strings.TrimSuffix(b.String(), ";")
 }
 
@@ -247,6 +251,7 @@ type libs struct {
 	cudnnVersion          int         // 91900 = 9.19.0
 	cudnnCUDA             int         // the CUDA runtime cuDNN was built with
 	cublasVersion         [3]int
+	preloaded             []string // helper libraries loaded from the candidates' folders
 }
 
 func (l *libs) String() string {
@@ -329,17 +334,30 @@ func (c searchConfig) find(lib library, sonames []string, t *C.dn_table, which C
 // sub-libraries (libcudnn_graph first) by absolute path, so that the cuDNN
 // shim's own dlopen of them by soname gets these copies and never another
 // cuDNN's from $LD_LIBRARY_PATH. The RNN library (adv) is not needed.
+// libcublasLt and libnvrtc (with its builtins), which cuDNN dlopens by
+// soname for its runtime-compiled engines, are preloaded from the same
+// folder when they are there, so that a cuDNN found only through
+// $DNNGO_CUDA_LIB_DIR finds them too (RTLD_GLOBAL in real use).
 func (c searchConfig) preloadCUDNN(path string) {
 	if !filepath.IsAbs(path) {
 		return
 	}
-	subs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "libcudnn_*.so.9"))
+	dir := filepath.Dir(path)
+	subs, _ := filepath.Glob(filepath.Join(dir, "libcudnn_*.so.9"))
 	sort.SliceStable(subs, func(i, j int) bool {
 		return strings.Contains(subs[i], "_graph") && !strings.Contains(subs[j], "_graph")
 	})
+	for _, pat := range []string{"libcublasLt.so.*", "libnvrtc-builtins.so.*", "libnvrtc.so.*"} {
+		helpers, _ := filepath.Glob(filepath.Join(dir, pat))
+		sort.Sort(sort.Reverse(sort.StringSlice(helpers))) // the newest major first
+		subs = append(subs, helpers...)
+	}
 	for _, s := range subs {
-		if !strings.Contains(filepath.Base(s), "_adv") {
-			dlopen(s, c.global)
+		if strings.Contains(filepath.Base(s), "_adv") {
+			continue
+		}
+		if h, _ := dlopen(s, c.global); h != nil && c.preloaded != nil && !strings.HasPrefix(filepath.Base(s), "libcudnn_") {
+			*c.preloaded = append(*c.preloaded, s)
 		}
 	}
 }
@@ -362,6 +380,7 @@ func (c searchConfig) preloadCublasLt(path string) {
 // cuDNN was built for.
 func (c searchConfig) load(t *C.dn_table) (*libs, error) {
 	l := &libs{table: t}
+	c.preloaded = &l.preloaded
 	var err error
 	l.driver, err = c.find(libDriver, libDriver.sonames, t, C.DN_LIB_CUDA, nil, func(string) string {
 		var v C.int

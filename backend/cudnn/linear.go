@@ -49,7 +49,7 @@ type linearPlan struct {
 	half                    bool
 	ds                      descs
 	yd, bd, yd32, bd32      C.dn_cudnnTensorDescriptor_t
-	epi32                   bool
+	epilogueF32             bool
 }
 
 func (p *linearPlan) init(b *Backend, op string) error {
@@ -77,27 +77,30 @@ func (p *linearPlan) init(b *Backend, op string) error {
 	return nil
 }
 
+// read returns the buffer of t in the plan's type, as convPlan.read.
 func (p *linearPlan) read(op string, t *tensor) (C.dn_dptr, error) {
 	if p.half {
-		return p.b.rdh(op, t)
+		return p.b.readHalf(op, t)
 	}
-	return p.b.rd(op, t)
+	return p.b.readFloat(op, t)
 }
 
+// write returns the buffer of t in the plan's type for a step that writes
+// it, as convPlan.write.
 func (p *linearPlan) write(op string, t *tensor) (C.dn_dptr, error) {
 	if p.half {
-		return p.b.wrh(op, t)
+		return p.b.writeHalf(op, t)
 	}
-	return p.b.wr(t), nil
+	return p.b.writeFloat(t), nil
 }
 
 // gemm runs C = op(A)·op(B) (+ beta·C) in the plan's type.
 func (p *linearPlan) gemm(op string, ta, tb C.int, m, n, k int, a C.dn_dptr, lda int, bb C.dn_dptr, ldb int, c C.dn_dptr, ldc int) error {
 	b := p.b
 	if p.half {
-		return b.ok(C.dn_gemm_ex(b.c, b.halfBLAS, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
+		return b.statusErr(C.dn_gemm_ex(b.c, b.halfBLAS, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
 	}
-	return b.ok(C.dn_gemm(b.c, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
+	return b.statusErr(C.dn_gemm(b.c, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
 }
 
 func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
@@ -140,7 +143,7 @@ func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err := p.gemm(op, C.DN_CUBLAS_OP_T, C.DN_CUBLAS_OP_N, p.m, p.n, p.k, wp, p.k, xp, p.k, yp, p.m); err != nil {
 		return err
 	}
-	return epilogue(b, op, &p.epi32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
+	return epilogue(b, op, &p.epilogueF32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
 }
 
 func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
@@ -232,5 +235,5 @@ func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return b.ok(C.dn_bias_grad(b.c, p.yd, dyp, p.bd, dbp), op)
+	return b.statusErr(C.dn_bias_grad(b.c, p.yd, dyp, p.bd, dbp), op)
 }

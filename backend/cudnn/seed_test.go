@@ -12,6 +12,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cudnn"
+	"github.com/dnngo/dnngo/internal/synth"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,17 +84,12 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 		switch {
 		case spec.ReLU != nil:
 			continue // conv1's ReLU is fused into conv1 in this network
-		case spec.Conv != nil || spec.Lin != nil:
+		case spec.Weight() != nil:
 			l := &netLayer{name: spec.Name}
-			var ws, os backend.Shape
-			relu := false
-			if spec.Conv != nil {
-				l.wp, err = b.Conv(*spec.Conv)
-				ws, os, relu = spec.Conv.WeightShape(), spec.Conv.OutputShape(), spec.Conv.ReLU
-			} else {
-				l.wp, err = b.Linear(*spec.Lin)
-				ws, os, relu = spec.Lin.WeightShape(), spec.Lin.OutputShape(), spec.Lin.ReLU
-			}
+			d := spec.Weight()
+			l.wp, err = backend.PlanWeight(b, d)
+			ws, os := d.WeightShape(), d.OutputShape()
+			relu := spec.Conv != nil && spec.Conv.ReLU || spec.Lin != nil && spec.Lin.ReLU
 			require.NoError(t, err, spec.Name)
 			l.w, l.bias = mk(ws, 0.01), mk(backend.Shape{os[1]}, 0.1)
 			if train {
@@ -134,10 +130,7 @@ func newSeedNet(t testing.TB, b backend.Backend, n int, train bool) *seedNet {
 	if train {
 		s.dlogits = prev.gout
 	}
-	s.labels = make([]int32, n)
-	for i := range s.labels {
-		s.labels[i] = int32(r.IntN(logits[1]))
-	}
+	s.labels = synth.Labels(r, n, logits[1])
 	return s
 }
 
@@ -242,6 +235,9 @@ func BenchmarkSeed(b *testing.B) {
 			b.Run(fmt.Sprintf("precision=%s/pass=%s/batch=%d", prec, c.pass, c.batch), func(b *testing.B) {
 				be := openOrSkip(b, backend.Options{Precision: prec})
 				defer be.Close()
+				if be.TestDouble() {
+					b.Skip("test double — not a GPU: no throughput reported")
+				}
 				net := newSeedNet(b, be, c.batch, c.pass == "train")
 				run := net.forward
 				if c.pass == "train" {
@@ -281,9 +277,13 @@ func BenchmarkLayers(b *testing.B) {
 func TestSeedStep(t *testing.T) {
 	b := openOrSkip(t, backend.Options{})
 	defer b.Close()
-	net := newSeedNet(t, b, 8, true)
+	batch, steps := 8, 5
+	if b.TestDouble() { // plain loops on the CPU: the smallest run that still shows learning
+		batch, steps = 2, 3
+	}
+	net := newSeedNet(t, b, batch, true)
 	var first, last float32
-	for i := range 5 {
+	for i := range steps {
 		require.NoError(t, net.step())
 		v := make([]float32, 1)
 		require.NoError(t, b.Download(v, net.loss))

@@ -128,6 +128,27 @@ static int dn_fail(dn_ctx *c, int lib, int code, const char *fn) {
         dn_cublasStatus_t _r = T.fn args;                        \
         if (_r != DN_CUBLAS_STATUS_SUCCESS) return dn_fail(c, DN_LIB_CUBLAS, _r, #fn); \
     } while (0)
+/* ENTER_BLAS also puts the cuBLAS handle back into host pointer mode if a
+ * failure left it in device mode (the scalars below live on the host). */
+#define ENTER_BLAS(c)                                                              \
+    ENTER(c);                                                                      \
+    if ((c)->blas_device) {                                                        \
+        BLAS(c, cublasSetPointerMode_v2, ((c)->blas, DN_CUBLAS_POINTER_MODE_HOST)); \
+        (c)->blas_device = 0;                                                      \
+    }
+/* DNN_UNDO runs one setter of a descriptor constructor; if it fails, the
+ * descriptor *d just created is destroyed (after the error is recorded), so
+ * the caller, which never sees it, leaks nothing. */
+#define DNN_UNDO(c, fn, args, destroy)                           \
+    do {                                                         \
+        dn_cudnnStatus_t _r = T.fn args;                         \
+        if (_r != DN_CUDNN_STATUS_SUCCESS) {                     \
+            int _e = dn_fail(c, DN_LIB_CUDNN, _r, #fn);          \
+            T.destroy(*d);                                       \
+            *d = NULL;                                           \
+            return _e;                                           \
+        }                                                        \
+    } while (0)
 /* Every entry point makes the backend's context current on the calling OS
  * thread: cheap, and the goroutine may have moved since the last call. */
 #define ENTER(c) CU(c, cuCtxSetCurrent, ((c)->ctx))
@@ -285,7 +306,8 @@ int dn_sync(dn_ctx *c) {
 int dn_tensor_desc(dn_ctx *c, dn_cudnnTensorDescriptor_t *d, int dtype, int n, int ch, int h, int w) {
     *d = NULL;
     DNN(c, cudnnCreateTensorDescriptor, (d));
-    DNN(c, cudnnSetTensor4dDescriptor, (*d, DN_CUDNN_TENSOR_NCHW, dtype, n, ch, h, w));
+    DNN_UNDO(c, cudnnSetTensor4dDescriptor, (*d, DN_CUDNN_TENSOR_NCHW, dtype, n, ch, h, w),
+             cudnnDestroyTensorDescriptor);
     return 0;
 }
 
@@ -297,7 +319,8 @@ void dn_tensor_desc_destroy(dn_ctx *c, dn_cudnnTensorDescriptor_t d) {
 int dn_filter_desc(dn_ctx *c, dn_cudnnFilterDescriptor_t *d, int dtype, int k, int ch, int h, int w) {
     *d = NULL;
     DNN(c, cudnnCreateFilterDescriptor, (d));
-    DNN(c, cudnnSetFilter4dDescriptor, (*d, dtype, DN_CUDNN_TENSOR_NCHW, k, ch, h, w));
+    DNN_UNDO(c, cudnnSetFilter4dDescriptor, (*d, dtype, DN_CUDNN_TENSOR_NCHW, k, ch, h, w),
+             cudnnDestroyFilterDescriptor);
     return 0;
 }
 
@@ -310,9 +333,10 @@ int dn_conv_desc(dn_ctx *c, dn_cudnnConvolutionDescriptor_t *d, int ph, int pw, 
                  int math, int compute) {
     *d = NULL;
     DNN(c, cudnnCreateConvolutionDescriptor, (d));
-    DNN(c, cudnnSetConvolution2dDescriptor, (*d, ph, pw, sh, sw, 1, 1, DN_CUDNN_CROSS_CORRELATION, compute));
-    DNN(c, cudnnSetConvolutionGroupCount, (*d, groups));
-    DNN(c, cudnnSetConvolutionMathType, (*d, math));
+    DNN_UNDO(c, cudnnSetConvolution2dDescriptor, (*d, ph, pw, sh, sw, 1, 1, DN_CUDNN_CROSS_CORRELATION, compute),
+             cudnnDestroyConvolutionDescriptor);
+    DNN_UNDO(c, cudnnSetConvolutionGroupCount, (*d, groups), cudnnDestroyConvolutionDescriptor);
+    DNN_UNDO(c, cudnnSetConvolutionMathType, (*d, math), cudnnDestroyConvolutionDescriptor);
     return 0;
 }
 
@@ -335,8 +359,9 @@ int dn_conv_out_dim(dn_ctx *c, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTenso
 int dn_pool_desc(dn_ctx *c, dn_cudnnPoolingDescriptor_t *d, int kh, int kw, int ph, int pw, int sh, int sw) {
     *d = NULL;
     DNN(c, cudnnCreatePoolingDescriptor, (d));
-    DNN(c, cudnnSetPooling2dDescriptor,
-        (*d, DN_CUDNN_POOLING_MAX_DETERMINISTIC, DN_CUDNN_NOT_PROPAGATE_NAN, kh, kw, ph, pw, sh, sw));
+    DNN_UNDO(c, cudnnSetPooling2dDescriptor,
+             (*d, DN_CUDNN_POOLING_MAX_DETERMINISTIC, DN_CUDNN_NOT_PROPAGATE_NAN, kh, kw, ph, pw, sh, sw),
+             cudnnDestroyPoolingDescriptor);
     return 0;
 }
 
@@ -353,7 +378,7 @@ int dn_pool_out_dim(dn_ctx *c, dn_cudnnPoolingDescriptor_t pd, dn_cudnnTensorDes
 int dn_lrn_desc(dn_ctx *c, dn_cudnnLRNDescriptor_t *d, unsigned n, double alpha, double beta, double k) {
     *d = NULL;
     DNN(c, cudnnCreateLRNDescriptor, (d));
-    DNN(c, cudnnSetLRNDescriptor, (*d, n, alpha, beta, k));
+    DNN_UNDO(c, cudnnSetLRNDescriptor, (*d, n, alpha, beta, k), cudnnDestroyLRNDescriptor);
     return 0;
 }
 
@@ -412,12 +437,15 @@ int dn_conv_ws_max(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_cudnnFi
 
 /* dn_conv_find runs cudnnFind...AlgorithmEx for direction dir on the given
  * buffers (it overwrites the output: y, x as dx, or w as dw) and picks the
- * fastest algorithm that succeeded within the workspace (and, when strict,
- * is neither FFT nor Winograd). */
+ * fastest algorithm that succeeded within the workspace. flags:
+ * DN_FIND_STRICT (strict FP32): neither FFT nor Winograd, and only results
+ * whose mathType is CUDNN_FMA_MATH (a DEFAULT_MATH result may run as TF32);
+ * DN_FIND_DETERMINISTIC: only CUDNN_DETERMINISTIC results. */
 int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd,
                  dn_dptr w, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTensorDescriptor_t yd, dn_dptr y,
-                 dn_dptr ws, size_t ws_size, int strict, int *algo, size_t *mem, int *math, float *ms) {
+                 dn_dptr ws, size_t ws_size, int flags, int *algo, size_t *mem, int *math, float *ms) {
     struct dn_cudnnAlgoPerf perf[16];
+    int strict = flags & DN_FIND_STRICT, det = flags & DN_FIND_DETERMINISTIC;
     int n = 0;
     ENTER(c);
     memset(perf, 0, sizeof perf);
@@ -436,7 +464,8 @@ int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, d
              perf, wsp, ws_size));
     for (int i = 0; i < n; i++) {
         if (perf[i].status != DN_CUDNN_STATUS_SUCCESS || perf[i].memory > ws_size) continue;
-        if (strict && excluded(dir, perf[i].algo)) continue;
+        if (strict && (excluded(dir, perf[i].algo) || perf[i].mathType != DN_CUDNN_FMA_MATH)) continue;
+        if (det && perf[i].determinism != DN_CUDNN_DETERMINISTIC) continue;
         *algo = perf[i].algo;
         *mem = perf[i].memory;
         *math = perf[i].mathType;
@@ -447,8 +476,9 @@ int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, d
     c->err.code = DN_CUDNN_STATUS_NOT_SUPPORTED;
     snprintf(c->err.fn, sizeof c->err.fn, "cudnnFindConvolution%sAlgorithmEx",
              dir == 0 ? "Forward" : dir == 1 ? "BackwardData" : "BackwardFilter");
-    snprintf(c->err.msg, sizeof c->err.msg, "none of the %d algorithms tried succeeded within a %zu-byte workspace%s", n,
-             ws_size, strict ? " without FFT or Winograd (strict fp32)" : "");
+    snprintf(c->err.msg, sizeof c->err.msg, "none of the %d algorithms tried succeeded within a %zu-byte workspace%s%s", n,
+             ws_size, strict ? " without FFT, Winograd or a non-FMA math type (strict fp32)" : "",
+             det ? " among the deterministic ones" : "");
     return -1;
 }
 
@@ -493,6 +523,50 @@ int dn_bias_grad(dn_ctx *c, dn_cudnnTensorDescriptor_t dyd, dn_dptr dy, dn_cudnn
     ENTER(c);
     DNN(c, cudnnConvolutionBackwardBias, (c->dnn, &one, dyd, P(dy), &zero, dbd, P(db)));
     return 0;
+}
+
+/* dn_probe_half checks once, on a few elements of buf (64 bytes of device
+ * memory), that cuDNN accepts the
+ * 16-bit type dtype in the two calls every BF16/FP16 step depends on and
+ * that have no fallback: cudnnTransformTensor (float to 16-bit and back)
+ * and cudnnConvolutionBackwardBias on 16-bit dy and db. On failure the
+ * context's error names the call that refused. */
+int dn_probe_half(dn_ctx *c, int dtype, dn_dptr buf) {
+    dn_cudnnTensorDescriptor_t f = NULL, h = NULL, hb = NULL;
+    int rc = -1;
+    dn_cudnnStatus_t r;
+    const char *fn = "cudnnCreateTensorDescriptor";
+    ENTER(c);
+    dn_CUresult cr = T.cuMemsetD32Async(buf, 0, 16, c->stream);
+    if (cr != DN_CUDA_SUCCESS) return dn_fail(c, DN_LIB_CUDA, cr, "cuMemsetD32Async");
+#define PROBE(call, name)     \
+    fn = name;                \
+    r = call;                 \
+    if (r != DN_CUDNN_STATUS_SUCCESS) goto fail
+    PROBE(T.cudnnCreateTensorDescriptor(&f), "cudnnCreateTensorDescriptor");
+    PROBE(T.cudnnCreateTensorDescriptor(&h), "cudnnCreateTensorDescriptor");
+    PROBE(T.cudnnCreateTensorDescriptor(&hb), "cudnnCreateTensorDescriptor");
+    PROBE(T.cudnnSetTensor4dDescriptor(f, DN_CUDNN_TENSOR_NCHW, DN_CUDNN_DATA_FLOAT, 1, 4, 1, 1), "cudnnSetTensor4dDescriptor");
+    PROBE(T.cudnnSetTensor4dDescriptor(h, DN_CUDNN_TENSOR_NCHW, dtype, 1, 4, 1, 1), "cudnnSetTensor4dDescriptor");
+    PROBE(T.cudnnSetTensor4dDescriptor(hb, DN_CUDNN_TENSOR_NCHW, dtype, 1, 4, 1, 1), "cudnnSetTensor4dDescriptor");
+    PROBE(T.cudnnTransformTensor(c->dnn, &one, f, P(buf), &zero, h, P(buf + 16)), "cudnnTransformTensor");
+    PROBE(T.cudnnTransformTensor(c->dnn, &one, h, P(buf + 16), &zero, f, P(buf)), "cudnnTransformTensor");
+    PROBE(T.cudnnConvolutionBackwardBias(c->dnn, &one, h, P(buf + 16), &zero, hb, P(buf + 32)), "cudnnConvolutionBackwardBias");
+#undef PROBE
+    cr = T.cuStreamSynchronize(c->stream);
+    if (cr != DN_CUDA_SUCCESS) {
+        dn_fail(c, DN_LIB_CUDA, cr, "cuStreamSynchronize");
+        goto out;
+    }
+    rc = 0;
+    goto out;
+fail:
+    dn_fail(c, DN_LIB_CUDNN, r, fn);
+out:
+    if (f) T.cudnnDestroyTensorDescriptor(f);
+    if (h) T.cudnnDestroyTensorDescriptor(h);
+    if (hb) T.cudnnDestroyTensorDescriptor(hb);
+    return rc;
 }
 
 int dn_add_bias(dn_ctx *c, dn_cudnnTensorDescriptor_t bd, dn_dptr b, dn_cudnnTensorDescriptor_t yd, dn_dptr y) {
@@ -561,14 +635,17 @@ int dn_softmax(dn_ctx *c, int algo, dn_cudnnTensorDescriptor_t d, dn_dptr x, dn_
  * into the device scalar loss; dlogits = softmax(logits)/n + onehot. */
 int dn_xent(dn_ctx *c, dn_cudnnTensorDescriptor_t d, int n, int k, dn_dptr logits, dn_dptr logp, dn_dptr onehot,
             dn_dptr loss, dn_dptr dlogits) {
-    ENTER(c);
+    ENTER_BLAS(c);
     DNN(c, cudnnSoftmaxForward,
         (c->dnn, DN_CUDNN_SOFTMAX_LOG, DN_CUDNN_SOFTMAX_MODE_INSTANCE, &one, d, P(logits), &zero, d, P(logp)));
     BLAS(c, cublasSetPointerMode_v2, (c->blas, DN_CUBLAS_POINTER_MODE_DEVICE));
+    c->blas_device = 1;
     dn_cublasStatus_t r = T.cublasSdot_v2(c->blas, n * k, (const float *)P(logp), 1, (const float *)P(onehot), 1,
                                           (float *)P(loss));
-    T.cublasSetPointerMode_v2(c->blas, DN_CUBLAS_POINTER_MODE_HOST);
+    dn_cublasStatus_t r2 = T.cublasSetPointerMode_v2(c->blas, DN_CUBLAS_POINTER_MODE_HOST);
     if (r != DN_CUBLAS_STATUS_SUCCESS) return dn_fail(c, DN_LIB_CUBLAS, r, "cublasSdot_v2");
+    if (r2 != DN_CUBLAS_STATUS_SUCCESS) return dn_fail(c, DN_LIB_CUBLAS, r2, "cublasSetPointerMode_v2");
+    c->blas_device = 0;
     if (dlogits) {
         float inv = 1.0f / (float)n;
         DNN(c, cudnnSoftmaxForward,
@@ -585,7 +662,7 @@ int dn_xent(dn_ctx *c, dn_cudnnTensorDescriptor_t d, int n, int k, dn_dptr logit
 
 int dn_gemm(dn_ctx *c, int ta, int tb, int m, int n, int k, dn_dptr a, int lda, dn_dptr b, int ldb, float beta,
             dn_dptr cc, int ldc) {
-    ENTER(c);
+    ENTER_BLAS(c);
     BLAS(c, cublasSgemm_v2,
          (c->blas, ta, tb, m, n, k, &one, (const float *)P(a), lda, (const float *)P(b), ldb, &beta, (float *)P(cc),
           ldc));
@@ -594,7 +671,7 @@ int dn_gemm(dn_ctx *c, int ta, int tb, int m, int n, int k, dn_dptr a, int lda, 
 
 int dn_gemm_ex(dn_ctx *c, int dtype, int ta, int tb, int m, int n, int k, dn_dptr a, int lda, dn_dptr b, int ldb,
                float beta, dn_dptr cc, int ldc) {
-    ENTER(c);
+    ENTER_BLAS(c);
     BLAS(c, cublasGemmEx,
          (c->blas, ta, tb, m, n, k, &one, P(a), dtype, lda, P(b), dtype, ldb, &beta, P(cc), dtype, ldc,
           DN_CUBLAS_COMPUTE_32F, DN_CUBLAS_GEMM_DEFAULT));
@@ -604,7 +681,7 @@ int dn_gemm_ex(dn_ctx *c, int dtype, int ta, int tb, int m, int n, int k, dn_dpt
 /* dn_dgmm: out = a * x elementwise over n floats (diag(x)·a as an n×1
  * matrix); out may be a. */
 int dn_dgmm(dn_ctx *c, int n, dn_dptr a, dn_dptr x, dn_dptr out) {
-    ENTER(c);
+    ENTER_BLAS(c);
     BLAS(c, cublasSdgmm,
          (c->blas, DN_CUBLAS_SIDE_LEFT, n, 1, (const float *)P(a), n, (const float *)P(x), 1, (float *)P(out), n));
     return 0;
@@ -619,7 +696,7 @@ int dn_sgd(dn_ctx *c, int n, int paper, float lr, float mu, float wd, dn_dptr w,
     float gscale = paper ? -lr : 1.0f;
     float wscale = paper ? -wd * lr : wd;
     float vscale = paper ? 1.0f : -lr;
-    ENTER(c);
+    ENTER_BLAS(c);
     BLAS(c, cublasSgeam, (c->blas, DN_CUBLAS_OP_N, DN_CUBLAS_OP_N, n, 1, &mu, vp, n, &gscale, gp, n, vp, n));
     if (wd != 0) BLAS(c, cublasSaxpy_v2, (c->blas, n, &wscale, wp, 1, vp, 1));
     BLAS(c, cublasSaxpy_v2, (c->blas, n, &vscale, vp, 1, wp, 1));

@@ -35,6 +35,7 @@ typedef struct dn_ctx {
     dn_cublasHandle_t blas;
     dn_cudnnActivationDescriptor_t relu;
     int retained;
+    int blas_device; /* the cuBLAS handle may be in device pointer mode */
     dn_err err;
     char name[256];
     char pci[64];
@@ -100,7 +101,8 @@ int dn_conv_ws_max(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_cudnnFi
                    size_t *ws);
 int dn_conv_find(dn_ctx *c, int dir, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd,
                  dn_dptr w, dn_cudnnConvolutionDescriptor_t cd, dn_cudnnTensorDescriptor_t yd, dn_dptr y,
-                 dn_dptr ws, size_t ws_size, int strict, int *algo, size_t *mem, int *math, float *ms);
+                 dn_dptr ws, size_t ws_size, int flags, int *algo, size_t *mem, int *math, float *ms);
+enum { DN_FIND_STRICT = 1, DN_FIND_DETERMINISTIC = 2 };
 int dn_conv_fwd(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnFilterDescriptor_t wd, dn_dptr w,
                 dn_cudnnConvolutionDescriptor_t cd, int algo, dn_dptr ws, size_t ws_size,
                 dn_cudnnTensorDescriptor_t yd, dn_dptr y);
@@ -115,6 +117,7 @@ int dn_conv_bwd_filter(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_c
                        dn_cudnnFilterDescriptor_t dwd, dn_dptr dw);
 int dn_bias_grad(dn_ctx *c, dn_cudnnTensorDescriptor_t dyd, dn_dptr dy, dn_cudnnTensorDescriptor_t dbd, dn_dptr db);
 int dn_add_bias(dn_ctx *c, dn_cudnnTensorDescriptor_t bd, dn_dptr b, dn_cudnnTensorDescriptor_t yd, dn_dptr y);
+int dn_probe_half(dn_ctx *c, int dtype, dn_dptr buf);
 int dn_transform(dn_ctx *c, dn_cudnnTensorDescriptor_t xd, dn_dptr x, dn_cudnnTensorDescriptor_t yd, dn_dptr y);
 
 /* Elementwise and normalisation. */

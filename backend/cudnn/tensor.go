@@ -19,15 +19,15 @@ import (
 // writes one copy invalidates the other, and a step that reads a stale
 // copy converts first.
 type tensor struct {
-	b      *Backend
-	shape  backend.Shape
-	n      int
-	f, h   C.dn_dptr // float32 and 16-bit buffers (h is 0 until needed)
-	fc, hc uint64    // their pool classes
-	fok    bool
-	hok    bool
-	fd, hd C.dn_cudnnTensorDescriptor_t // 1×n×1×1 descriptors for conversions
-	closed bool
+	b            *Backend
+	shape        backend.Shape
+	n            int
+	f, h         C.dn_dptr                    // float32 and 16-bit buffers (h is 0 until needed)
+	fc, hc       uint64                       // their pool classes
+	floatCurrent bool                         // f holds the current value
+	halfCurrent  bool                         // h holds the current value
+	fd, hd       C.dn_cudnnTensorDescriptor_t // 1×n×1×1 descriptors for conversions
+	closed       bool
 }
 
 func (t *tensor) Shape() backend.Shape { return t.shape }
@@ -71,8 +71,8 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tensor{b: b, shape: s, n: n, f: p, fc: cls, fok: true}
-	if err := b.ok(C.dn_zero(b.c, p, C.size_t(n)), op); err != nil {
+	t := &tensor{b: b, shape: s, n: n, f: p, fc: cls, floatCurrent: true}
+	if err := b.statusErr(C.dn_zero(b.c, p, C.size_t(n)), op); err != nil {
 		b.release(p, cls)
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (b *Backend) Upload(dst backend.Tensor, src []float32) error {
 	if err := b.upload(op, t.f, unsafe.Pointer(&src[0]), uint64(4*t.n)); err != nil {
 		return err
 	}
-	t.fok, t.hok = true, false
+	t.floatCurrent, t.halfCurrent = true, false
 	return nil
 }
 
@@ -108,11 +108,11 @@ func (b *Backend) Download(dst []float32, src backend.Tensor) error {
 	if len(dst) != t.n {
 		return backend.Errorf(op, backend.ErrShape, "destination has room for %d values, tensor %v holds %d", len(dst), t.shape, t.n)
 	}
-	p, err := b.rd(op, t)
+	p, err := b.readFloat(op, t)
 	if err != nil {
 		return err
 	}
-	return b.ok(C.dn_download(b.c, unsafe.Pointer(&dst[0]), p, C.size_t(4*t.n)), op)
+	return b.statusErr(C.dn_download(b.c, unsafe.Pointer(&dst[0]), p, C.size_t(4*t.n)), op)
 }
 
 // get resolves a tensor argument: non-nil, made by this open backend, not
@@ -139,10 +139,10 @@ func (b *Backend) get(op, arg string, x backend.Tensor, want backend.Shape) (*te
 	return t, nil
 }
 
-// rd returns the float32 buffer of t, converting from the 16-bit copy if
+// readFloat returns the float32 buffer of t, converting from the 16-bit copy if
 // that holds the current value.
-func (b *Backend) rd(op string, t *tensor) (C.dn_dptr, error) {
-	if !t.fok {
+func (b *Backend) readFloat(op string, t *tensor) (C.dn_dptr, error) {
+	if !t.floatCurrent {
 		if err := b.convert(op, t, false); err != nil {
 			return 0, err
 		}
@@ -150,15 +150,15 @@ func (b *Backend) rd(op string, t *tensor) (C.dn_dptr, error) {
 	return t.f, nil
 }
 
-// wr returns the float32 buffer of t for a step that writes it.
-func (b *Backend) wr(t *tensor) C.dn_dptr {
-	t.fok, t.hok = true, false
+// writeFloat returns the float32 buffer of t for a step that writes it.
+func (b *Backend) writeFloat(t *tensor) C.dn_dptr {
+	t.floatCurrent, t.halfCurrent = true, false
 	return t.f
 }
 
-// rdh returns the 16-bit buffer of t, converting from float32 if needed.
-func (b *Backend) rdh(op string, t *tensor) (C.dn_dptr, error) {
-	if !t.hok {
+// readHalf returns the 16-bit buffer of t, converting from float32 if needed.
+func (b *Backend) readHalf(op string, t *tensor) (C.dn_dptr, error) {
+	if !t.halfCurrent {
 		if err := b.convert(op, t, true); err != nil {
 			return 0, err
 		}
@@ -166,12 +166,12 @@ func (b *Backend) rdh(op string, t *tensor) (C.dn_dptr, error) {
 	return t.h, nil
 }
 
-// wrh returns the 16-bit buffer of t for a step that writes it.
-func (b *Backend) wrh(op string, t *tensor) (C.dn_dptr, error) {
+// writeHalf returns the 16-bit buffer of t for a step that writes it.
+func (b *Backend) writeHalf(op string, t *tensor) (C.dn_dptr, error) {
 	if err := b.halfBuf(t); err != nil {
 		return 0, err
 	}
-	t.fok, t.hok = false, true
+	t.floatCurrent, t.halfCurrent = false, true
 	return t.h, nil
 }
 
@@ -196,24 +196,24 @@ func (b *Backend) convert(op string, t *tensor, toHalf bool) error {
 		return err
 	}
 	if t.fd == nil {
-		if err := b.ok(C.dn_tensor_desc(b.c, &t.fd, C.DN_CUDNN_DATA_FLOAT, 1, C.int(t.n), 1, 1), op); err != nil {
+		if err := b.statusErr(C.dn_tensor_desc(b.c, &t.fd, C.DN_CUDNN_DATA_FLOAT, 1, C.int(t.n), 1, 1), op); err != nil {
 			return err
 		}
-		if err := b.ok(C.dn_tensor_desc(b.c, &t.hd, b.halfDNN, 1, C.int(t.n), 1, 1), op); err != nil {
+		if err := b.statusErr(C.dn_tensor_desc(b.c, &t.hd, b.halfDNN, 1, C.int(t.n), 1, 1), op); err != nil {
 			return err
 		}
 	}
 	if toHalf {
-		if err := b.ok(C.dn_transform(b.c, t.fd, t.f, t.hd, t.h), op); err != nil {
+		if err := b.statusErr(C.dn_transform(b.c, t.fd, t.f, t.hd, t.h), op); err != nil {
 			return err
 		}
-		t.hok = true
+		t.halfCurrent = true
 		return nil
 	}
-	if err := b.ok(C.dn_transform(b.c, t.hd, t.h, t.fd, t.f), op); err != nil {
+	if err := b.statusErr(C.dn_transform(b.c, t.hd, t.h, t.fd, t.f), op); err != nil {
 		return err
 	}
-	t.fok = true
+	t.floatCurrent = true
 	return nil
 }
 
@@ -294,7 +294,7 @@ func dims4(s backend.Shape) [4]C.int {
 // tensorDesc makes an NCHW tensor descriptor of data type dt.
 func (b *Backend) tensorDesc(op string, d *descs, dt C.int, s [4]C.int) (C.dn_cudnnTensorDescriptor_t, error) {
 	var x C.dn_cudnnTensorDescriptor_t
-	if err := b.ok(C.dn_tensor_desc(b.c, &x, dt, s[0], s[1], s[2], s[3]), op); err != nil {
+	if err := b.statusErr(C.dn_tensor_desc(b.c, &x, dt, s[0], s[1], s[2], s[3]), op); err != nil {
 		return nil, err
 	}
 	d.tensors = append(d.tensors, x)

@@ -2,8 +2,9 @@
 
 /*
  * shim.c — dnngo's C shim over oneDNN (2.x or 3.x, chosen by the header it
- * is compiled against). See include/dnngo_onednn.h for the interface and
- * ../shared/research/onednn_api.md for the API facts both branches rely on.
+ * is compiled against). See include/dnngo_onednn.h for the interface; the
+ * API facts both branches rely on are oneDNN's own documentation (the C API
+ * reference of 2.x and 3.x, and the "Transition to oneDNN v3.0" guide).
  *
  * Everything that differs between the majors is in the "compat" section:
  * memory descriptors (a struct in 2.x, a handle in 3.x) and primitive

@@ -10,7 +10,7 @@ Network (single tower, NCHW float32, 3x227x227 input):
   FC 4096 -> ReLU -> dropout 0.5 -> FC 4096 -> ReLU -> dropout 0.5 -> FC 1000
 
 LRN is in PyTorch's convention, y = x / (k + alpha/n * sum x^2)^beta, alpha
-= 1e-4 by default (--lrn-alpha; dnngo's Seed() uses 5e-4 in the same
+= 1e-4 by default (--lrn-alpha; dnngo's SeedConfig() uses 5e-4 in the same
 convention: the timing does not depend on it).
 
 Cases (--cases, comma-separated MODE:BATCH):

@@ -10,8 +10,11 @@
 #                            PyTorch; no Go): header check, conformance suite,
 #                            Seed forward (b64, b256) and training step (b128) in
 #                            each precision, the same network in PyTorch, one
-#                            table with ratios. Results under $OUT (or
-#                            bench/gpu/stage/out). Sized for < 5 minutes.
+#                            table with ratios; the conformance suite once
+#                            more under compute-sanitizer memcheck when it is
+#                            there (up to 4 more minutes). Results under $OUT
+#                            (or bench/gpu/stage/out).
+#   bench/gpu/run.sh memcheck  only the memcheck step.
 #
 # See bench/gpu/README.md for the one device call.
 set -uo pipefail
@@ -50,6 +53,29 @@ headers() {
     done
   done
   printf '%s\n' "${flags[@]}" | awk '!seen[$0]++' | tr '\n' ' '
+}
+
+# memcheck runs the conformance suite once more under NVIDIA's
+# compute-sanitizer (memcheck: out-of-bounds and misaligned device accesses,
+# leaks of device memory) when the GPU machine has it; absent, it says so
+# and passes.
+memcheck() {
+  OUT=${OUT:-$STAGE/out}
+  mkdir -p "$OUT"
+  local cs
+  cs=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-*/bin/compute-sanitizer 2>/dev/null | head -n 1)
+  if [ -z "$cs" ]; then
+    echo "== 2b. compute-sanitizer not found: memcheck skipped"
+    return 0
+  fi
+  echo "== 2b. conformance suite under $cs --tool memcheck"
+  (cd backend/cudnn && DNNGO_GOLDEN_DIR="$PWD/../../$STAGE/golden" timeout "${MEMCHECK_TIMEOUT:-240}" "$cs" --tool memcheck \
+    --leak-check full --error-exitcode 3 ../../"$STAGE"/cudnn.test -test.count=1 -test.run 'TestConformance' \
+    -test.timeout=230s) >"$OUT/memcheck.log" 2>&1
+  local rc=$?
+  grep -E 'ERROR SUMMARY|LEAK SUMMARY|^--- FAIL|^(ok|FAIL|PASS)' "$OUT/memcheck.log" | tail -n 10
+  echo "memcheck: exit $rc (full log memcheck.log)"
+  return $rc
 }
 
 gpu() {
@@ -94,6 +120,8 @@ gpu() {
   echo "tests: $(grep -c -- '--- PASS' "$OUT/tests.log") passed, $(grep -c -- '--- FAIL' "$OUT/tests.log") failed, $(grep -c -- '--- SKIP' "$OUT/tests.log") skipped (exit $trc; full log tests.log)"
   [ $trc -eq 0 ] || status=1
 
+  memcheck || status=1
+
   echo "== 3. dnngo Seed network: forward b64/b256, training step b128, each precision ($((SECONDS - start)) s so far)"
   (cd backend/cudnn && ../../"$STAGE"/cudnn.test -test.run '^$' -test.bench 'Seed' -test.benchtime "${ITERS:-20}x" -test.timeout=150s) 2>&1 | tee "$OUT/dnngo_bench.txt" | grep -E 'images/s|FAIL|panic|Error' || status=1
 
@@ -109,8 +137,9 @@ gpu() {
 case "${1:-}" in
 stage) stage ;;
 gpu) gpu ;;
+memcheck) memcheck ;;
 *)
-  sed -n '2,16p' "$0"
+  sed -n '2,19p' "$0"
   exit 2
   ;;
 esac

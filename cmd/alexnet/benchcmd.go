@@ -24,6 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotOut := fs.String("plot", "", "also draw a bar chart to this file (.png, .svg or .pdf)")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	verbose := fs.Bool("v", false, "say in full why a backend was skipped (e.g. every place the CUDA libraries were looked for)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,8 +42,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *dur <= 0 {
 		return usageError{fmt.Sprintf("--duration %v: want > 0", *dur)}
 	}
-	if *threads < 0 {
-		return usageError{fmt.Sprintf("--threads %d: want ≥ 0", *threads)}
+	if err := checkThreads(*threads); err != nil {
+		return err
 	}
 	if o.Config, err = variant(*v); err != nil {
 		return err
@@ -55,10 +56,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		compiled := strings.Join(backend.Available(), ", ")
 		for _, name := range strings.Split(*backends, ",") {
 			name = strings.TrimSpace(name)
-			if _, err := backend.Open(name); err != nil && !isAvailable(name) {
+			b, err := backend.Open(name)
+			if err == nil {
+				b.Close() // opened only to check the name: a GPU context must not leak
+			}
+			if err != nil && !isAvailable(name) {
 				return usageError{fmt.Sprintf("--backends: %v (compiled in: %s)", firstLine(err.Error()), compiled)}
 			}
 			o.Backends = append(o.Backends, name)
+		}
+	}
+	if onHost(o.Backends) {
+		what := fmt.Sprintf("--batch %q --train %q", *batches, *train)
+		if err := checkMemory(what, o.Config, o.Batches, o.Train, 0, "batch sizes ≤"); err != nil {
+			return err
 		}
 	}
 	if !*quiet {
@@ -68,6 +79,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rep.Verbose = *verbose
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
@@ -84,6 +96,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", *plotOut)
 	}
 	return nil
+}
+
+// onHost reports whether any of the backends (nil: every one compiled in)
+// keeps the network in host memory: all but cudnn.
+func onHost(names []string) bool {
+	if names == nil {
+		names = backend.Available()
+	}
+	for _, n := range names {
+		if n != "cudnn" {
+			return true
+		}
+	}
+	return false
 }
 
 func isAvailable(name string) bool {

@@ -17,6 +17,7 @@ var allBackends = []struct{ name, tag string }{{"cudnn", "cudnn"}, {"onednn", "o
 
 func runDevices(args []string, stdout, _ io.Writer) error {
 	fs := flags("devices", "", "List the backends compiled into this binary and whether they open here, the CPU and its estimated peak, the GPUs and library versions", stdout)
+	verbose := fs.Bool("v", false, "say in full why a backend does not open (e.g. every place the CUDA libraries were looked for)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +38,11 @@ func runDevices(args []string, stdout, _ io.Writer) error {
 		}
 		b, err := backend.Open(k.name)
 		if err != nil {
-			fmt.Fprintf(stdout, "  %-7s compiled in, does not open here: %s\n", k.name, indent(err.Error()))
+			reason := bench.Brief(err.Error())
+			if *verbose {
+				reason = indent(err.Error())
+			}
+			fmt.Fprintf(stdout, "  %-7s compiled in, does not open here: %s\n", k.name, reason)
 			continue
 		}
 		info := b.Info()

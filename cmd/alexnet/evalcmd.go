@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/dnngo/dnngo/alexnet"
@@ -16,13 +18,15 @@ import (
 	"github.com/dnngo/dnngo/train"
 )
 
-func runEval(args []string, stdout, _ io.Writer) error {
+func runEval(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flags("eval", "--checkpoint FILE [flags]", "Report a checkpoint's top-1 and top-5 error on a dataset's test images, with the centre crop or the paper's ten crops", stdout)
 	d := dataFlags(fs)
 	be := backendFlags(fs)
 	ckpt := fs.String("checkpoint", "", "checkpoint written by alexnet train (required)")
 	crop := fs.String("crop", "center", "center, or ten (the four corners and the centre, and their mirror images, probabilities averaged)")
 	batch := fs.Int("batch", 32, "images per batch")
+	dist := distFlag(fs)
+	pf := preprocessFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +41,12 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	_, testSet, err := d.open()
+	comm, stdout, err := openDist(*dist, *batch, stdout)
+	if err != nil {
+		return err
+	}
+	defer func() { endDist(comm, err) }()
+	testSet, err := d.openTest()
 	if err != nil {
 		return err
 	}
@@ -46,12 +55,12 @@ func runEval(args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	net, err := alexnet.Load(b, *ckpt)
+	net, err := train.LoadShared(comm, b, *ckpt)
 	if err != nil {
 		return err
 	}
 	defer net.Close()
-	pre, _, err := train.Described(net)
+	pre, _, err := pf.of(net, *ckpt, stderr)
 	if err != nil {
 		return err
 	}
@@ -60,31 +69,36 @@ func runEval(args []string, stdout, _ io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ev, err := train.Evaluate(ctx, net, testSet, pre.Eval(*crop == "ten"), *batch, d.workers)
+	info := b.Info()
+	fmt.Fprintf(stdout, "evaluating %s (%s, %d classes) on %s: %d test images, %s crop, batch %d; backend %s (%s)\n",
+		*ckpt, net.Config().Name, net.Config().Classes, d.name(), testSet.Len(), *crop, *batch, info.Name, info.Device)
+	ev, err := train.EvaluateShard(ctx, comm, net, testSet, pre.Eval(*crop == "ten"), *batch/comm.Size(), d.workers, stdout)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s on %s, %s crop, %d images: top-1 error %.2f%% (accuracy %.2f%%), top-5 error %.2f%%, loss %.4f\n",
 		*ckpt, d.name(), *crop, ev.N, 100*(1-ev.Top1), 100*ev.Top1, 100*(1-ev.Top5), ev.Loss)
+	if ev.NonFinite > 0 {
+		fmt.Fprintf(stdout, "warning: %d of %d images had non-finite probabilities (the network has diverged); they count as wrong\n", ev.NonFinite, ev.N)
+	}
 	return nil
 }
 
-func runClassify(args []string, stdout, _ io.Writer) error {
+func runClassify(args []string, stdout, stderr io.Writer) error {
 	fs := flags("classify", "--checkpoint FILE [flags] IMAGE…", "Print the five most probable classes of each image, with their probabilities", stdout)
 	be := backendFlags(fs)
 	ckpt := fs.String("checkpoint", "", "checkpoint written by alexnet train (required)")
 	labelsFile := fs.String("labels", "", "class names, one per line (default: those saved in the checkpoint)")
 	top := fs.Int("top", 5, "how many classes to print per image")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err // flag has printed the usage
-		}
-		return usageError{err.Error()}
+	pf := preprocessFlags(fs)
+	images, err := parseInterspersed(fs, args) // flags may follow the images
+	if err != nil {
+		return err
 	}
 	switch {
 	case *ckpt == "":
 		return usageError{"--checkpoint is required"}
-	case fs.NArg() == 0:
+	case len(images) == 0:
 		return usageError{"no images given"}
 	case *top < 1:
 		return usageError{fmt.Sprintf("--top %d: want ≥ 1", *top)}
@@ -99,7 +113,7 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	defer net.Close()
-	pre, labels, err := train.Described(net)
+	pre, labels, err := pf.of(net, *ckpt, stderr)
 	if err != nil {
 		return err
 	}
@@ -116,7 +130,7 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 	pipe := pre.Eval(false)
 	x := make([]float32, net.InputSize())
 	var scratch augment.Scratch
-	for _, path := range fs.Args() {
+	for _, path := range images {
 		img, err := data.DecodeImage(path)
 		if err != nil {
 			return err
@@ -138,4 +152,50 @@ func runClassify(args []string, stdout, _ io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// preprocessChoice holds the flags that say how to feed a checkpoint that
+// has no "preprocess" note (one saved by a program with net.Save alone).
+type preprocessChoice struct {
+	resize *int
+	mean   *string
+}
+
+func preprocessFlags(fs *flag.FlagSet) *preprocessChoice {
+	return &preprocessChoice{
+		resize: fs.Int("resize", 0, "for a checkpoint without a \"preprocess\" note: the shorter side images are resized to before the centre crop (0: 256/227 of the network's input, as alexnet train does)"),
+		mean:   fs.String("mean", "0,0,0", "for a checkpoint without a \"preprocess\" note: the per-channel mean R,G,B subtracted from pixels in [0, 1]"),
+	}
+}
+
+// of returns the checkpoint's preprocessing and class names: its notes,
+// or, for a checkpoint without them, the flags' values with a warning.
+func (c *preprocessChoice) of(net *alexnet.Network, path string, stderr io.Writer) (train.Preprocess, []string, error) {
+	pre, labels, err := train.Described(net)
+	if !errors.Is(err, train.ErrNoPreprocess) {
+		return pre, labels, err
+	}
+	var mean [3]float32
+	parts := strings.Split(*c.mean, ",")
+	if len(parts) != 3 {
+		return pre, nil, usageError{fmt.Sprintf("--mean %q: want three numbers R,G,B", *c.mean)}
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return pre, nil, usageError{fmt.Sprintf("--mean %q: want three numbers R,G,B", *c.mean)}
+		}
+		mean[i] = float32(v)
+	}
+	pre = train.DefaultPreprocess(net.Config(), mean)
+	if *c.resize != 0 {
+		pre.Resize = *c.resize
+	}
+	if pre.Resize < pre.Crop {
+		return pre, nil, usageError{fmt.Sprintf("--resize %d: want ≥ the network's input size %d", pre.Resize, pre.Crop)}
+	}
+	fmt.Fprintf(stderr, "warning: %s has no %q note (saved without train.Describe): using --resize %d --mean %s "+
+		"(shorter side to %d, centre %d×%d crop, pixels in [0, 1] minus the mean); pass the values it was trained with if they differ\n",
+		path, train.NotePreprocess, pre.Resize, *c.mean, pre.Resize, pre.Crop, pre.Crop)
+	return pre, nil, nil
 }

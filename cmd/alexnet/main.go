@@ -9,7 +9,7 @@
 //
 // Build it with the backends you want: go build -tags onednn,cudnn ./cmd/alexnet
 // (./build.sh detects which this machine can build). Every subcommand has
-// --help. Bad flags, unknown backends and invalid values give a one-line
+// --help. No command, bad flags, unknown backends and invalid values give a one-line
 // error and exit status 2.
 package main
 
@@ -32,8 +32,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"summary", "[--variant seed|paper|mini]", "print the layer table: output sizes, activation memory, weights, FLOPs", runSummary},
-		{"devices", "", "list the backends compiled in and whether they open here, the CPU and its estimated peak, GPUs, library versions", runDevices},
-		{"bench", "[--backends …] [--batch …] [--train …] [--duration …] [--json FILE] [--plot FILE]", "measure AlexNet throughput on every backend: table, JSON, chart", runBench},
+		{"devices", "[-v]", "list the backends compiled in and whether they open here, the CPU and its estimated peak, GPUs, library versions", runDevices},
+		{"bench", "[--backends …] [--batch …] [--train …] [--duration …] [--json FILE] [--plot FILE] [-v]", "measure AlexNet throughput on every backend: table, JSON, chart", runBench},
 		{"train", "[--data fashion-mnist|DIR] [--variant …] [--epochs N] [--batch N] [--checkpoint FILE] [--resume] …", "train with the paper's augmentation; validation, checkpoint, CSV log and chart every epoch", runTrain},
 		{"eval", "--checkpoint FILE [--data …] [--crop center|ten]", "top-1 and top-5 error of a checkpoint on a dataset's test images", runEval},
 		{"classify", "--checkpoint FILE IMAGE…", "the five most probable classes of each image", runClassify},
@@ -50,7 +50,11 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 { // a usage error: the command is missing
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}

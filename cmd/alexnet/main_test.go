@@ -34,6 +34,8 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{"negative duration", []string{"bench", "--duration", "-1s"}, "want > 0"},
 		{"bad precision", []string{"bench", "--precision", "fp8"}, `unknown precision "fp8"`},
 		{"bad variant", []string{"summary", "--variant", "vgg"}, "want seed, paper or mini"},
+		{"too many bench threads", []string{"bench", "--threads", "100000"}, "--threads 100000: want 0 (the default) to"},
+		{"too many train threads", []string{"train", "--threads", "100000"}, "--threads 100000: want 0 (the default) to"},
 		{"stray argument", []string{"devices", "extra"}, `unexpected argument "extra"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,8 +48,16 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 	}
 }
 
+func TestNoArgumentsIsAUsageError(t *testing.T) {
+	code, out, stderr := runCLI()
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, "Usage:")
+	assert.Contains(t, stderr, "alexnet train")
+}
+
 func TestHelp(t *testing.T) {
-	code, out, _ := runCLI()
+	code, out, _ := runCLI("help")
 	assert.Zero(t, code)
 	for _, c := range []string{"summary", "devices", "bench"} {
 		assert.Contains(t, out, "alexnet "+c)

@@ -10,7 +10,7 @@ import (
 func variant(name string) (alexnet.Config, error) {
 	switch name {
 	case "seed":
-		return alexnet.Seed(), nil
+		return alexnet.SeedConfig(), nil
 	case "paper":
 		return alexnet.Paper(), nil
 	case "mini":

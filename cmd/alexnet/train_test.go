@@ -53,9 +53,14 @@ func TestTrainEvalClassifyOnFolder(t *testing.T) {
 		assert.NoError(t, err, f)
 	}
 
+	// eval needs only the test split: the colour statistics are in the checkpoint.
+	require.NoError(t, os.Rename(filepath.Join(root, "train"), filepath.Join(dir, "train-elsewhere")))
 	code, out, stderr = runCLI("eval", "--checkpoint", ck, "--data", root, "--crop", "ten")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "ten crop, 24 images: top-1 error")
+	assert.Regexp(t, `evaluating .*m\.safetensors \(mini, 2 classes\) on .*: 24 test images, ten crop, batch 32; backend (cpu|onednn|cudnn) \(`, out)
+	assert.Contains(t, out, "evaluated 24/24 images (100%)")
+	require.NoError(t, os.Rename(filepath.Join(dir, "train-elsewhere"), filepath.Join(root, "train")))
 
 	img := filepath.Join(root, "val", "light", "0.png")
 	code, out, stderr = runCLI("classify", "--checkpoint", ck, "--top", "2", img)

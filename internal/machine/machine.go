@@ -6,7 +6,9 @@ package machine
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -22,7 +24,7 @@ type CPU struct {
 	Arch     string   // runtime.GOARCH
 	Logical  int      // logical CPUs the process may use (GOMAXPROCS)
 	Cores    int      // physical cores among them, where the OS says
-	Features []string // the vector features that matter here: avx2, fma, avx512f
+	Features []string // the vector features that matter here: avx2, fma, avx512f (with vnni, bf16, amx where present)
 	ClockGHz float64  // measured: dependent integer adds per second, 0 if not measured
 	// FMALanes is the FP32 lanes × FMA pipes per core this estimate
 	// assumes: 2×16 with AVX-512, 2×8 with AVX2+FMA, 8 with AVX, 4 otherwise.
@@ -60,6 +62,14 @@ func Detect() CPU {
 	switch {
 	case cpu.X86.HasAVX512F:
 		c.Features, c.FMALanes = []string{"avx512f", "avx2", "fma"}, 32
+		for _, f := range []struct {
+			has  bool
+			name string
+		}{{cpu.X86.HasAVX512VNNI, "avx512vnni"}, {cpu.X86.HasAVX512BF16, "avx512bf16"}, {cpu.X86.HasAMXBF16, "amxbf16"}} {
+			if f.has {
+				c.Features = append(c.Features, f.name)
+			}
+		}
 	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		c.Features, c.FMALanes = []string{"avx2", "fma"}, 16
 	case cpu.X86.HasAVX:
@@ -132,4 +142,39 @@ func measureClock() float64 {
 		best = max(best, float64(n/3)*8/d/1e9)
 	}
 	return best
+}
+
+// MemAvailable returns the memory the kernel estimates can be allocated
+// without swapping (MemAvailable in /proc/meminfo), in bytes; an error
+// where there is no /proc/meminfo (not Linux) or it lacks the line.
+func MemAvailable() (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return parseMemAvailable(f)
+}
+
+func parseMemAvailable(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("machine: /proc/meminfo: MemAvailable line %q: want \"<n> kB\"", sc.Text())
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb < 0 {
+			return 0, fmt.Errorf("machine: /proc/meminfo: MemAvailable line %q: %v", sc.Text(), err)
+		}
+		return kb * 1024, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("machine: /proc/meminfo has no MemAvailable line")
 }

@@ -26,6 +26,10 @@ type Kernel struct {
 	// panels of B (narrow C: a fully connected layer at a small batch), so
 	// that packing A would cost as much as the multiply.
 	Direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32)
+	// Narrow, if not nil, is a kernel with Direct that Gemm uses instead
+	// of this one when A is read unpacked and C is at most Narrow.NR
+	// columns wide: a wide tile would compute mostly padding there.
+	Narrow *Kernel
 }
 
 // directMaxN is the widest C for which A is read unpacked.
@@ -52,6 +56,7 @@ type Runner interface {
 // its Gemm* methods allocate nothing.
 type Context struct {
 	k      Kernel
+	narrow *Kernel // k.Narrow, or nil
 	runner Runner
 	packA  [][]float32 // per worker: an MC×KC block of A
 	packB  [][]float32 // per worker, for GemmSerial: a KC×NC block of B
@@ -64,9 +69,12 @@ type Context struct {
 	beta               float32
 	mt, chunks, panels int
 	packFn, computeFn  func(worker, i int)
+	colsFn             func(worker, i int)
 }
 
 type call struct {
+	kern           *Kernel // the micro-kernel for this call
+	direct         bool    // A read unpacked by kern.Direct
 	transA, transB bool
 	m, n, k        int
 	alpha          float32
@@ -82,13 +90,19 @@ type call struct {
 // New returns a Context that runs kernel k with the workers of r.
 func New(k Kernel, r Runner) *Context {
 	w := r.Workers()
-	ctx := &Context{k: k, runner: r, shared: make([]float32, KC*roundUp(NC, k.NR))}
-	for i := 0; i < w; i++ {
-		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, k.MR)*KC))
-		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, k.NR)))
-		ctx.edge = append(ctx.edge, make([]float32, k.MR*k.NR))
+	ctx := &Context{k: k, narrow: k.Narrow, runner: r}
+	// Buffers for the larger of the two kernels' tiles.
+	mr, nr := k.MR, k.NR
+	if n := k.Narrow; n != nil {
+		mr, nr = max(mr, n.MR), max(nr, n.NR)
 	}
-	ctx.packFn, ctx.computeFn = ctx.packTask, ctx.computeTask
+	ctx.shared = make([]float32, KC*roundUp(NC, nr))
+	for i := 0; i < w; i++ {
+		ctx.packA = append(ctx.packA, make([]float32, roundUp(MC, mr)*KC))
+		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, nr)))
+		ctx.edge = append(ctx.edge, make([]float32, mr*nr))
+	}
+	ctx.packFn, ctx.computeFn, ctx.colsFn = ctx.packTask, ctx.computeTask, ctx.colsTask
 	return ctx
 }
 
@@ -119,15 +133,21 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 		scale(c, ldc, 0, m, 0, n, beta)
 		return
 	}
-	ctx.call = call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	nr := ctx.k.NR
+	ctx.call = call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	ctx.choose(&ctx.call, false)
+	nr := ctx.call.kern.NR
+	if ctx.skinny(&ctx.call) && n >= w*skinnyMinCols {
+		ctx.runner.Run(w, ctx.colsFn)
+		return
+	}
+	kcb := ctx.depth(&ctx.call)
 	ctx.mt = ceilDiv(m, MC)
 	for jc := 0; jc < n; jc += NC {
 		nc := min(NC, n-jc)
 		ctx.panels = ceilDiv(nc, nr)
 		ctx.chunks = min(ctx.panels, max(1, ceilDiv(2*w, ctx.mt)))
-		for pc := 0; pc < k; pc += KC {
-			ctx.jc, ctx.nc, ctx.pc, ctx.kc = jc, nc, pc, min(KC, k-pc)
+		for pc := 0; pc < k; pc += kcb {
+			ctx.jc, ctx.nc, ctx.pc, ctx.kc = jc, nc, pc, min(kcb, k-pc)
 			ctx.beta = beta
 			if pc > 0 {
 				ctx.beta = 1
@@ -140,7 +160,8 @@ func (ctx *Context) Gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 
 // packTask packs worker i's share of the current B block's panels.
 func (ctx *Context) packTask(_, i int) {
-	nr, cl := ctx.k.NR, &ctx.call
+	cl := &ctx.call
+	nr := cl.kern.NR
 	tasks := min(ctx.runner.Workers(), ctx.panels)
 	p0, p1 := ctx.panels*i/tasks, ctx.panels*(i+1)/tasks
 	lo, hi := p0*nr, min(p1*nr, ctx.nc)
@@ -150,7 +171,8 @@ func (ctx *Context) packTask(_, i int) {
 // computeTask computes tile i: one MC block of rows and one chunk of the
 // packed panels.
 func (ctx *Context) computeTask(worker, i int) {
-	nr, cl := ctx.k.NR, &ctx.call
+	cl := &ctx.call
+	nr := cl.kern.NR
 	ic := (i / ctx.chunks) * MC
 	ch := i % ctx.chunks
 	p0, p1 := ctx.panels*ch/ctx.chunks, ctx.panels*(ch+1)/ctx.chunks
@@ -163,7 +185,7 @@ func (ctx *Context) computeTask(worker, i int) {
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
 }
 
 // serial runs a call on one worker: for each KC×NC block of B, pack it,
@@ -178,17 +200,23 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 		scale(cl.c, cl.ldc, 0, m, 0, n, cl.beta)
 		return
 	}
+	ctx.choose(cl, prepacked != nil)
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
-	mm := roundUp(m, ctx.k.MR)
-	for jc := 0; jc < n; jc += NC {
-		nc := min(NC, n-jc)
-		for pc := 0; pc < k; pc += KC {
-			kc := min(KC, k-pc)
+	mm := roundUp(m, cl.kern.MR)
+	kcb := ctx.depth(cl)
+	ncb := NC
+	if prepacked == nil && ctx.skinny(cl) {
+		ncb = skinnyNC
+	}
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
 			beta := cl.beta
 			if pc > 0 {
 				beta = 1
 			}
-			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, ctx.k.NR)
+			packB(pb, cl.b, cl.ldb, cl.transB, pc, kc, jc, nc, cl.kern.NR)
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
 				a := pa
@@ -203,21 +231,83 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	}
 }
 
-// direct reports whether the call reads A unpacked.
-func (ctx *Context) direct(cl *call) bool {
-	return ctx.k.Direct != nil && cl.a != nil && !cl.transA && cl.alpha == 1 && cl.n <= directMaxN
+// Skinny C: at most two panels of rows (a fully connected layer's data
+// gradient at a small batch, m = batch) and A packed. B — the layer's
+// weights — is then used by so few rows that packing it is the cost: it is
+// packed skinnyNC columns at a time, a KC×skinnyNC block that stays in L2
+// for both row panels, and Gemm gives each worker its own columns of C
+// (skinnyMinCols or more) with no synchronisation between packing and use.
+const (
+	skinnyNC      = 512
+	skinnyMinCols = 128
+)
+
+// skinny reports whether a call takes the skinny-C path.
+func (ctx *Context) skinny(cl *call) bool {
+	return !cl.direct && cl.m <= 2*cl.kern.MR
+}
+
+// colsTask runs worker i's share of the columns of a skinny call: whole
+// NR-wide panels, serially on its own buffers.
+func (ctx *Context) colsTask(worker, i int) {
+	sub := ctx.call
+	nr, w := sub.kern.NR, ctx.runner.Workers()
+	panels := ceilDiv(sub.n, nr)
+	j0, j1 := panels*i/w*nr, min(panels*(i+1)/w*nr, sub.n)
+	if j0 >= j1 {
+		return
+	}
+	sub.n, sub.c = j1-j0, sub.c[j0:]
+	if sub.transB {
+		sub.b = sub.b[j0*sub.ldb:]
+	} else {
+		sub.b = sub.b[j0:]
+	}
+	ctx.serial(worker, &sub, nil)
+}
+
+// directKC caps the depth of a block when A is read unpacked.
+var directKC = 4096
+
+// depth is the depth of the blocks of k the call is cut into: KC, or, when
+// A is read unpacked, as deep as the buffers allow (up to directKC): each
+// row of A is then streamed from memory in long runs that the hardware
+// prefetcher follows, rather than 1 KiB pieces, and B's few columns stay in
+// L2.
+func (ctx *Context) depth(cl *call) int {
+	if !cl.direct {
+		return KC
+	}
+	kr := cl.kern
+	return max(KC, min(directKC, len(ctx.shared)/roundUp(cl.n, kr.NR), len(ctx.packA[0])/kr.MR))
+}
+
+// choose sets the call's kernel and whether it reads A unpacked: A is read
+// in place when C is narrow and A needs no transpose or scaling, by the
+// narrow kernel if C fits it; prepacked A (PackA's layout) is always
+// multiplied by the context's own kernel.
+func (ctx *Context) choose(cl *call, prepacked bool) {
+	cl.kern, cl.direct = &ctx.k, false
+	if prepacked || cl.a == nil || cl.transA || cl.alpha != 1 || cl.n > directMaxN {
+		return
+	}
+	if ctx.narrow != nil && cl.n <= ctx.narrow.NR {
+		cl.kern = ctx.narrow
+	}
+	cl.direct = cl.kern.Direct != nil
 }
 
 // packA_ packs the block of A for rows [ic, ic+mc) and depth [pc, pc+kc)
 // into worker's buffer; in direct mode only the ragged last rows (fewer than
-// MR) are packed, at the panel position they would have.
+// MR) are packed, at the start of the buffer.
 func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
-	if !ctx.direct(cl) {
-		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, ctx.k.MR, cl.alpha)
+	mr := cl.kern.MR
+	if !cl.direct {
+		packA(ctx.packA[worker], cl.a, cl.lda, cl.transA, ic, mc, pc, kc, mr, cl.alpha)
 		return
 	}
-	if full := mc - mc%ctx.k.MR; full < mc {
-		packA(ctx.packA[worker][full*kc:], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, ctx.k.MR, cl.alpha)
+	if full := mc - mc%mr; full < mc {
+		packA(ctx.packA[worker], cl.a, cl.lda, false, ic+full, mc-full, pc, kc, mr, cl.alpha)
 	}
 }
 
@@ -226,27 +316,33 @@ func (ctx *Context) packA_(worker int, cl *call, ic, mc, pc, kc int) {
 // columns [j0, j1) of the block that starts at column jc, writing C with
 // the given beta.
 func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc, pc, kc, j0, j1 int, beta float32) {
-	mr, nr := ctx.k.MR, ctx.k.NR
+	kern := cl.kern
+	mr, nr := kern.MR, kern.NR
 	edge := ctx.edge[worker]
-	direct := ctx.direct(cl)
+	direct := cl.direct
 	for jr := j0; jr < j1; jr += nr {
 		bp := pb[jr*kc : (jr+nr)*kc]
 		for ir := 0; ir < mc; ir += mr {
-			ap := pa[ir*kc : (ir+mr)*kc]
+			var ap []float32
+			if direct {
+				ap = pa[:mr*kc] // the ragged rows only, packed at the start
+			} else {
+				ap = pa[ir*kc : (ir+mr)*kc]
+			}
 			off := (ic+ir)*cl.ldc + jc + jr
 			if ir+mr <= mc && jr+nr <= nc {
 				if direct {
-					ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
+					kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, cl.c[off:], cl.ldc, beta)
 				} else {
-					ctx.k.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
+					kern.Fn(kc, ap, bp, cl.c[off:], cl.ldc, beta)
 				}
 				continue
 			}
 			// Ragged edge: compute the full tile aside, then merge.
 			if direct && ir+mr <= mc {
-				ctx.k.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+				kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
 			} else {
-				ctx.k.Fn(kc, ap, bp, edge, nr, 0)
+				kern.Fn(kc, ap, bp, edge, nr, 0)
 			}
 			rows, cols := min(mr, mc-ir), min(nr, nc-jr)
 			for i := 0; i < rows; i++ {
@@ -300,15 +396,8 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		// Row by row, so that B is read sequentially (its rows may be far
 		// apart: a fully connected layer's weights), each row scattered
 		// into the panels.
-		if nr == 16 {
-			packRows16(dst, b[pc*ldb+jc:], ldb, kc, full/16)
-		} else {
-			for p := 0; p < kc; p++ {
-				src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-				for jr := 0; jr < full; jr += nr {
-					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
-				}
-			}
+		if full > 0 {
+			packRows(dst, b[pc*ldb+jc:], ldb, kc, full/nr, nr)
 		}
 	} else {
 		for jr := 0; jr < full; jr += nr {
@@ -341,12 +430,13 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 	}
 }
 
-// packRows16Go is the portable packRows16.
-func packRows16Go(dst, src []float32, ldb, kc, panels int) {
+// packRowsGo is the portable packRows: rows [0, kc) × columns
+// [0, nr·panels) of src (row stride ldb) into nr-wide panels.
+func packRowsGo(dst, src []float32, ldb, kc, panels, nr int) {
 	for p := 0; p < kc; p++ {
-		row := src[p*ldb : p*ldb+16*panels]
+		row := src[p*ldb : p*ldb+nr*panels]
 		for jr := 0; jr < panels; jr++ {
-			copy(dst[(jr*kc+p)*16:(jr*kc+p)*16+16], row[jr*16:jr*16+16])
+			copy(dst[(jr*kc+p)*nr:(jr*kc+p)*nr+nr], row[jr*nr:jr*nr+nr])
 		}
 	}
 }
@@ -387,5 +477,5 @@ func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
 // folded in there), on worker's buffers.
 func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
 }

@@ -3,8 +3,11 @@ package gemm
 import "os"
 
 // KernelEnv names the environment variable that forces a kernel by name
-// prefix ("generic" selects the portable Go kernel), for tests and for
-// comparing kernels on one machine.
+// prefix, for tests and for comparing kernels on one machine:
+// DNNGO_GEMM_KERNEL=avx2 (the 6×16 AVX2+FMA kernel), avx512 (12×32,
+// AVX-512F) or generic (the portable Go kernel). A name this CPU cannot run
+// is ignored: Best returns the fastest kernel then. The cpu backend reads it
+// when it opens (cpu.Open); cpu.OpenKernel takes a kernel explicitly.
 const KernelEnv = "DNNGO_GEMM_KERNEL"
 
 // Kernels lists the kernels this CPU can run, fastest first; the last is

@@ -214,34 +214,45 @@ daccumulate:
 	VZEROUPPER
 	RET
 
-// func packB16(dst, src *float32, ldb, kc, panels int)
-// Packs kc rows × (16·panels) columns of a row-major B (row stride ldb
-// floats) into 16-wide panels of kc rows each: dst[jr·kc·16 + p·16 + j] =
-// src[p·ldb + jr·16 + j]. Rows are read in order.
-TEXT ·packB16(SB), NOSPLIT, $0-40
+// func packB16(dst, src *float32, ldb, kc, panels, nr int)
+// Packs kc rows × (nr·panels) columns of a row-major B (row stride ldb
+// floats) into nr-wide panels of kc rows each: dst[jr·kc·nr + p·nr + j] =
+// src[p·ldb + jr·nr + j], for nr a multiple of 16. Rows are read in order.
+TEXT ·packB16(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ldb+16(FP), R8
 	SHLQ $2, R8          // row stride of B in bytes
 	MOVQ kc+24(FP), CX
 	MOVQ panels+32(FP), R9
+	MOVQ nr+40(FP), R11
+	SHLQ $2, R11         // panel row in bytes
 	MOVQ CX, R10
-	SHLQ $6, R10         // panel stride in dst: kc·16·4 bytes
+	IMULQ R11, R10       // panel stride in dst: kc·nr·4 bytes
+	SHRQ $6, R11         // 64-byte chunks per panel row
 prow:
 	MOVQ SI, AX          // source: this row
 	MOVQ DI, DX          // destination: row p of panel 0
 	MOVQ R9, BX
 ppanel:
+	MOVQ DX, R12
+	MOVQ R11, R13
+pchunk:
 	VMOVUPS (AX), Y0
 	VMOVUPS 32(AX), Y1
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
 	ADDQ    $64, AX
+	ADDQ    $64, R12
+	DECQ    R13
+	JNZ     pchunk
 	ADDQ    R10, DX
 	DECQ    BX
 	JNZ     ppanel
 	ADDQ    R8, SI
-	ADDQ    $64, DI
+	MOVQ    R11, R12
+	SHLQ    $6, R12
+	ADDQ    R12, DI      // row p+1 of panel 0
 	DECQ    CX
 	JNZ     prow
 	VZEROUPPER

@@ -6,5 +6,5 @@ package gemm
 // fastest first: none in this build (not amd64, or the purego tag).
 func archKernels() []Kernel { return nil }
 
-// packRows16 is packB's inner loop for 16-wide panels of a non-transposed B.
-func packRows16(dst, src []float32, ldb, kc, panels int) { packRows16Go(dst, src, ldb, kc, panels) }
+// packRows is packB's inner loop for nr-wide panels of a non-transposed B.
+func packRows(dst, src []float32, ldb, kc, panels, nr int) { packRowsGo(dst, src, ldb, kc, panels, nr) }

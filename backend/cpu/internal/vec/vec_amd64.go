@@ -124,3 +124,54 @@ func relu8(y, x *float32, n int)
 
 //go:noescape
 func reluMask8(dx, dy, y *float32, n int)
+
+// avx512 reports AVX-512F (with the OS saving ZMM state, which x/sys/cpu
+// checks) and BMI2, for the pooling rows.
+var avx512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+// MaxPool3s2Row sets y[o] to the maximum of x[r·w+2o+j] for r, j < 3: one
+// output row of a 3×3, stride-2 max pooling, x holding the window's three
+// input rows of w columns one after another. Ties and NaN resolve as a
+// sequence of "if v > m { m = v }" over the rows, then over the columns.
+// It requires 2·len(y) < w.
+func MaxPool3s2Row(y, x []float32, w int) {
+	checkPool3s2(len(y), len(x), w)
+	if avx512 && len(y) > 0 {
+		maxPool3s2Fwd512(&y[0], &x[0], len(y), w)
+		return
+	}
+	maxPool3s2RowGo(y, x, w)
+}
+
+// MaxPool3s2RowBackward adds dy[o] to dx at the first position (row-major)
+// of output o's window holding y[o] — nowhere if y[o] is NaN — with x and
+// dx laid out as in MaxPool3s2Row.
+func MaxPool3s2RowBackward(dx, x, y, dy []float32, w int) {
+	checkPool3s2(len(y), len(x), w)
+	dy, dx = dy[:len(y)], dx[:3*w]
+	if avx512 && len(y) > 0 {
+		maxPool3s2Bwd512(&dx[0], &x[0], &y[0], &dy[0], len(y), w)
+		return
+	}
+	maxPool3s2RowBackwardGo(dx, x, y, dy, w)
+}
+
+//go:noescape
+func maxPool3s2Fwd512(y, x *float32, n, w int)
+
+//go:noescape
+func maxPool3s2Bwd512(dx, x, y, dy *float32, n, w int)
+
+// WindowSum sets sum[j] to Σ_{r<cnt} src[r·stride+j]², or the plain sum
+// when square is false: a channel window of LRN, its rows stride apart.
+func WindowSum(sum, src []float32, stride, cnt int, square bool) {
+	checkWindow(len(sum), len(src), stride, cnt)
+	if avx512 && cnt > 0 && len(sum) > 0 {
+		windowSum512(&sum[0], &src[0], stride, cnt, len(sum), square)
+		return
+	}
+	windowSumRows(sum, src, stride, cnt, square)
+}
+
+//go:noescape
+func windowSum512(sum, src *float32, stride, cnt, n int, square bool)

@@ -29,3 +29,31 @@ func ReLUMask(dx, dy, y []float32) { reluMaskGo(dx, dy, y) }
 
 // Accelerated reports whether the assembly versions are in use.
 func Accelerated() bool { return false }
+
+// MaxPool3s2Row sets y[o] to the maximum of x[r·w+2o+j] for r, j < 3: one
+// output row of a 3×3, stride-2 max pooling, x holding the window's three
+// input rows of w columns one after another. Ties and NaN resolve as a
+// sequence of "if v > m { m = v }" over the rows, then over the columns.
+// It requires 2·len(y) < w.
+func MaxPool3s2Row(y, x []float32, w int) {
+	checkPool3s2(len(y), len(x), w)
+	maxPool3s2RowGo(y, x, w)
+}
+
+// MaxPool3s2RowBackward adds dy[o] to dx at the first position (row-major)
+// of output o's window holding y[o] — nowhere if y[o] is NaN — with x and
+// dx laid out as in MaxPool3s2Row.
+func MaxPool3s2RowBackward(dx, x, y, dy []float32, w int) {
+	checkPool3s2(len(y), len(x), w)
+	maxPool3s2RowBackwardGo(dx, x, y, dy, w)
+}
+
+// WindowSum sets sum[j] to Σ_{r<cnt} src[r·stride+j]², or the plain sum
+// when square is false: a channel window of LRN, its rows stride apart.
+func WindowSum(sum, src []float32, stride, cnt int, square bool) {
+	checkWindow(len(sum), len(src), stride, cnt)
+	windowSumRows(sum, src, stride, cnt, square)
+}
+
+// avx512 is false: this build has no assembly.
+const avx512 = false

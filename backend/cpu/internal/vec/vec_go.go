@@ -78,3 +78,72 @@ func reluMaskGo(dx, dy, y []float32) {
 		}
 	}
 }
+
+// checkPool3s2 panics unless x holds three rows of w columns and n outputs
+// fit in them: a bug in the caller, which plans the shapes.
+func checkPool3s2(n, lx, w int) {
+	if lx < 3*w || 2*n >= w && n > 0 {
+		panic("vec: 3x3 stride-2 pooling row with inconsistent sizes")
+	}
+}
+
+func maxPool3s2RowGo(y, x []float32, w int) {
+	r0, r1, r2 := x[:w], x[w:2*w], x[2*w:3*w]
+	for o := range y {
+		var c [3]float32
+		for j := range c {
+			m := r0[2*o+j]
+			if v := r1[2*o+j]; v > m {
+				m = v
+			}
+			if v := r2[2*o+j]; v > m {
+				m = v
+			}
+			c[j] = m
+		}
+		m := c[0]
+		if c[1] > m {
+			m = c[1]
+		}
+		if c[2] > m {
+			m = c[2]
+		}
+		y[o] = m
+	}
+}
+
+func maxPool3s2RowBackwardGo(dx, x, y, dy []float32, w int) {
+	dy = dy[:len(y)]
+window:
+	for o, m := range y {
+		for r := 0; r < 3; r++ {
+			for j := 2 * o; j < 2*o+3; j++ {
+				if x[r*w+j] == m {
+					dx[r*w+j] += dy[o]
+					continue window
+				}
+			}
+		}
+	}
+}
+
+// checkWindow panics unless src holds cnt rows of n at the stride: a bug in
+// the caller, which plans the shapes.
+func checkWindow(n, lsrc, stride, cnt int) {
+	if cnt > 0 && n > 0 && (stride < 0 || lsrc < (cnt-1)*stride+n) {
+		panic("vec: window sum rows outside the source")
+	}
+}
+
+// windowSumRows is WindowSum one row at a time, through SquareAcc and Add.
+func windowSumRows(sum, src []float32, stride, cnt int, square bool) {
+	clear(sum)
+	for r := 0; r < cnt; r++ {
+		row := src[r*stride : r*stride+len(sum)]
+		if square {
+			SquareAcc(sum, row)
+		} else {
+			Add(sum, row)
+		}
+	}
+}

@@ -97,3 +97,76 @@ func TestReLUEdgeValues(t *testing.T) {
 	ReLUMask(dx, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, x)
 	require.Equal(t, []float32{0, 0, 0, 1, 0, 1, 0, 1, 0, 0}, dx)
 }
+
+// TestMaxPool3s2RowMatchesGo compares the pooling rows (assembly where the
+// CPU has AVX-512) with their Go definitions: output counts around the
+// 16-lane groups, rows just wide enough and wider, many ties (values drawn
+// from a few integers, ±0) and NaNs, dx accumulating onto nonzero values.
+func TestMaxPool3s2RowMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	t.Logf("AVX-512 rows in use: %v", avx512)
+	for _, n := range []int{0, 1, 2, 7, 15, 16, 17, 27, 31, 32, 33, 48, 55} {
+		for _, extra := range []int{1, 2, 3, 17} {
+			for _, vals := range []string{"random", "ties", "nan"} {
+				w := 2*n + extra
+				t.Run(fmt.Sprintf("n=%d/w=%d/%s", n, w, vals), func(t *testing.T) {
+					x := rnd(r, 3*w, -3, 3)
+					for i := range x {
+						switch vals {
+						case "ties":
+							x[i] = float32(r.IntN(3))
+							if x[i] == 0 && r.IntN(2) == 0 {
+								x[i] = float32(math.Copysign(0, -1))
+							}
+						case "nan":
+							if r.IntN(5) == 0 {
+								x[i] = float32(math.NaN())
+							}
+						}
+					}
+					got, want := make([]float32, n), make([]float32, n)
+					MaxPool3s2Row(got, x, w)
+					maxPool3s2RowGo(want, x, w)
+					for i := range want {
+						require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "y[%d]", i)
+					}
+					dy := rnd(r, n, -1, 1)
+					dx0 := rnd(r, 3*w, -1, 1)
+					gotDx, wantDx := clone(dx0), clone(dx0)
+					MaxPool3s2RowBackward(gotDx, x, want, dy, w)
+					maxPool3s2RowBackwardGo(wantDx, x, want, dy, w)
+					for i := range wantDx {
+						require.InDelta(t, wantDx[i], gotDx[i], 1e-6, "dx[%d]", i)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestMaxPool3s2RowRejectsBadSizes(t *testing.T) {
+	require.Panics(t, func() { MaxPool3s2Row(make([]float32, 5), make([]float32, 30), 10) }, "2n = w")
+	require.Panics(t, func() { MaxPool3s2Row(make([]float32, 2), make([]float32, 20), 10) }, "x shorter than 3 rows")
+}
+
+// TestWindowSumMatchesRows compares WindowSum (AVX-512 where the CPU has
+// it) with the row-by-row sum through SquareAcc and Add.
+func TestWindowSumMatchesRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 7, 16, 17, 40, 512} {
+		for _, cnt := range []int{0, 1, 3, 5} {
+			for _, square := range []bool{true, false} {
+				t.Run(fmt.Sprintf("n=%d/cnt=%d/square=%v", n, cnt, square), func(t *testing.T) {
+					stride := n + 3
+					src := rnd(r, max(cnt-1, 0)*stride+n, -3, 3)
+					got, want := rnd(r, n, -1, 1), rnd(r, n, -1, 1) // overwritten, not added to
+					WindowSum(got, src, stride, cnt, square)
+					windowSumRows(want, src, stride, cnt, square)
+					for i := range want {
+						require.InDelta(t, want[i], got[i], 1e-5*(1+math.Abs(float64(want[i]))), "sum[%d]", i)
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,8 +1,8 @@
 /*
  * A test fixture, not oneDNN: dnngo's own declarations of exactly the
  * oneDNN 3.x C API that backend/onednn/shim.c calls, written from the
- * documented 3.x signatures (../shared/research/onednn_api.md §2, checked
- * against include/oneapi/dnnl/dnnl.h of oneDNN 3.x). Enum values are
+ * documented 3.x signatures (oneDNN 3.x C API reference, checked against
+ * include/oneapi/dnnl/dnnl.h of oneDNN 3.x). Enum values are
  * placeholders: the check is syntax-only (gcc -fsyntax-only), so the shim's
  * 3.x branch is proven to type-check against 3.x signatures, not to run.
  */
