@@ -1055,6 +1055,17 @@ static void run_poison(void *pl) {
     poison_output(j->p, j->n);
 }
 
+/* Documented for the Find...AlgorithmEx calls: the output buffer's content
+ * (and the workspace's) is overwritten with arbitrary values, in stream order. */
+static void poison_find_buffers(const void *stream, void *out, size_t outn, void *ws, size_t wsn) {
+    struct poison_job pj = {out, outn};
+    fc_submit(stream, run_poison, &pj, sizeof pj);
+    if (wsn) {
+        struct poison_job wj = {ws, wsn};
+        fc_submit(stream, run_poison, &wj, sizeof wj);
+    }
+}
+
 #define FIND_COMMON(perf, req, ret)                                                          \
     if ((req) <= 0) BAD("%s: requestedAlgoCount %d must be > 0", FN, (req));                 \
     if (!(ret) || !(perf)) BAD("%s: returnedAlgoCount or perfResults is NULL", FN);          \
@@ -1085,13 +1096,7 @@ dn_cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(dn_cudnnHandle_t ph, dn_
         {DN_CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD, FC_CUDNN_STATUS_NOT_SUPPORTED, DETERMINISTIC, m, 0, 0},
     };
     fill_perf(c, 4, req, ret, perf, wsn);
-    /* documented: y's content is overwritten with arbitrary values */
-    struct poison_job pj = {y, tbytes(yd)};
-    fc_submit(h->stream, run_poison, &pj, sizeof pj);
-    if (wsn) {
-        struct poison_job wj = {ws, wsn};
-        fc_submit(h->stream, run_poison, &wj, sizeof wj);
-    }
+    poison_find_buffers(h->stream, y, tbytes(yd), ws, wsn);
     RETURN(0);
 }
 
@@ -1120,12 +1125,7 @@ dn_cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(dn_cudnnHandle_t ph
         {DN_CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD, FC_CUDNN_STATUS_NOT_SUPPORTED, DETERMINISTIC, m, 0, 0},
     };
     fill_perf(c, 4, req, ret, perf, wsn);
-    struct poison_job pj = {dx, tbytes(dxd)};
-    fc_submit(h->stream, run_poison, &pj, sizeof pj);
-    if (wsn) {
-        struct poison_job wj = {ws, wsn};
-        fc_submit(h->stream, run_poison, &wj, sizeof wj);
-    }
+    poison_find_buffers(h->stream, dx, tbytes(dxd), ws, wsn);
     RETURN(0);
 }
 
@@ -1154,12 +1154,7 @@ dn_cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(dn_cudnnHandle_t 
         {DN_CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT, FC_CUDNN_STATUS_NOT_SUPPORTED, DETERMINISTIC, m, 0, 0},
     };
     fill_perf(c, 5, req, ret, perf, wsn);
-    struct poison_job pj = {dw, fbytes(dwd)};
-    fc_submit(h->stream, run_poison, &pj, sizeof pj);
-    if (wsn) {
-        struct poison_job wj = {ws, wsn};
-        fc_submit(h->stream, run_poison, &wj, sizeof wj);
-    }
+    poison_find_buffers(h->stream, dw, fbytes(dwd), ws, wsn);
     RETURN(0);
 }
 
