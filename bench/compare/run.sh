@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh — AlexNet (Seed) throughput of PyTorch (CPU) and ONNX Runtime (CPU,
-# onnxruntime-node) on this machine, in one table, to put beside dnngo's
+# run.sh — AlexNet (Seed) throughput of PyTorch (CPU), ONNX Runtime (CPU,
+# onnxruntime-node) and oneDNN driven from C (onednn_alexnet.c, inference) on this
+# machine, in one table, to put beside dnngo's
 #   go test -tags onednn -run '^$' -bench 'Forward|TrainStep' ./bench
 #
 #   bash bench/compare/run.sh                 # the full comparison (~5 min on 2 cores)
