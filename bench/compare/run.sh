@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# run.sh — AlexNet (Seed) throughput of PyTorch (CPU) and ONNX Runtime (CPU,
-# onnxruntime-node) on this machine, in one table, to put beside dnngo's
+# run.sh — AlexNet (Seed) throughput of PyTorch (CPU), ONNX Runtime (CPU,
+# onnxruntime-node) and oneDNN driven from C (onednn_alexnet.c, inference) on this
+# machine, in one table, to put beside dnngo's
 #   go test -tags onednn -run '^$' -bench 'Forward|TrainStep' ./bench
 #
 #   bash bench/compare/run.sh                 # the full comparison (~5 min on 2 cores)
 #   bash bench/compare/run.sh --smoke         # < 1 min: 2 runs, batch 1 and 16
 #   bash bench/compare/run.sh --run-dnngo     # also dnngo's own benchmark, back to back, same method
 #   bash bench/compare/run.sh --dnngo go.txt  # add an existing `go test -bench` output to the table
+#   bash bench/compare/run.sh --only-c        # oneDNN driven from C alone (no PyTorch timing, no ORT)
 #
 # Options: --keep DIR (keep the exported models, reference data, results and
 # logs in DIR instead of a temporary folder), --no-lock (do not take
-# /tmp/dnngo-bench.lock), --no-install (fail instead of installing).
+# /tmp/dnngo-bench.lock), --no-install (fail instead of installing), --no-c (skip
+# oneDNN driven from C: onednn_alexnet.c, built with cc -fopenmp ... -ldnnl into
+# the work folder, checked against PyTorch's logits, then timed), --only-c (only
+# that one: the check, then its timing, and --run-dnngo / --dnngo if given).
 # Environment: ITERS (timed runs per case, default 10; smoke 2), WARMUP
 # (default 2; smoke 1), THREADS (default: nproc), TORCH_CASES (default
 # forward:1,forward:16,forward:64,train:16,train:64), ORT_CASES (default
@@ -19,7 +24,10 @@
 # TORCH_BLAS (default openblas; "system" keeps the system's libblas.so.3),
 # GO_BENCH (go -bench regexp for --run-dnngo, default 'Forward|TrainStep', i.e. every
 # backend compiled in, the pure-Go cpu one too: '(Forward|TrainStep)/backend=onednn'
-# for oneDNN alone; smoke: onednn at batch 1 and 16), GO_TAGS (default onednn).
+# for oneDNN alone; smoke: onednn at batch 1 and 16), GO_TAGS (default onednn),
+# C_VARIANTS (oneDNN-from-C variants, default "fp32:4d fp32:2d": precision and
+# fc6's input, see onednn_alexnet.c; add bf16:4d on CPUs with AVX512_BF16/AMX),
+# C_BATCHES (default 1,16,64; smoke 1,16).
 #
 # Installs what is missing (as root, or through sudo): python3-torch from
 # Debian, libopenblas0-openmp (PyTorch's linear layers; see below), nodejs/npm
@@ -35,7 +43,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 say() { printf '\n== %s\n' "$*"; }
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 
-SMOKE=0 RUN_DNNGO=0 KEEP="" LOCK=1 INSTALL=1 DNNGO_FILES=()
+SMOKE=0 RUN_DNNGO=0 KEEP="" LOCK=1 INSTALL=1 DNNGO_FILES=() WITH_C=1 ONLY_C=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -45,6 +53,8 @@ while [ $# -gt 0 ]; do
     --keep) [ $# -ge 2 ] || die "--keep needs a folder"; KEEP="$2"; shift ;;
     --no-lock) LOCK=0 ;;
     --no-install) INSTALL=0 ;;
+    --no-c) WITH_C=0 ;;
+    --only-c) ONLY_C=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
@@ -62,6 +72,10 @@ TORCH_CASES="${TORCH_CASES:-forward:1,forward:16,forward:64,train:16,train:64}"
 ORT_CASES="${ORT_CASES:-forward:1,forward:16,forward:64}"
 LRN_ALPHA="${LRN_ALPHA:-1e-4}"
 GO_BENCH="${GO_BENCH:-Forward|TrainStep}" GO_TAGS="${GO_TAGS-onednn}"
+C_VARIANTS="${C_VARIANTS:-fp32:4d fp32:2d}"
+[ "$SMOKE" = 1 ] && C_BATCHES="${C_BATCHES:-1,16}"
+C_BATCHES="${C_BATCHES:-1,16,64}"
+[ "$ONLY_C" = 0 ] || [ "$WITH_C" = 1 ] || die "--only-c and --no-c contradict each other"
 if [ -z "${PYTHON:-}" ]; then
   PYTHON=python3; [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
   PYTHON_SET=0
@@ -118,6 +132,7 @@ py() { LD_LIBRARY_PATH="$TORCH_LD" "$PYTHON" "$@"; }
 # torch.onnx.export (the TorchScript exporter used here) needs no onnx package; if
 # python3-onnx happens to be installed, the export also lists the op types.
 
+if [ "$ONLY_C" = 0 ]; then
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi
@@ -134,6 +149,11 @@ if ! (cd "$HERE" && node -e 'require("onnxruntime-node")' >/dev/null 2>&1); then
     die "onnxruntime-node is installed but does not load (output above)"
 fi
 echo "node $(node --version), onnxruntime-node $(cd "$HERE" && node -p 'require("onnxruntime-node/package.json").version')"
+fi
+if [ "$WITH_C" = 1 ]; then
+  command -v cc >/dev/null || die "oneDNN from C needs a C compiler (cc); --no-c skips it"
+  [ -e /usr/include/oneapi/dnnl/dnnl.h ] || [ -e /usr/local/include/oneapi/dnnl/dnnl.h ] || apt_install libdnnl-dev
+fi
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; threads $THREADS;" \
   "iters $ITERS, warmup $WARMUP"
 
@@ -155,6 +175,23 @@ fi
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 
+if [ "$WITH_C" = 1 ]; then
+  say "oneDNN from C: build, then check its logits against PyTorch's (same weights, LRN alpha 5e-4 and 1)"
+  cc -O2 -Wall -fopenmp -o "$WORK/onednn_alexnet" "$HERE/onednn_alexnet.c" -ldnnl -lm ||
+    die "cannot build onednn_alexnet.c (cc -O2 -fopenmp ... -ldnnl -lm)"
+  for a in 5e-4 1; do
+    py "$HERE/torch_alexnet.py" --threads "$THREADS" --lrn-alpha "$a" --dump-raw "$WORK/raw-$a" | tail -n 1
+    for v in $C_VARIANTS; do
+      prec="${v%%:*}" fc6="${v#*:}" flags=()
+      [ "$prec" = bf16 ] && flags+=(--bf16)
+      "$WORK/onednn_alexnet" --threads "$THREADS" --check "$WORK/raw-$a" --lrn-alpha "$a" --fc6 "$fc6" \
+        "${flags[@]+"${flags[@]}"}" || die "oneDNN-from-C's logits ($v) differ from PyTorch's: not timing it"
+    done
+    rm -rf "$WORK/raw-$a"
+  done
+fi
+
+if [ "$ONLY_C" = 0 ]; then
 say "export to ONNX (opset 13, dynamic batch) in $WORK"
 py "$HERE/torch_alexnet.py" --threads "$THREADS" --lrn-alpha "$LRN_ALPHA" \
   --export "$WORK/alexnet_lrn.onnx" --export-decomposed "$WORK/alexnet_lrn_decomposed.onnx"
@@ -174,6 +211,17 @@ for v in lrn decomposed; do
   (cd "$HERE" && node ort_alexnet.mjs --model "$model" --variant "$variant" --threads "$THREADS" \
     --iters "$ITERS" --warmup "$WARMUP" --cases "$ORT_CASES" --jsonl "$RESULTS")
 done
+fi
+
+if [ "$WITH_C" = 1 ]; then
+  for v in $C_VARIANTS; do
+    prec="${v%%:*}" fc6="${v#*:}" flags=()
+    [ "$prec" = bf16 ] && flags+=(--bf16)
+    say "oneDNN from C, $prec, fc6 $fc6 (forward, batch $C_BATCHES)"
+    "$WORK/onednn_alexnet" --threads "$THREADS" --iters "$ITERS" --warmup "$WARMUP" --batches "$C_BATCHES" \
+      --fc6 "$fc6" "${flags[@]+"${flags[@]}"}" --jsonl "$RESULTS"
+  done
+fi
 
 if [ "$RUN_DNNGO" = 1 ]; then
   command -v go >/dev/null || die "--run-dnngo: no go on PATH"

@@ -70,7 +70,7 @@ def main():
         rows += read_go(p)
     if not rows:
         sys.exit("table: no results")
-    order = {"dnngo": 0, "pytorch": 1, "onnxruntime": 2}
+    order = {"dnngo": 0, "onednn-c": 1, "pytorch": 2, "onnxruntime": 3}
     rows.sort(key=lambda r: (r["mode"] != "forward", r["batch"], order.get(r["framework"], 9), r["variant"]))
     best = {}
     for r in rows:

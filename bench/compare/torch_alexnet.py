@@ -328,6 +328,26 @@ def do_export(a, base):
     print(f"export: reference data and checks in {os.path.join(ref_dir, 'checks.json')}", flush=True)
 
 
+def dump_raw(a, base):
+    """Weights, a batch-2 input and its eval-mode logits as raw float32 (C order) for
+    `onednn_alexnet --check DIR`; fc6's weight is written [4096, 256, 6, 6] (the same bytes)."""
+    os.makedirs(a.dump_raw, exist_ok=True)
+    names = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"]
+    layers = [m for m in base if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for name, m in zip(names, layers):
+        save_f32(os.path.join(a.dump_raw, f"{name}_w.f32"), m.weight)
+        save_f32(os.path.join(a.dump_raw, f"{name}_b.f32"), m.bias)
+    g = torch.Generator().manual_seed(a.seed + 1)
+    x = torch.randn(2, 3, 227, 227, generator=g)
+    base.eval()
+    with torch.no_grad():
+        y = base(x)
+    save_f32(os.path.join(a.dump_raw, "net_input.f32"), x)
+    save_f32(os.path.join(a.dump_raw, "net_output.f32"), y)
+    print(f"dump-raw: weights, input [2,3,227,227] and logits [2,1000] (LRN alpha {a.lrn_alpha:g}) in {a.dump_raw}; "
+          f"logits rms {y.pow(2).mean().sqrt().item():.4g}", flush=True)
+
+
 # ---------------------------------------------------------------------------
 
 def main():
@@ -345,6 +365,9 @@ def main():
     ap.add_argument("--export-decomposed", metavar="MODEL.onnx", help="export with the LRN decomposed")
     ap.add_argument("--ref-dir", help="where the reference data and checks.json go (default: the export's folder)")
     ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--dump-raw", metavar="DIR",
+                    help="write the weights (conv1_w.f32, conv1_b.f32, ... fc8_b.f32; OIHW and [out,in]), a batch-2 "
+                         "input and its eval logits as raw float32 for onednn_alexnet --check, and exit")
     ap.add_argument("--flops-only", action="store_true", help="print the FLOP count and exit")
     a = ap.parse_args()
 
@@ -372,6 +395,10 @@ def main():
     if a.flops_only:
         for m, n in per_layer:
             print(f"  {str(m):70s} {n / 1e6:9.1f} M MACs")
+        return
+
+    if a.dump_raw:
+        dump_raw(a, base)
         return
 
     if a.export or a.export_decomposed:
