@@ -23,6 +23,12 @@ type Backend interface {
 	// harmless.
 	Close() error
 
+	// Supports reports whether the backend can plan d: nil, the error
+	// d.Validate gives (ErrInvalid, ErrShape), or ErrUnsupported naming
+	// the limit of this backend's library that d breaks. Every plan call
+	// makes the same check first.
+	Supports(d Desc) error
+
 	// Conv plans a 2-D convolution.
 	Conv(ConvDesc) (WeightPlan, error)
 	// Linear plans a fully connected layer.

@@ -41,7 +41,7 @@ func (d ConvDesc) Validate() error {
 		return err
 	}
 	bad := func(format string, args ...any) error {
-		return Errorf(op, ErrInvalid, "%s: %s", d, fmt.Sprintf(format, args...))
+		return errorf(op, ErrInvalid, "%s: %s", d, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case d.Out < 1:
@@ -130,13 +130,13 @@ func (d LinearDesc) String() string {
 func (d LinearDesc) Validate() error {
 	const op = "linear"
 	if len(d.Input) < 2 || len(d.Input) > MaxRank {
-		return Errorf(op, ErrShape, "%s: input rank %d, want 2 to %d", d, len(d.Input), MaxRank)
+		return errorf(op, ErrShape, "%s: input rank %d, want 2 to %d", d, len(d.Input), MaxRank)
 	}
 	if err := d.Input.Validate(); err != nil {
-		return Errorf(op, ErrShape, "%s: every input dimension must be ≥ 1", d)
+		return errorf(op, ErrShape, "%s: every input dimension must be ≥ 1", d)
 	}
 	if d.Out < 1 {
-		return Errorf(op, ErrInvalid, "%s: output features %d, want ≥ 1", d, d.Out)
+		return errorf(op, ErrInvalid, "%s: output features %d, want ≥ 1", d, d.Out)
 	}
 	if err := checkSize(op, d, "the weights [Out, In]", d.Out, d.In()); err != nil {
 		return err
@@ -156,6 +156,26 @@ func (d LinearDesc) WeightShape() Shape { return Shape{d.Out, d.In()} }
 
 // FLOPs is the forward pass's floating-point operation count.
 func (d LinearDesc) FLOPs() int64 { return 2 * int64(d.Input[0]) * int64(d.In()) * int64(d.Out) }
+
+// Desc is the description of one plan, as Backend.Supports takes it: a
+// ConvDesc, LinearDesc, BiasDesc, LRNDesc, PoolDesc, DropoutDesc,
+// SoftmaxDesc, or a Shape (the description of a ReLU or SGD plan).
+type Desc interface {
+	// Validate checks the description against the contract; a backend's
+	// own limits are Supports' business.
+	Validate() error
+}
+
+var (
+	_ Desc = ConvDesc{}
+	_ Desc = LinearDesc{}
+	_ Desc = BiasDesc{}
+	_ Desc = LRNDesc{}
+	_ Desc = PoolDesc{}
+	_ Desc = DropoutDesc{}
+	_ Desc = SoftmaxDesc{}
+	_ Desc = Shape{}
+)
 
 // WeightDesc describes a layer with a weight and an optional bias, planned
 // as a WeightPlan: a ConvDesc or a LinearDesc (no other type implements
@@ -199,7 +219,7 @@ func PlanWeight(b Backend, d WeightDesc) (WeightPlan, error) {
 	case LinearDesc:
 		return b.Linear(d)
 	}
-	return nil, Errorf("plan", ErrInvalid, "weight description is nil")
+	return nil, errorf("plan", ErrInvalid, "weight description is nil")
 }
 
 // InputShape is the shape of x: [N, C, H, W].
@@ -256,7 +276,7 @@ type BiasDesc struct {
 // Validate checks the description.
 func (d BiasDesc) Validate() error {
 	if len(d.Shape) < 2 || len(d.Shape) > MaxRank || d.Shape.Validate() != nil {
-		return Errorf("bias", ErrShape, "shape %v, want rank 2 to %d with every dimension ≥ 1", d.Shape, MaxRank)
+		return errorf("bias", ErrShape, "shape %v, want rank 2 to %d with every dimension ≥ 1", d.Shape, MaxRank)
 	}
 	return nil
 }
@@ -287,13 +307,13 @@ func (d LRNDesc) Validate() error {
 	}
 	switch {
 	case d.Size < 1 || d.Size%2 == 0 || d.Size > MaxDim:
-		return Errorf(op, ErrInvalid, "%s: size %d, want an odd number from 1 to %d", d, d.Size, MaxDim)
+		return errorf(op, ErrInvalid, "%s: size %d, want an odd number from 1 to %d", d, d.Size, MaxDim)
 	case !(d.Alpha >= 0) || math.IsInf(d.Alpha, 0):
-		return Errorf(op, ErrInvalid, "%s: alpha %g, want finite and ≥ 0", d, d.Alpha)
+		return errorf(op, ErrInvalid, "%s: alpha %g, want finite and ≥ 0", d, d.Alpha)
 	case !(d.Beta >= 0) || math.IsInf(d.Beta, 0):
-		return Errorf(op, ErrInvalid, "%s: beta %g, want finite and ≥ 0", d, d.Beta)
+		return errorf(op, ErrInvalid, "%s: beta %g, want finite and ≥ 0", d, d.Beta)
 	case !(d.K > 0) || math.IsInf(d.K, 0):
-		return Errorf(op, ErrInvalid, "%s: k %g, want finite and > 0", d, d.K)
+		return errorf(op, ErrInvalid, "%s: k %g, want finite and > 0", d, d.K)
 	}
 	return nil
 }
@@ -321,18 +341,18 @@ func (d PoolDesc) Validate() error {
 	}
 	switch {
 	case d.KernelH < 1 || d.KernelW < 1:
-		return Errorf(op, ErrInvalid, "%s: kernel, want ≥ 1", d)
+		return errorf(op, ErrInvalid, "%s: kernel, want ≥ 1", d)
 	case d.StrideH < 1 || d.StrideW < 1:
-		return Errorf(op, ErrInvalid, "%s: stride, want ≥ 1", d)
+		return errorf(op, ErrInvalid, "%s: stride, want ≥ 1", d)
 	case d.PadH < 0 || d.PadW < 0 || d.PadH > d.KernelH/2 || d.PadW > d.KernelW/2:
-		return Errorf(op, ErrInvalid, "%s: padding, want 0 ≤ pad ≤ kernel/2", d)
+		return errorf(op, ErrInvalid, "%s: padding, want 0 ≤ pad ≤ kernel/2", d)
 	}
 	if err := checkDims(op, d, "kernel, stride and padding", d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadH, d.PadW); err != nil {
 		return err
 	}
 	oh, ow := outSize(d.Input[2], d.KernelH, d.StrideH, d.PadH), outSize(d.Input[3], d.KernelW, d.StrideW, d.PadW)
 	if oh < 1 || ow < 1 {
-		return Errorf(op, ErrInvalid, "%s: output would be %dx%d, want ≥ 1x1", d, oh, ow)
+		return errorf(op, ErrInvalid, "%s: output would be %dx%d, want ≥ 1x1", d, oh, ow)
 	}
 	return nil
 }
@@ -352,10 +372,10 @@ type DropoutDesc struct {
 // Validate checks the description.
 func (d DropoutDesc) Validate() error {
 	if err := d.Shape.Validate(); err != nil {
-		return Errorf("dropout", ErrShape, "shape %v, want 1 to %d dimensions, each ≥ 1", d.Shape, MaxRank)
+		return errorf("dropout", ErrShape, "shape %v, want 1 to %d dimensions, each ≥ 1", d.Shape, MaxRank)
 	}
 	if !(d.P >= 0 && d.P < 1) {
-		return Errorf("dropout", ErrInvalid, "probability %g, want 0 ≤ p < 1", d.P)
+		return errorf("dropout", ErrInvalid, "probability %g, want 0 ≤ p < 1", d.P)
 	}
 	return nil
 }
@@ -408,29 +428,21 @@ func (p SGDParams) Validate() error {
 	f := func(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 	switch {
 	case !f(p.LR) || p.LR < 0:
-		return Errorf("sgd", ErrInvalid, "learning rate %g, want finite and ≥ 0", p.LR)
+		return errorf("sgd", ErrInvalid, "learning rate %g, want finite and ≥ 0", p.LR)
 	case !f(p.Momentum) || p.Momentum < 0 || p.Momentum >= 1:
-		return Errorf("sgd", ErrInvalid, "momentum %g, want 0 ≤ μ < 1", p.Momentum)
+		return errorf("sgd", ErrInvalid, "momentum %g, want 0 ≤ μ < 1", p.Momentum)
 	case !f(p.WeightDecay) || p.WeightDecay < 0:
-		return Errorf("sgd", ErrInvalid, "weight decay %g, want finite and ≥ 0", p.WeightDecay)
+		return errorf("sgd", ErrInvalid, "weight decay %g, want finite and ≥ 0", p.WeightDecay)
 	case p.Rule != PyTorchSGD && p.Rule != PaperSGD:
-		return Errorf("sgd", ErrInvalid, "unknown rule %v", p.Rule)
+		return errorf("sgd", ErrInvalid, "unknown rule %v", p.Rule)
 	}
 	return nil
 }
 
-// CheckLabels validates the labels of a loss over logits [N, Classes]: one
-// per row, each in [0, Classes). It returns ErrShape or ErrInvalid errors
-// for op.
-func (d SoftmaxDesc) CheckLabels(op string, labels []int32) error {
-	n, k := d.Logits[0], d.Logits[1]
-	if len(labels) != n {
-		return Errorf(op, ErrShape, "%d labels for logits %v, want %d", len(labels), d.Logits, n)
+// inferenceSuffix is the String of a description's Inference flag.
+func inferenceSuffix(inference bool) string {
+	if inference {
+		return ", inference"
 	}
-	for i, l := range labels {
-		if l < 0 || int(l) >= k {
-			return Errorf(op, ErrInvalid, "label %d of row %d is outside [0, %d)", l, i, k)
-		}
-	}
-	return nil
+	return ""
 }

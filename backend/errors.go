@@ -27,6 +27,11 @@ var (
 	// (Options.MemoryBudget); the message gives the bytes asked for and
 	// the budget.
 	ErrMemory = errors.New("over the memory budget")
+	// ErrUnsupported: a valid description that this backend's library
+	// cannot run (cuDNN's LRN window is at most 16 channels, for
+	// instance); another backend may. Backend.Supports asks before
+	// planning.
+	ErrUnsupported = errors.New("not supported by this backend")
 	// ErrLibrary: the vendor library reported a failure; the message
 	// carries the vendor's own text.
 	ErrLibrary = errors.New("library error")
@@ -68,17 +73,8 @@ func (e *OpError) Unwrap() []error {
 	return []error{e.Kind}
 }
 
-// Errorf returns an *OpError for op of the given kind with a formatted
-// message.
-func Errorf(op string, kind error, format string, args ...any) error {
+// errorf returns an *OpError for op of the given kind with a formatted
+// message. Drivers use driver.Errorf, the same.
+func errorf(op string, kind error, format string, args ...any) error {
 	return &OpError{Op: op, Kind: kind, Msg: fmt.Sprintf(format, args...)}
-}
-
-// CheckShape returns an ErrShape error for op unless got equals want. arg
-// names the argument ("x", "dy", ...).
-func CheckShape(op, arg string, got, want Shape) error {
-	if got.Equal(want) {
-		return nil
-	}
-	return Errorf(op, ErrShape, "%s has shape %v, want %v", arg, got, want)
 }

@@ -67,7 +67,7 @@ func checkSize(op string, desc fmt.Stringer, what string, factors ...int) error 
 	if _, ok := Product(MaxElements, factors...); ok {
 		return nil
 	}
-	return Errorf(op, ErrInvalid, "%s: %s would have %s elements, more than the limit of %d (2^31-1)", desc, what,
+	return errorf(op, ErrInvalid, "%s: %s would have %s elements, more than the limit of %d (2^31-1)", desc, what,
 		productString(factors), MaxElements)
 }
 
@@ -91,7 +91,7 @@ func productString(factors []int) string {
 func checkDims(op string, desc fmt.Stringer, names string, vals ...int) error {
 	for _, v := range vals {
 		if v > MaxDim {
-			return Errorf(op, ErrInvalid, "%s: %s %v, want each ≤ %d", desc, names, vals, MaxDim)
+			return errorf(op, ErrInvalid, "%s: %s %v, want each ≤ %d", desc, names, vals, MaxDim)
 		}
 	}
 	return nil
@@ -143,7 +143,7 @@ func (m *Memory) Fits(bytes int64) bool { return bytes >= 0 && bytes <= m.Room()
 // naming what needed them, the byte count and the budget.
 func (m *Memory) Reserve(op, what string, bytes int64) error {
 	if !m.Fits(bytes) {
-		return Errorf(op, ErrMemory, "%s needs %d bytes (%s), but only %d of the backend's memory budget of %d bytes are left (Options.MemoryBudget)",
+		return errorf(op, ErrMemory, "%s needs %d bytes (%s), but only %d of the backend's memory budget of %d bytes are left (Options.MemoryBudget)",
 			what, bytes, human(bytes), m.Room(), m.budget)
 	}
 	m.used += bytes
@@ -158,7 +158,7 @@ func (m *Memory) Release(bytes int64) { m.used = max(m.used-bytes, 0) }
 func Float32Bytes(op string, n int64) (int64, error) {
 	b, ok := mul(n, 4, math.MaxInt64)
 	if !ok {
-		return 0, Errorf(op, ErrInvalid, "%d float32 values do not fit in an int64 byte count", n)
+		return 0, errorf(op, ErrInvalid, "%d float32 values do not fit in an int64 byte count", n)
 	}
 	return b, nil
 }
@@ -236,14 +236,14 @@ func cgroupRoom(dir string) (int64, bool) {
 func (o Options) Validate() error {
 	switch {
 	case o.Threads < 0 || o.Threads > MaxThreads():
-		return Errorf("open", ErrInvalid, "threads %d, want 0 (the default) to %d (%d per logical CPU, %d CPUs)",
+		return errorf("open", ErrInvalid, "threads %d, want 0 (the default) to %d (%d per logical CPU, %d CPUs)",
 			o.Threads, MaxThreads(), MaxThreadsPerCPU, runtime.NumCPU())
 	case o.MemoryBudget < 0:
-		return Errorf("open", ErrInvalid, "memory budget %d bytes, want ≥ 0 (0: the default, the memory available at Open)", o.MemoryBudget)
+		return errorf("open", ErrInvalid, "memory budget %d bytes, want ≥ 0 (0: the default, the memory available at Open)", o.MemoryBudget)
 	case o.Precision < FP32 || o.Precision > FP16:
-		return Errorf("open", ErrInvalid, "unknown precision %v", o.Precision)
+		return errorf("open", ErrInvalid, "unknown precision %v", o.Precision)
 	case o.Device < 0:
-		return Errorf("open", ErrInvalid, "device %d, want ≥ 0", o.Device)
+		return errorf("open", ErrInvalid, "device %d, want ≥ 0", o.Device)
 	}
 	return nil
 }

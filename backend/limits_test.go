@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -86,6 +87,11 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
+// noTensor is the tensor type of a driver that opens nothing.
+type noTensor struct{}
+
+func (noTensor) Close() error { return nil }
+
 var (
 	registerOnce sync.Once
 	opened       atomic.Int32
@@ -93,9 +99,9 @@ var (
 
 func TestOpenWithValidatesOptionsFirst(t *testing.T) {
 	registerOnce.Do(func() {
-		backend.Register("limits-test", func(backend.Options) (backend.Backend, error) {
+		driver.Register("limits-test", func(backend.Options) (driver.Backend[noTensor], error) {
 			opened.Add(1)
-			return nil, backend.Errorf("open", backend.ErrUnavailable, "limits-test opens nothing")
+			return nil, driver.Errorf("open", backend.ErrUnavailable, "limits-test opens nothing")
 		})
 	})
 	_, err := backend.OpenWith("limits-test", backend.Options{Threads: 100000})

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/dnngo/dnngo/backend/internal/registry"
 )
 
 // Precision is the arithmetic a backend uses for its heavy ops.
@@ -90,9 +91,6 @@ type Info struct {
 	TestDouble bool
 }
 
-// OpenFunc opens a backend with the given options.
-type OpenFunc func(Options) (Backend, error)
-
 // The backends this project knows, fastest first, with the build tag that
 // compiles each in ("" when always built).
 var known = []struct{ name, tag string }{
@@ -101,43 +99,21 @@ var known = []struct{ name, tag string }{
 	{"cpu", ""},
 }
 
-var (
-	mu         sync.RWMutex
-	registered = map[string]OpenFunc{}
-	order      []string // registration order of names outside known
-)
-
-// Register makes a backend available under name. It is called from the
-// init function of the backend's package and panics, like
-// database/sql.Register, if name is empty, open is nil or name is taken:
-// those are programming errors, not run-time conditions.
-func Register(name string, open OpenFunc) {
-	mu.Lock()
-	defer mu.Unlock()
-	if name == "" || open == nil {
-		panic("backend: Register with an empty name or nil OpenFunc")
-	}
-	if _, dup := registered[name]; dup {
-		panic("backend: Register called twice for " + name)
-	}
-	registered[name] = open
-	if !slices.ContainsFunc(known, func(k struct{ name, tag string }) bool { return k.name == name }) {
-		order = append(order, name)
-	}
-}
-
 // Available lists the backends compiled into this binary, fastest first.
 // Whether each can run on this machine is for Open to say.
 func Available() []string {
-	mu.RLock()
-	defer mu.RUnlock()
 	var names []string
 	for _, k := range known {
-		if _, ok := registered[k.name]; ok {
+		if _, ok := registry.Lookup(k.name); ok {
 			names = append(names, k.name)
 		}
 	}
-	return append(names, order...)
+	for _, n := range registry.Names() {
+		if !slices.ContainsFunc(known, func(k struct{ name, tag string }) bool { return k.name == n }) {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // Open opens the named backend with default options.
@@ -147,29 +123,31 @@ func Open(name string) (Backend, error) { return OpenWith(name, Options{}) }
 // that this binary lacks gives ErrNotCompiled with the build tag to add; a
 // name nobody registered gives ErrUnknown.
 func OpenWith(name string, o Options) (Backend, error) {
-	mu.RLock()
-	open, ok := registered[name]
-	mu.RUnlock()
-	if ok {
+	if open, ok := registry.Lookup(name); ok {
 		if err := o.Validate(); err != nil {
 			return nil, err
 		}
-		return open(o)
+		return open.(func(Options) (Backend, error))(o)
 	}
 	for _, k := range known {
 		if k.name != name {
 			continue
 		}
 		if k.tag == "" {
-			return nil, Errorf("open", ErrNotCompiled, "backend %q is not registered: import _ \"github.com/dnngo/dnngo/backend/all\" (or backend/%s)", name, name)
+			return nil, errorf("open", ErrNotCompiled, "backend %q is not registered: import _ \"github.com/dnngo/dnngo/backend/all\" (or backend/%s)", name, name)
 		}
-		return nil, Errorf("open", ErrNotCompiled, "backend %q is not compiled in: build with -tags %s", name, k.tag)
+		return nil, errorf("open", ErrNotCompiled, "backend %q is not compiled in: build with -tags %s", name, k.tag)
 	}
 	names := make([]string, len(known))
 	for i, k := range known {
 		names[i] = k.name
 	}
-	return nil, Errorf("open", ErrUnknown, "no backend named %q (known: %s)", name, strings.Join(append(names, order...), ", "))
+	for _, n := range registry.Names() {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return nil, errorf("open", ErrUnknown, "no backend named %q (known: %s)", name, strings.Join(names, ", "))
 }
 
 // Best opens the fastest backend that works on this machine, trying the
@@ -188,7 +166,7 @@ func BestWith(o Options) (Backend, error) {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
-		return nil, Errorf("open", ErrUnavailable, "no backend is registered: import _ \"github.com/dnngo/dnngo/backend/all\"")
+		return nil, errorf("open", ErrUnavailable, "no backend is registered: import _ \"github.com/dnngo/dnngo/backend/all\"")
 	}
 	return nil, errors.Join(errs...)
 }

@@ -58,16 +58,16 @@ func (s Shape) String() string {
 // index (what every vendor library accepts).
 func (s Shape) Validate() error {
 	if len(s) == 0 || len(s) > MaxRank {
-		return Errorf("tensor", ErrShape, "shape %v has %d dimensions, want 1 to %d", s, len(s), MaxRank)
+		return errorf("tensor", ErrShape, "shape %v has %d dimensions, want 1 to %d", s, len(s), MaxRank)
 	}
 	n := int64(1)
 	for _, d := range s {
 		if d < 1 {
-			return Errorf("tensor", ErrShape, "shape %v has a dimension < 1", s)
+			return errorf("tensor", ErrShape, "shape %v has a dimension < 1", s)
 		}
 		n *= int64(d)
 		if n > 1<<31-1 {
-			return Errorf("tensor", ErrShape, "shape %v has more than 2^31-1 elements", s)
+			return errorf("tensor", ErrShape, "shape %v has more than 2^31-1 elements", s)
 		}
 	}
 	return nil
@@ -76,10 +76,10 @@ func (s Shape) Validate() error {
 // validateRank checks that s is a valid shape of the given rank for op.
 func validateRank(op, arg string, s Shape, rank int) error {
 	if len(s) != rank {
-		return Errorf(op, ErrShape, "%s shape %v has rank %d, want %d", arg, s, len(s), rank)
+		return errorf(op, ErrShape, "%s shape %v has rank %d, want %d", arg, s, len(s), rank)
 	}
 	if err := s.Validate(); err != nil {
-		return Errorf(op, ErrShape, "%s shape %v: every dimension must be ≥ 1", arg, s)
+		return errorf(op, ErrShape, "%s shape %v: every dimension must be ≥ 1", arg, s)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // Conv plans a convolution as im2col + GEMM per image and group:
@@ -17,15 +18,9 @@ import (
 // buffer and a single-threaded GEMM (and, for dW, its own accumulator,
 // summed at the end); otherwise images run one by one with the GEMM spread
 // over the workers. A 1×1, stride-1, unpadded convolution skips im2col.
-func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
-	if err := b.checkOpen("conv2d"); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape(),
-		bs: backend.Shape{d.Out}, bias: d.Bias, inference: d.Inference, desc: d}, d: d}
+func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
+	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape()},
+		d: d}
 	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
 	p.oh, p.ow = p.ys[2], p.ys[3]
 	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups
@@ -66,11 +61,8 @@ type convPlan struct {
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
 }
 
-func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
-	xt, wt, bias, yt, err := p.forwardArgs("conv2d.forward", x, w, b, y)
-	if err != nil {
-		return err
-	}
+func (p *convPlan) Forward(xt, wt, b, yt *tensor) error {
+	bias := b.slice()
 	p.x, p.wt, p.bias, p.y = xt.data, wt.data, bias, yt.data
 	if p.perImage {
 		p.packWeights(false)
@@ -113,11 +105,7 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 	}
 }
 
-func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
-	dyt, wt, dxt, err := p.dataArgs("conv2d.backward_data", dy, w, dx)
-	if err != nil {
-		return err
-	}
+func (p *convPlan) BackwardData(dyt, wt, dxt *tensor) error {
 	p.dy, p.wt, p.dx = dyt.data, wt.data, dxt.data
 	if p.perImage {
 		p.packWeights(true)
@@ -155,11 +143,8 @@ func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 	}
 }
 
-func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	xt, dyt, dwt, dbias, err := p.filterArgs("conv2d.backward_filter", x, dy, dw, db)
-	if err != nil {
-		return err
-	}
+func (p *convPlan) BackwardFilter(xt, dyt, dwt, db *tensor) error {
+	dbias := db.slice()
 	p.x, p.dy, p.dw = xt.data, dyt.data, dwt.data
 	if p.perImage {
 		// Chunk c of the images accumulates into buffer c, then dw is the

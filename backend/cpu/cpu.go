@@ -22,6 +22,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/cpu/internal/gemm"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
+	"github.com/dnngo/dnngo/backend/driver"
 	"github.com/dnngo/dnngo/internal/machine"
 )
 
@@ -29,59 +30,75 @@ import (
 const Name = "cpu"
 
 func init() {
-	backend.Register(Name, func(o backend.Options) (backend.Backend, error) {
-		b, err := Open(o)
-		if err != nil {
-			return nil, err // not a typed nil inside the interface
-		}
-		return b, nil
-	})
+	driver.Register(Name, func(o backend.Options) (driver.Backend[*tensor], error) { return open(o, "") })
 }
 
-// Backend is the pure-Go backend. It is not safe for concurrent use.
-type Backend struct {
+// engine is the pure-Go driver behind the rulebook (package
+// backend/driver), which has checked every argument it receives. It is not
+// safe for concurrent use.
+type engine struct {
 	threads int
 	pool    *parallel.Pool
 	gemm    *gemm.Context
 	arena   []float32
 	mem     *backend.Memory // tensors, the arena and plan buffers against Options.MemoryBudget
-	closed  bool
 }
 
 // Open returns a pure-Go backend. Options.Threads sets the number of
 // worker goroutines (0: GOMAXPROCS); only FP32 precision is supported.
 // Tensors, the scratch arena and the plans' buffers count against
 // Options.MemoryBudget: a NewTensor or plan that would exceed it returns
-// ErrMemory with the bytes it needed, before allocating anything.
-func Open(o backend.Options) (*Backend, error) {
-	return OpenKernel(o, gemm.Best())
+// ErrMemory with the bytes it needed, before allocating anything. The GEMM
+// micro-kernel is the fastest this CPU runs, unless the environment
+// variable DNNGO_GEMM_KERNEL names another (see Kernels).
+func Open(o backend.Options) (backend.Backend, error) { return OpenKernel(o, "") }
+
+// OpenKernel is Open with the GEMM micro-kernel named: one of Kernels, or
+// "" for the default. It is for tests and benchmarks that compare
+// kernels; an unknown or unsupported name is ErrInvalid.
+func OpenKernel(o backend.Options, kernel string) (backend.Backend, error) {
+	e, err := open(o, kernel)
+	if err != nil {
+		return nil, err
+	}
+	return driver.Wrap[*tensor](e), nil
 }
 
-// OpenKernel is Open with an explicit GEMM micro-kernel, for tests and
-// benchmarks that compare kernels. Kernels lists the choices.
-func OpenKernel(o backend.Options, k gemm.Kernel) (*Backend, error) {
+func open(o backend.Options, kernel string) (*engine, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	if o.Precision != backend.FP32 {
-		return nil, backend.Errorf("open", backend.ErrInvalid, "backend cpu computes in fp32 only, not %v", o.Precision)
+		return nil, driver.Errorf("open", backend.ErrInvalid, "backend cpu computes in fp32 only, not %v", o.Precision)
+	}
+	k := gemm.Best()
+	if kernel != "" {
+		var ok bool
+		if k, ok = gemm.Lookup(kernel); !ok {
+			return nil, driver.Errorf("open", backend.ErrInvalid, "GEMM kernel %q does not run on this CPU (it runs %v)", kernel, Kernels())
+		}
 	}
 	threads := o.Threads
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	b := &Backend{threads: threads, pool: parallel.New(threads), mem: backend.NewMemory(o.Budget())}
+	b := &engine{threads: threads, pool: parallel.New(threads), mem: backend.NewMemory(o.Budget())}
 	b.gemm = gemm.New(k, b.pool)
 	return b, nil
 }
 
-// Kernels lists the GEMM micro-kernels this CPU can run, fastest first;
-// the last is always the portable Go kernel. Open uses the first, unless
-// the environment variable DNNGO_GEMM_KERNEL names another ("generic").
-func Kernels() []gemm.Kernel { return gemm.Kernels() }
+// Kernels names the GEMM micro-kernels this CPU can run, fastest first;
+// the last is always the portable Go kernel, "generic".
+func Kernels() []string {
+	var names []string
+	for _, k := range gemm.Kernels() {
+		names = append(names, k.Name)
+	}
+	return names
+}
 
 // Info describes the backend.
-func (b *Backend) Info() backend.Info {
+func (b *engine) Info() backend.Info {
 	return backend.Info{
 		Name:      Name,
 		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), b.threads),
@@ -93,20 +110,10 @@ func (b *Backend) Info() backend.Info {
 
 // Sync returns at once: every op of this backend is finished when its call
 // returns.
-func (b *Backend) Sync() error {
-	if b.closed {
-		return backend.Errorf("sync", backend.ErrClosed, "backend is closed")
-	}
-	return nil
-}
+func (b *engine) Sync() error { return nil }
 
-// Close stops the worker goroutines and releases the arena. Tensors and
-// plans of a closed backend return ErrClosed.
-func (b *Backend) Close() error {
-	if b.closed {
-		return nil
-	}
-	b.closed = true
+// Close stops the worker goroutines and releases the arena.
+func (b *engine) Close() error {
 	b.pool.Close()
 	b.arena = nil
 	b.mem = backend.NewMemory(b.mem.Budget())
@@ -116,7 +123,7 @@ func (b *Backend) Close() error {
 // reserve grows the arena to at least n floats, or returns ErrMemory for
 // op when that would exceed the memory budget. Plans call it when they are
 // made; executing takes scratch from the arena with scratch.
-func (b *Backend) reserve(op string, n int) error {
+func (b *engine) reserve(op string, n int) error {
 	if n <= len(b.arena) {
 		return nil
 	}
@@ -133,33 +140,24 @@ func (b *Backend) reserve(op string, n int) error {
 
 // scratchSize returns threads·perWorker + extra floats, or an ErrMemory
 // error for op when that does not fit the memory budget (or an int).
-func (b *Backend) scratchSize(op string, perWorker, extra int) (int, error) {
+func (b *engine) scratchSize(op string, perWorker, extra int) (int, error) {
 	n, ok := backend.Product(math.MaxInt64/8, b.threads, perWorker)
 	if ok && n <= math.MaxInt64/8-int64(extra) {
 		return int(n) + extra, nil
 	}
-	return 0, backend.Errorf(op, backend.ErrMemory, "scratch of %d threads × %d floats + %d floats is beyond any memory budget", b.threads, perWorker, extra)
+	return 0, driver.Errorf(op, backend.ErrMemory, "scratch of %d threads × %d floats + %d floats is beyond any memory budget", b.threads, perWorker, extra)
 }
 
 // scratch returns the first n floats of the arena. The backend runs one op
 // at a time, so every op may use the whole arena.
-func (b *Backend) scratch(n int) []float32 { return b.arena[:n] }
-
-func (b *Backend) checkOpen(op string) error {
-	if b.closed {
-		return backend.Errorf(op, backend.ErrClosed, "backend is closed")
-	}
-	return nil
-}
+func (b *engine) scratch(n int) []float32 { return b.arena[:n] }
 
 // tensor is a dense row-major float32 array in host memory.
 type tensor struct {
-	b     *Backend
+	b     *engine
 	shape backend.Shape
 	data  []float32
 }
-
-func (t *tensor) Shape() backend.Shape { return t.shape }
 
 func (t *tensor) Close() error {
 	if t.data != nil {
@@ -170,14 +168,7 @@ func (t *tensor) Close() error {
 }
 
 // NewTensor allocates a zero-filled tensor.
-func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
-	if err := b.checkOpen("new tensor"); err != nil {
-		return nil, err
-	}
-	s := backend.Shape(shape).Clone()
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
+func (b *engine) NewTensor(s backend.Shape) (*tensor, error) {
 	if err := b.mem.Reserve("new tensor", "a tensor "+s.String(), 4*int64(s.Numel())); err != nil {
 		return nil, err
 	}
@@ -185,69 +176,21 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 }
 
 // Upload copies src into dst.
-func (b *Backend) Upload(dst backend.Tensor, src []float32) error {
-	t, err := b.get("upload", "dst", dst, nil)
-	if err != nil {
-		return err
-	}
-	if len(src) != len(t.data) {
-		return backend.Errorf("upload", backend.ErrShape, "source has %d values, tensor %v holds %d", len(src), t.shape, len(t.data))
-	}
-	copy(t.data, src)
+func (b *engine) Upload(dst *tensor, src []float32) error {
+	copy(dst.data, src)
 	return nil
 }
 
 // Download copies src into dst.
-func (b *Backend) Download(dst []float32, src backend.Tensor) error {
-	t, err := b.get("download", "src", src, nil)
-	if err != nil {
-		return err
-	}
-	if len(dst) != len(t.data) {
-		return backend.Errorf("download", backend.ErrShape, "destination has room for %d values, tensor %v holds %d", len(dst), t.shape, len(t.data))
-	}
-	copy(dst, t.data)
+func (b *engine) Download(dst []float32, src *tensor) error {
+	copy(dst, src.data)
 	return nil
-}
-
-// get resolves a tensor argument: it must be non-nil, made by this open
-// backend, not closed, and (when want is not nil) of shape want.
-func (b *Backend) get(op, arg string, x backend.Tensor, want backend.Shape) (*tensor, error) {
-	if b.closed {
-		return nil, backend.Errorf(op, backend.ErrClosed, "backend is closed")
-	}
-	if x == nil {
-		return nil, backend.Errorf(op, backend.ErrNil, "%s is nil", arg)
-	}
-	t, ok := x.(*tensor)
-	if !ok || t.b != b {
-		return nil, backend.Errorf(op, backend.ErrForeign, "%s (%T) was not made by this cpu backend", arg, x)
-	}
-	if t.data == nil {
-		return nil, backend.Errorf(op, backend.ErrClosed, "%s %v is closed", arg, t.shape)
-	}
-	if want != nil {
-		if err := backend.CheckShape(op, arg, t.shape, want); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
 }
 
 // plan is what every plan of this backend embeds.
 type plan struct {
-	b      *Backend
-	closed bool
+	b *engine
 }
 
-func (p *plan) Close() error {
-	p.closed = true
-	return nil
-}
-
-func (p *plan) check(op string) error {
-	if p.closed {
-		return backend.Errorf(op, backend.ErrClosed, "plan is closed")
-	}
-	return p.b.checkOpen(op)
-}
+// Close releases nothing: a plan's scratch lives in the backend's arena.
+func (p *plan) Close() error { return nil }

@@ -14,7 +14,7 @@ import (
 // CPU has (the assembly one where there is one, and the portable one).
 func TestConformance(t *testing.T) {
 	for _, k := range cpu.Kernels() {
-		t.Run("kernel="+k.Name, func(t *testing.T) {
+		t.Run("kernel="+k, func(t *testing.T) {
 			backendtest.Run(t, func() (backend.Backend, error) { return cpu.OpenKernel(backend.Options{}, k) })
 		})
 	}

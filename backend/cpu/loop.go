@@ -9,14 +9,14 @@ const minChunk = 1 << 14
 // per run: body is a method value bound once, when the plan is made, and
 // reads its operands from the plan's fields.
 type loop struct {
-	b      *Backend
+	b      *engine
 	body   func(lo, hi int)
 	n      int
 	chunks int
 	run    func(worker, i int)
 }
 
-func newLoop(b *Backend, body func(lo, hi int)) *loop {
+func newLoop(b *engine, body func(lo, hi int)) *loop {
 	l := &loop{b: b, body: body}
 	l.run = l.chunk
 	return l

@@ -6,6 +6,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // lrnStrip is the most pixels one task normalises at a time: a strip of
@@ -19,13 +20,7 @@ const lrnStrip = 512
 // none of the drift of a running add-and-subtract sum), then
 // y = x·(k + α/n·Σ)^−β. For β = 0.75 the power is 1/(√D·√√D) — two square
 // roots and a division, 8 lanes at a time on AVX2 — instead of a pow.
-func (b *Backend) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
-	if err := b.checkOpen("lrn"); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
+func (b *engine) LRN(d backend.LRNDesc) (driver.LRNPlan[*tensor], error) {
 	p := &lrnPlan{plan: plan{b: b}, d: d, shape: d.Input.Clone(), n: d.Input[0], c: d.Input[1], hw: d.Input[2] * d.Input[3],
 		k: float32(d.K), an: float32(d.Alpha / float64(d.Size)), coef: float32(2 * d.Alpha * d.Beta / float64(d.Size)),
 		fast: d.Beta == 0.75}
@@ -56,35 +51,12 @@ type lrnPlan struct {
 	per              int // scratch floats per worker
 	x, y, dy, dx     []float32
 	fwdFn, bwdFn     func(worker, i int)
-	last             backend.LastForward
 }
 
-func (p *lrnPlan) Close() error {
-	p.closed = true
-	p.last.Forget()
-	return nil
-}
-
-func (p *lrnPlan) Forward(x, y backend.Tensor) error {
-	const op = "lrn.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.shape)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.LRNForward, xt, yt); err != nil {
-		return err
-	}
+func (p *lrnPlan) Forward(xt, yt *tensor) error {
 	p.x, p.y = xt.data, yt.data
 	p.b.pool.Run(p.n*p.strips, p.fwdFn)
 	p.x, p.y = nil, nil
-	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -129,38 +101,10 @@ func (p *lrnPlan) forwardStrip(worker, i int) {
 //	dx[j] = dy[j]·D[j]^−β − (2αβ/n)·x[j]·Σ_{c: |c−j| ≤ n/2} dy[c]·y[c]/D[c].
 //
 // D is recomputed from x (as cheap as reading a saved copy), so this
-// backward needs nothing from the forward beyond its x and y; it still
-// requires them to be the latest forward's (backend.LastForward), as on
-// every backend.
-func (p *lrnPlan) Backward(x, y, dy, dx backend.Tensor) error {
-	const op = "lrn.backward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
-	var ts [4]*tensor
-	for i, a := range [4]struct {
-		name string
-		t    backend.Tensor
-	}{{"x", x}, {"y", y}, {"dy", dy}, {"dx", dx}} {
-		t, err := p.b.get(op, a.name, a.t, p.shape)
-		if err != nil {
-			return err
-		}
-		ts[i] = t
-	}
-	if err := backend.CheckAliases(op, backend.LRNBackward, ts[0], ts[1], ts[2], ts[3]); err != nil {
-		return err
-	}
-	// This backward recomputes what it needs from x, but the contract (and
-	// the other backends, which keep the forward's scales) ask for the
-	// latest forward's x and y.
-	if err := p.last.Check(op, ts[0], ts[1]); err != nil {
-		return err
-	}
-	p.x, p.y, p.dy, p.dx = ts[0].data, ts[1].data, ts[2].data, ts[3].data
+// backward needs nothing from the forward beyond its x and y (which the
+// rulebook guarantees are the latest forward's, as on every backend).
+func (p *lrnPlan) Backward(xt, yt, dyt, dxt *tensor) error {
+	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
 	p.b.pool.Run(p.n*p.strips, p.bwdFn)
 	p.x, p.y, p.dy, p.dx = nil, nil, nil, nil
 	return nil

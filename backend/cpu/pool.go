@@ -3,6 +3,7 @@ package cpu
 import (
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // MaxPool plans max pooling. A 3×3, stride-2 window over three input rows
@@ -13,13 +14,7 @@ import (
 // takes the maximum of its window's columns of that. The backward needs no saved argmax: the
 // window's maximum is y, so dy goes to the first position (row-major) in
 // the window whose x equals it — the same first-maximum rule on ties.
-func (b *Backend) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
-	if err := b.checkOpen("maxpool2d"); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
+func (b *engine) MaxPool(d backend.PoolDesc) (driver.PoolPlan[*tensor], error) {
 	out := d.OutputShape()
 	p := &poolPlan{plan: plan{b: b}, d: d, in: d.Input.Clone(), out: out,
 		planes: d.Input[0] * d.Input[1], h: d.Input[2], w: d.Input[3], oh: out[2], ow: out[3]}
@@ -39,7 +34,6 @@ type poolPlan struct {
 	plan
 	d            backend.PoolDesc
 	in, out      backend.Shape
-	last         backend.LastForward
 	planes       int
 	h, w, oh, ow int
 	k3s2         bool // 3 wide, stride 2, no padding horizontally
@@ -52,26 +46,10 @@ type poolPlan struct {
 // chunks splits the planes into a few tasks per worker.
 func (p *poolPlan) chunks() int { return min(p.planes, 4*p.b.threads) }
 
-func (p *poolPlan) Forward(x, y backend.Tensor) error {
-	const op = "maxpool2d.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.PoolForward, xt, yt); err != nil {
-		return err
-	}
+func (p *poolPlan) Forward(xt, yt *tensor) error {
 	p.x, p.y = xt.data, yt.data
 	p.b.pool.Run(p.chunks(), p.fwdFn)
 	p.x, p.y = nil, nil
-	p.last.Record(xt, yt)
 	return nil
 }
 
@@ -124,36 +102,7 @@ func (p *poolPlan) forwardPlanes(worker, i int) {
 	}
 }
 
-func (p *poolPlan) Backward(x, y, dy, dx backend.Tensor) error {
-	const op = "maxpool2d.backward"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
-	xt, err := p.b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	yt, err := p.b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	dyt, err := p.b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dxt, err := p.b.get(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.PoolBackward, xt, yt, dyt, dxt); err != nil {
-		return err
-	}
-	if err := p.last.Check(op, xt, yt); err != nil {
-		return err
-	}
+func (p *poolPlan) Backward(xt, yt, dyt, dxt *tensor) error {
 	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
 	p.b.pool.Run(p.chunks(), p.bwdFn)
 	p.x, p.y, p.dy, p.dx = nil, nil, nil, nil
@@ -228,10 +177,4 @@ func argmax3(x []float32, w, hlo, hhi, j int, m float32) int {
 		}
 	}
 	return -1
-}
-
-func (p *poolPlan) Close() error {
-	p.closed = true
-	p.last.Forget()
-	return nil
 }

@@ -15,7 +15,7 @@ import (
 // general separable path on the same data — AlexNet's shapes, odd and even
 // widths, ties everywhere — and requires the same y and dx.
 func TestPool3s2RowsMatchGeneral(t *testing.T) {
-	b, err := Open(backend.Options{Threads: 2})
+	b, err := open(backend.Options{Threads: 2}, "") // the driver itself: this test reaches into its plan
 	require.NoError(t, err)
 	defer b.Close()
 	r := rand.New(rand.NewPCG(5, 6))
@@ -42,9 +42,9 @@ func TestPool3s2RowsMatchGeneral(t *testing.T) {
 					p := pb.(*poolPlan)
 					require.True(t, p.k3s2)
 					p.k3s2 = !general
-					ts := make([]backend.Tensor, 4)
+					ts := make([]*tensor, 4)
 					for i, s := range []backend.Shape{in, d.OutputShape(), d.OutputShape(), in} {
-						ts[i], err = b.NewTensor(s...)
+						ts[i], err = b.NewTensor(s)
 						require.NoError(t, err)
 					}
 					require.NoError(t, b.Upload(ts[0], x))

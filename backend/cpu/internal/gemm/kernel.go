@@ -27,3 +27,13 @@ func Best() Kernel {
 	}
 	return ks[0]
 }
+
+// Lookup returns the kernel of that exact name, if this CPU runs it.
+func Lookup(name string) (Kernel, bool) {
+	for _, k := range Kernels() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kernel{}, false
+}
