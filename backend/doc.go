@@ -3,8 +3,23 @@
 // implementations (pure Go, oneDNN, cuDNN), chosen by name at run time
 // among those compiled in.
 //
-// This page is everything a backend author needs. The conformance suite in
+// This page states the contract: what every backend does, whatever
+// library is behind it. The conformance suite in
 // [github.com/dnngo/dnngo/backend/backendtest] checks every rule stated here.
+//
+// # Three places
+//
+// The user API is this package: [Open], [Best], [Backend], [Tensor], the
+// plans, the descriptions and [OpError] with its sentinels. The driver API
+// is [github.com/dnngo/dnngo/backend/driver]: what a backend implements
+// (driver.Backend, the driver plans) and how it registers (driver.Register).
+// The rulebook is that package's rulebook.go and alias.go: the one layer,
+// written once, that every backend value returned by Open is wrapped in. It
+// checks every call against the rules below — open, nil, foreign, closed,
+// shapes derived from the description, aliasing, the out-of-order rules,
+// labels, hyper-parameters — before the driver sees it, so a driver holds
+// only arithmetic and the limits of its own library ([Backend.Supports]),
+// and every backend refuses the same calls with the same errors.
 //
 // # Plan, then run
 //
@@ -22,7 +37,7 @@
 // saved (max-pool argmax positions, LRN scales, the dropout mask): a Backward
 // call must use the tensors of that plan's latest Forward. Use one plan per
 // layer of a network, not one plan shared by two layers of the same shape.
-// Every backend enforces this for LRN and max pooling with [LastForward]:
+// The rulebook enforces this for LRN and max pooling on every backend:
 // a Backward before any Forward, or whose x or y is not the latest
 // Forward's (compared by identity, not by value), is [ErrState]; so is a
 // dropout Backward before any Forward. A backend that could recompute
@@ -110,8 +125,8 @@
 // [LinearDesc], [LRNDesc], [PoolDesc] — have an Inference field. A plan
 // made with Inference set runs Forward only, with the same results (within
 // float32 rounding) as a training plan; its backward calls (BackwardData,
-// BackwardFilter, Backward) return [ErrInvalid] on every backend
-// ([CheckTrainable], checked right after the plan being open). A backend
+// BackwardFilter, Backward) return [ErrInvalid] on every backend (the
+// rulebook checks it right after the plan being open). A backend
 // without inference kernels plans it as it plans training. A network that
 // both trains and infers keeps one plan of each kind per layer; the
 // tensors may be shared between them (a backend reorders a weight that the
@@ -127,11 +142,10 @@
 // velocity) count as outputs. Anything else — Linear's BackwardData with
 // dx == w, BackwardFilter with dw == x or dw == dy, pooling with y == x, the
 // loss with dlogits == logits — is [ErrInvalid] naming both arguments, on
-// every backend. The rule is written once, as a table of each call's
-// arguments ([Call], [Call.Args]) and one allocation-free checker,
-// [CheckAliases], that every backend calls with its resolved tensors; the
-// comparisons are by identity, so they cost a few pointer compares per
-// call.
+// every backend. The rule is written once, in the rulebook, as a table of
+// each call's arguments and which it writes, and one allocation-free
+// checker; the comparisons are by identity, so they cost a few pointer
+// compares per call.
 //
 // # Limits
 //
@@ -146,7 +160,7 @@
 // them is [ErrInvalid] naming the size, from every backend's plan call.
 //
 // [Options] are checked by [Options.Validate] in [OpenWith] and in every
-// backend's own Open: Threads from 0 (the default, GOMAXPROCS) to
+// backend package's own Open: Threads from 0 (the default, GOMAXPROCS) to
 // [MaxThreads], 4 per logical CPU; a MemoryBudget ≥ 0.
 //
 // Every backend value has a memory budget, Options.MemoryBudget bytes, by
@@ -173,7 +187,9 @@
 //
 // A backend may refuse a description that passes Validate but that its
 // library cannot run (cuDNN's LRN window is at most 16, for instance): the
-// plan call then returns ErrInvalid naming the limit.
+// plan call then returns [ErrUnsupported] naming the limit, and
+// [Backend.Supports] says so before planning, so that a caller can choose
+// another backend or another description.
 //
 // Every call validates what it is given and returns an error, never panics:
 // the order of checks is the plan or backend being open, then scalar
@@ -195,7 +211,8 @@
 //
 // # Registry
 //
-// A backend package registers itself from init with [Register]; the package
+// A backend package registers its driver from init with driver.Register
+// (package [github.com/dnngo/dnngo/backend/driver]); the package
 // [github.com/dnngo/dnngo/backend/all] imports every backend that the build
 // tags compiled in. [Open] opens one by name; a known backend that was not
 // compiled in gives an error naming the build tag that adds it

@@ -158,10 +158,7 @@ func Run(ctx context.Context, o Options) ([]Epoch, error) {
 	if err := checkShape(o.Net, loader.Shape(), local); err != nil {
 		return nil, err
 	}
-	bpe := loader.Batches()
-	if bpe == 0 {
-		return nil, fmt.Errorf("train: %d training images make no full batch of %d", o.Train.Len(), o.Batch)
-	}
+	bpe := loader.Batches() // ≥ 1: the loader refuses a dataset with no full batch
 	steps := o.Net.Steps()
 	start, startBatch := int(steps/uint64(bpe)), int(steps%uint64(bpe))
 	history, err := readHistory(o.CSV, start, steps == 0)
