@@ -427,3 +427,47 @@ func checkSizes(shapes ...backend.Shape) error {
 	}
 	return nil
 }
+
+// Op is one op of a config's forward pass, as Ops lists them: a weight
+// layer (conv1 … conv5, fc6 … fc8: a ConvDesc or LinearDesc with the bias
+// and ReLU fused where the network fuses them), an LRN (lrn1, lrn2), a
+// max pooling (pool1, pool2, pool5) or a dropout (drop6, drop7, in
+// training when Config.Dropout > 0).
+type Op struct {
+	Name string
+	Desc backend.Desc // ConvDesc, LinearDesc, LRNDesc, PoolDesc or DropoutDesc
+}
+
+// Ops lists the ops of the config's forward pass at batch size n, in
+// order, as New plans them: the one description of the network's layers
+// that benchmarks and conformance tests derive theirs from. It returns the
+// error Validate returns, or one for n < 1.
+func (c Config) Ops(n int) ([]Op, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("alexnet: ops at batch size %d, want ≥ 1", n)
+	}
+	layers, err := c.layers()
+	if err != nil {
+		return nil, err
+	}
+	var ops []Op
+	for i, l := range layers {
+		w := l.w.WithBatch(n)
+		ops = append(ops, Op{Name: l.name, Desc: w})
+		if l.lrn != nil {
+			d := *l.lrn
+			d.Input = withBatch(d.Input, n)
+			ops = append(ops, Op{Name: fmt.Sprintf("lrn%d", i+1), Desc: d})
+		}
+		if l.pool != nil {
+			d := *l.pool
+			d.Input = withBatch(d.Input, n)
+			ops = append(ops, Op{Name: fmt.Sprintf("pool%d", i+1), Desc: d})
+		}
+		if l.dropout {
+			ops = append(ops, Op{Name: fmt.Sprintf("drop%d", i+1), Desc: backend.DropoutDesc{Shape: w.OutputShape(), P: c.Dropout}})
+		}
+	}
+	return ops, nil
+}
+

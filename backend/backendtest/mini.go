@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 	"github.com/stretchr/testify/require"
 )
@@ -109,6 +110,36 @@ func parseTopology(t testing.TB, topo string) []*miniLayer {
 	return layers
 }
 
+// spec is the layer's description, without its tensors and plans.
+func (l *miniLayer) spec() string {
+	return fmt.Sprintf("%s %s out %d k%d s%d p%d g%d relu=%v lrn=%v pool=%v %d/%d", l.name, l.kind, l.out, l.k, l.s, l.p, l.g,
+		l.relu, l.lrn, l.pool, l.poolK, l.poolS)
+}
+
+// miniLayers lists the stages of alexnet.Mini(), the network the golden
+// describes: the one spec of the layer table, which the golden's own
+// topology metadata is then checked against.
+func miniLayers(t testing.TB) []*miniLayer {
+	t.Helper()
+	ops, err := alexnet.Mini().Ops(1)
+	require.NoError(t, err)
+	var layers []*miniLayer
+	for _, op := range ops {
+		switch d := op.Desc.(type) {
+		case backend.ConvDesc:
+			layers = append(layers, &miniLayer{name: op.Name, kind: "conv", out: d.Out, k: d.KernelH, s: d.StrideH, p: d.PadH, g: d.Groups, relu: d.ReLU})
+		case backend.LinearDesc:
+			layers = append(layers, &miniLayer{name: op.Name, kind: "fc", out: d.Out, relu: d.ReLU})
+		case backend.LRNDesc:
+			layers[len(layers)-1].lrn = true
+		case backend.PoolDesc:
+			l := layers[len(layers)-1]
+			l.pool, l.poolK, l.poolS = true, d.KernelH, d.StrideH
+		}
+	}
+	return layers
+}
+
 var poolPad = regexp.MustCompile(`padding (\d+)`)
 
 // goldenMini runs the mini_alexnet case: the forward pass at the initial
@@ -117,7 +148,12 @@ var poolPad = regexp.MustCompile(`padding (\d+)`)
 // end), all through the backend's plans.
 func goldenMini(e *env, g *golden) {
 	t := e.t
-	layers := parseTopology(t, g.meta("topology"))
+	layers := miniLayers(t)
+	golden := parseTopology(t, g.meta("topology"))
+	require.Equal(t, len(golden), len(layers), "alexnet.Mini() vs the golden's topology %q", g.meta("topology"))
+	for i, l := range layers {
+		require.Equal(t, golden[i].spec(), l.spec(), "layer %d: alexnet.Mini() vs the golden's topology", i)
+	}
 	lrnKV := parseKV(g.meta("lrn"))
 	lrn := backend.LRNDesc{Size: int(mustKV(t, lrnKV, "size", "lrn")), Alpha: mustKV(t, lrnKV, "alpha", "lrn"),
 		Beta: mustKV(t, lrnKV, "beta", "lrn"), K: mustKV(t, lrnKV, "k", "lrn")}

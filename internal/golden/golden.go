@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
 )
 
@@ -107,36 +108,26 @@ func (l Layer) Weight() backend.WeightDesc {
 // paper's constants) at batch n, with bias and ReLU fused into the
 // convolutions and hidden FC layers as a network would plan them.
 func AlexNetLayers(n int) []Layer {
-	conv := func(name string, c, hw, out, k, s, p int) Layer {
-		d := backend.ConvDesc{Input: backend.Shape{n, c, hw, hw}, Out: out, KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p, Groups: 1, Bias: true, ReLU: true}
-		return Layer{Name: name, Conv: &d, Input: d.Input}
+	ops, err := alexnet.SeedConfig().Ops(n)
+	if err != nil {
+		panic("golden: the Seed network's ops: " + err.Error()) // a fixed, valid config: a bug
 	}
-	lrn := func(name string, c, hw int) Layer {
-		d := backend.LRNDesc{Input: backend.Shape{n, c, hw, hw}, Size: 5, Alpha: 5e-4, Beta: 0.75, K: 2}
-		return Layer{Name: name, LRN: &d, Input: d.Input}
+	var layers []Layer
+	for _, op := range ops {
+		switch d := op.Desc.(type) {
+		case backend.ConvDesc:
+			layers = append(layers, Layer{Name: op.Name, Conv: &d, Input: d.Input})
+			if op.Name == "conv1" { // the goldens also check a stand-alone ReLU, on conv1's output
+				out := d.OutputShape()
+				layers = append(layers, Layer{Name: "relu1", ReLU: out, Input: out})
+			}
+		case backend.LinearDesc:
+			layers = append(layers, Layer{Name: op.Name, Lin: &d, Input: d.Input})
+		case backend.LRNDesc:
+			layers = append(layers, Layer{Name: op.Name, LRN: &d, Input: d.Input})
+		case backend.PoolDesc:
+			layers = append(layers, Layer{Name: op.Name, Pool: &d, Input: d.Input})
+		}
 	}
-	pool := func(name string, c, hw int) Layer {
-		d := backend.PoolDesc{Input: backend.Shape{n, c, hw, hw}, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}
-		return Layer{Name: name, Pool: &d, Input: d.Input}
-	}
-	fc := func(name string, in backend.Shape, out int, relu bool) Layer {
-		d := backend.LinearDesc{Input: in, Out: out, Bias: true, ReLU: relu}
-		return Layer{Name: name, Lin: &d, Input: in}
-	}
-	return []Layer{
-		conv("conv1", 3, 227, 96, 11, 4, 0),
-		{Name: "relu1", ReLU: backend.Shape{n, 96, 55, 55}, Input: backend.Shape{n, 96, 55, 55}},
-		lrn("lrn1", 96, 55),
-		pool("pool1", 96, 55),
-		conv("conv2", 96, 27, 256, 5, 1, 2),
-		lrn("lrn2", 256, 27),
-		pool("pool2", 256, 27),
-		conv("conv3", 256, 13, 384, 3, 1, 1),
-		conv("conv4", 384, 13, 384, 3, 1, 1),
-		conv("conv5", 384, 13, 256, 3, 1, 1),
-		pool("pool5", 256, 13),
-		fc("fc6", backend.Shape{n, 256, 6, 6}, 4096, true),
-		fc("fc7", backend.Shape{n, 4096}, 4096, true),
-		fc("fc8", backend.Shape{n, 4096}, 1000, false),
-	}
+	return layers
 }
