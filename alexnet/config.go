@@ -470,4 +470,3 @@ func (c Config) Ops(n int) ([]Op, error) {
 	}
 	return ops, nil
 }
-
