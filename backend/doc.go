@@ -194,7 +194,7 @@
 // Every call validates what it is given and returns an error, never panics:
 // the order of checks is the plan or backend being open, then scalar
 // arguments (SGD's hyper-parameters), then each tensor in argument order
-// (nil, foreign, closed, shape) and the labels, then aliasing, then the
+// (nil, foreign, closed, shape), then aliasing, then the labels, then the
 // out-of-order rules (ErrState).
 // errors are *[OpError] values that name the op, say what was given and what
 // was expected, and wrap one of the sentinel errors ([ErrShape],

@@ -33,10 +33,11 @@
 //     values as the plan's previous valid Step is not validated again);
 //   - every tensor argument: not nil, made by this backend value, open,
 //     of the shape the description implies (the optional bias, its
-//     gradient and dlogits are the zero T exactly when absent); the loss's
-//     labels (one per row, in range); Upload's and Download's lengths;
+//     gradient and dlogits are the zero T exactly when absent); Upload's
+//     and Download's lengths;
 //   - aliasing: no output is another argument of the call, except the
 //     in-place pairs the contract allows;
+//   - the loss's labels: one per row, each a class;
 //   - the out-of-order rules: LRN and pooling backwards take exactly the
 //     x and y of the plan's latest successful Forward, dropout's backward
 //     needs a Forward, a plan made for inference has no backward.

@@ -14,7 +14,7 @@ import (
 // The order of the checks in every call, as the backend package documents
 // it: the backend (and the plan) being open; scalar arguments (SGD's
 // hyper-parameters); each tensor in argument order — nil, foreign, closed,
-// shape — and the labels; aliasing (the table in alias.go); then the
+// shape; aliasing (the table in alias.go); the labels; then the
 // out-of-order rules (ErrState). Only then is the driver called. The
 // success path allocates nothing: op names are constants, handles are
 // compared as pointers, shapes against slices kept by the plan.
@@ -82,18 +82,6 @@ func (f *front[T]) arg(op, name string, x backend.Tensor, want backend.Shape) (*
 		return nil, Errorf(op, backend.ErrShape, "%s has shape %v, want %v", name, h.shape, want)
 	}
 	return h, nil
-}
-
-// optional resolves an argument that is given exactly when present is
-// true (a bias, its gradient); absent, it must be nil.
-func (f *front[T]) optional(op, name string, x backend.Tensor, present bool, want backend.Shape) (*handle[T], error) {
-	if !present {
-		if x != nil {
-			return nil, Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", name)
-		}
-		return nil, nil
-	}
-	return f.arg(op, name, x, want)
 }
 
 // Info describes the driver.
@@ -206,7 +194,7 @@ func (f *front[T]) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWeightPlan(f, p, "conv2d", d), nil
+	return newWeightPlan(f, p, "conv2d", d, d.Bias, d.Inference), nil
 }
 
 func (f *front[T]) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
@@ -217,7 +205,7 @@ func (f *front[T]) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWeightPlan(f, p, "linear", d), nil
+	return newWeightPlan(f, p, "linear", d, d.Bias, d.Inference), nil
 }
 
 func (f *front[T]) BiasAdd(d backend.BiasDesc) (backend.BiasPlan, error) {
@@ -228,7 +216,10 @@ func (f *front[T]) BiasAdd(d backend.BiasDesc) (backend.BiasPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &biasPlan[T]{planBase: planBase[T]{f: f}, d: p, shape: d.Shape.Clone(), bshape: backend.Shape{d.Shape[1]}}, nil
+	s, b := d.Shape.Clone(), backend.Shape{d.Shape[1]}
+	return &biasPlan[T]{planBase: planBase[T]{f: f}, d: p,
+		fwd: sig{op: "bias.forward", call: biasForward, shapes: [4]backend.Shape{s, b, s}},
+		bwd: sig{op: "bias.backward", call: biasBackward, shapes: [4]backend.Shape{s, b}}}, nil
 }
 
 func (f *front[T]) ReLU(s backend.Shape) (backend.ReLUPlan, error) {
@@ -245,7 +236,10 @@ func (f *front[T]) ReLU(s backend.Shape) (backend.ReLUPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reluPlan[T]{planBase: planBase[T]{f: f}, d: p, shape: s.Clone()}, nil
+	s = s.Clone()
+	return &reluPlan[T]{planBase: planBase[T]{f: f}, d: p,
+		fwd: sig{op: "relu.forward", call: reluForward, shapes: [4]backend.Shape{s, s}},
+		bwd: sig{op: "relu.backward", call: reluBackward, shapes: [4]backend.Shape{s, s, s}}}, nil
 }
 
 func (f *front[T]) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
@@ -256,9 +250,7 @@ func (f *front[T]) LRN(d backend.LRNDesc) (backend.LRNPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &statefulPlan[T]{planBase: planBase[T]{f: f}, d: p, in: d.Input.Clone(), out: d.Input.Clone(),
-		inference: d.Inference, desc: d.String(), fwd: "lrn.forward", bwd: "lrn.backward",
-		fwdCall: lrnForward, bwdCall: lrnBackward}, nil
+	return newStatefulPlan(f, p, "lrn", lrnForward, lrnBackward, d.Input.Clone(), d.Input.Clone(), d.Inference, d.String()), nil
 }
 
 func (f *front[T]) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
@@ -269,9 +261,7 @@ func (f *front[T]) MaxPool(d backend.PoolDesc) (backend.PoolPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &statefulPlan[T]{planBase: planBase[T]{f: f}, d: p, in: d.Input.Clone(), out: d.OutputShape(),
-		inference: d.Inference, desc: d.String(), fwd: "maxpool2d.forward", bwd: "maxpool2d.backward",
-		fwdCall: poolForward, bwdCall: poolBackward}, nil
+	return newStatefulPlan(f, p, "maxpool2d", poolForward, poolBackward, d.Input.Clone(), d.OutputShape(), d.Inference, d.String()), nil
 }
 
 func (f *front[T]) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
@@ -282,7 +272,10 @@ func (f *front[T]) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dropoutPlan[T]{planBase: planBase[T]{f: f}, d: p, shape: d.Shape.Clone()}, nil
+	s := d.Shape.Clone()
+	return &dropoutPlan[T]{planBase: planBase[T]{f: f}, d: p,
+		fwd: sig{op: "dropout.forward", call: dropoutForward, shapes: [4]backend.Shape{s, s}},
+		bwd: sig{op: "dropout.backward", call: dropoutBackward, shapes: [4]backend.Shape{s, s}}}, nil
 }
 
 func (f *front[T]) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan, error) {
@@ -293,7 +286,11 @@ func (f *front[T]) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan,
 	if err != nil {
 		return nil, err
 	}
-	return &lossPlan[T]{planBase: planBase[T]{f: f}, d: p, logits: d.Logits.Clone(), loss: backend.Shape{1}}, nil
+	l := d.Logits.Clone()
+	return &lossPlan[T]{planBase: planBase[T]{f: f}, d: p, logits: l,
+		fwd: sig{op: "softmax_cross_entropy.forward", call: lossForward, shapes: [4]backend.Shape{l, {1}, l},
+			modes: [4]argMode{2: optional}},
+		softmax: sig{op: "softmax_cross_entropy.softmax", call: lossSoftmax, shapes: [4]backend.Shape{l, l}}}, nil
 }
 
 func (f *front[T]) SGD(s backend.Shape) (backend.SGDPlan, error) {
@@ -310,7 +307,27 @@ func (f *front[T]) SGD(s backend.Shape) (backend.SGDPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sgdPlan[T]{planBase: planBase[T]{f: f}, d: p, shape: s.Clone()}, nil
+	s = s.Clone()
+	return &sgdPlan[T]{planBase: planBase[T]{f: f}, d: p, step: sig{op: "sgd.step", call: sgdStep, shapes: [4]backend.Shape{s, s, s}}}, nil
+}
+
+// argMode says how a call's tensor argument may be given.
+type argMode uint8
+
+const (
+	required argMode = iota // a tensor of the argument's shape
+	absent                  // nil: a bias (or its gradient) of a plan without one
+	optional                // nil, or a tensor of the shape (the loss's dlogits)
+)
+
+// sig is the rulebook's view of one plan method, fixed when the plan is
+// made: the op name for errors, the row of the aliasing table (which also
+// names the arguments), and each tensor argument's shape and mode.
+type sig struct {
+	op     string
+	call   call
+	shapes [4]backend.Shape
+	modes  [4]argMode
 }
 
 // planBase is what every checking plan has.
@@ -327,6 +344,39 @@ func (p *planBase[T]) open(op string) error {
 	return p.f.open(op)
 }
 
+// args runs the tensor checks of one call of sig s, after the plan being
+// open and any scalar checks: each argument in order (nil, foreign,
+// closed, shape, by its mode), then aliasing. It returns the handles, nil
+// for an absent argument.
+func (p *planBase[T]) args(s *sig, args ...backend.Tensor) (h [4]*handle[T], err error) {
+	names := rules[s.call].args
+	for i, x := range args {
+		switch s.modes[i] {
+		case absent:
+			if x != nil {
+				return h, Errorf(s.op, backend.ErrInvalid, "%s given but the plan has no bias", names[i])
+			}
+			continue
+		case optional:
+			if x == nil {
+				continue
+			}
+		}
+		if h[i], err = p.f.arg(s.op, names[i], x, s.shapes[i]); err != nil {
+			return h, err
+		}
+	}
+	return h, checkAliases(s.op, s.call, h[:len(args)]...)
+}
+
+// check is the whole check of a forward-style call: open, then args.
+func (p *planBase[T]) check(s *sig, args ...backend.Tensor) ([4]*handle[T], error) {
+	if err := p.open(s.op); err != nil {
+		return [4]*handle[T]{}, err
+	}
+	return p.args(s, args...)
+}
+
 // close closes the driver plan d once, unless the driver is closed
 // already (which released it).
 func (p *planBase[T]) close(d Plan) error {
@@ -340,230 +390,114 @@ func (p *planBase[T]) close(d Plan) error {
 	return d.Close()
 }
 
-// trainable is the first check after open of every backward call: a plan
-// made for inference has none.
-func trainable(op string, inference bool, desc string) error {
-	if !inference {
-		return nil
+// checkBackward is the whole check of a backward call: open, then that the
+// plan was not made for inference, then args.
+func (p *planBase[T]) checkBackward(s *sig, inference bool, desc string, args ...backend.Tensor) ([4]*handle[T], error) {
+	if err := p.open(s.op); err != nil {
+		return [4]*handle[T]{}, err
 	}
-	return Errorf(op, backend.ErrInvalid, "%s: the plan was made for inference (Inference set) and has no backward; "+
-		"plan the layer without Inference to train it", desc)
+	if inference {
+		return [4]*handle[T]{}, Errorf(s.op, backend.ErrInvalid, "%s: the plan was made for inference (Inference set) and has no backward; "+
+			"plan the layer without Inference to train it", desc)
+	}
+	return p.args(s, args...)
 }
 
 // weightPlan checks a convolution's or fully connected layer's calls.
 type weightPlan[T Tensor] struct {
 	planBase[T]
-	d              WeightPlan[T]
-	xs, ys, ws, bs backend.Shape
-	bias           bool
-	inference      bool
-	desc           string
-	fwd, bd, bf    string // op names
+	d           WeightPlan[T]
+	inference   bool
+	desc        string
+	fwd, bd, bf sig
 }
 
-func newWeightPlan[T Tensor](f *front[T], p WeightPlan[T], name string, d backend.WeightDesc) *weightPlan[T] {
-	ws := d.WeightShape()
-	w := &weightPlan[T]{planBase: planBase[T]{f: f}, d: p, xs: d.InputShape().Clone(), ys: d.OutputShape(), ws: ws,
-		bs: backend.Shape{ws[0]}, desc: d.String(),
-		fwd: name + ".forward", bd: name + ".backward_data", bf: name + ".backward_filter"}
-	switch d := d.(type) {
-	case backend.ConvDesc:
-		w.bias, w.inference = d.Bias, d.Inference
-	case backend.LinearDesc:
-		w.bias, w.inference = d.Bias, d.Inference
+func newWeightPlan[T Tensor](f *front[T], p WeightPlan[T], name string, d backend.WeightDesc, bias, inference bool) *weightPlan[T] {
+	xs, ys, ws := d.InputShape().Clone(), d.OutputShape(), d.WeightShape()
+	bs, mode := backend.Shape{ws[0]}, required
+	if !bias {
+		bs, mode = nil, absent
 	}
-	return w
+	return &weightPlan[T]{planBase: planBase[T]{f: f}, d: p, inference: inference, desc: d.String(),
+		fwd: sig{op: name + ".forward", call: weightForward, shapes: [4]backend.Shape{xs, ws, bs, ys}, modes: [4]argMode{2: mode}},
+		bd:  sig{op: name + ".backward_data", call: weightBackwardData, shapes: [4]backend.Shape{ys, ws, xs}},
+		bf:  sig{op: name + ".backward_filter", call: weightBackwardFilter, shapes: [4]backend.Shape{xs, ys, ws, bs}, modes: [4]argMode{3: mode}}}
 }
 
 func (p *weightPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *weightPlan[T]) Forward(x, w, b, y backend.Tensor) error {
-	op, f := p.fwd, p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.xs)
+	h, err := p.check(&p.fwd, x, w, b, y)
 	if err != nil {
 		return err
 	}
-	wh, err := f.arg(op, "w", w, p.ws)
-	if err != nil {
-		return err
-	}
-	bh, err := f.optional(op, "b", b, p.bias, p.bs)
-	if err != nil {
-		return err
-	}
-	yh, err := f.arg(op, "y", y, p.ys)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, weightForward, xh, wh, bh, yh); err != nil {
-		return err
-	}
-	return p.d.Forward(xh.t, wh.t, tensorOf(bh), yh.t)
+	return p.d.Forward(h[0].t, h[1].t, tensorOf(h[2]), h[3].t)
 }
 
 func (p *weightPlan[T]) BackwardData(dy, w, dx backend.Tensor) error {
-	op, f := p.bd, p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	if err := trainable(op, p.inference, p.desc); err != nil {
-		return err
-	}
-	dyh, err := f.arg(op, "dy", dy, p.ys)
+	h, err := p.checkBackward(&p.bd, p.inference, p.desc, dy, w, dx)
 	if err != nil {
 		return err
 	}
-	wh, err := f.arg(op, "w", w, p.ws)
-	if err != nil {
-		return err
-	}
-	dxh, err := f.arg(op, "dx", dx, p.xs)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, weightBackwardData, dyh, wh, dxh); err != nil {
-		return err
-	}
-	return p.d.BackwardData(dyh.t, wh.t, dxh.t)
+	return p.d.BackwardData(h[0].t, h[1].t, h[2].t)
 }
 
 func (p *weightPlan[T]) BackwardFilter(x, dy, dw, db backend.Tensor) error {
-	op, f := p.bf, p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	if err := trainable(op, p.inference, p.desc); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.xs)
+	h, err := p.checkBackward(&p.bf, p.inference, p.desc, x, dy, dw, db)
 	if err != nil {
 		return err
 	}
-	dyh, err := f.arg(op, "dy", dy, p.ys)
-	if err != nil {
-		return err
-	}
-	dwh, err := f.arg(op, "dw", dw, p.ws)
-	if err != nil {
-		return err
-	}
-	dbh, err := f.optional(op, "db", db, p.bias, p.bs)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, weightBackwardFilter, xh, dyh, dwh, dbh); err != nil {
-		return err
-	}
-	return p.d.BackwardFilter(xh.t, dyh.t, dwh.t, tensorOf(dbh))
+	return p.d.BackwardFilter(h[0].t, h[1].t, h[2].t, tensorOf(h[3]))
 }
 
 // biasPlan checks a bias add's calls.
 type biasPlan[T Tensor] struct {
 	planBase[T]
-	d             BiasPlan[T]
-	shape, bshape backend.Shape
+	d        BiasPlan[T]
+	fwd, bwd sig
 }
 
 func (p *biasPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *biasPlan[T]) Forward(x, b, y backend.Tensor) error {
-	const op = "bias.forward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.shape)
+	h, err := p.check(&p.fwd, x, b, y)
 	if err != nil {
 		return err
 	}
-	bh, err := f.arg(op, "b", b, p.bshape)
-	if err != nil {
-		return err
-	}
-	yh, err := f.arg(op, "y", y, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, biasForward, xh, bh, yh); err != nil {
-		return err
-	}
-	return p.d.Forward(xh.t, bh.t, yh.t)
+	return p.d.Forward(h[0].t, h[1].t, h[2].t)
 }
 
 func (p *biasPlan[T]) Backward(dy, db backend.Tensor) error {
-	const op = "bias.backward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	dyh, err := f.arg(op, "dy", dy, p.shape)
+	h, err := p.check(&p.bwd, dy, db)
 	if err != nil {
 		return err
 	}
-	dbh, err := f.arg(op, "db", db, p.bshape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, biasBackward, dyh, dbh); err != nil {
-		return err
-	}
-	return p.d.Backward(dyh.t, dbh.t)
+	return p.d.Backward(h[0].t, h[1].t)
 }
 
 // reluPlan checks a ReLU's calls.
 type reluPlan[T Tensor] struct {
 	planBase[T]
-	d     ReLUPlan[T]
-	shape backend.Shape
+	d        ReLUPlan[T]
+	fwd, bwd sig
 }
 
 func (p *reluPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *reluPlan[T]) Forward(x, y backend.Tensor) error {
-	const op = "relu.forward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.shape)
+	h, err := p.check(&p.fwd, x, y)
 	if err != nil {
 		return err
 	}
-	yh, err := f.arg(op, "y", y, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, reluForward, xh, yh); err != nil {
-		return err
-	}
-	return p.d.Forward(xh.t, yh.t)
+	return p.d.Forward(h[0].t, h[1].t)
 }
 
 func (p *reluPlan[T]) Backward(y, dy, dx backend.Tensor) error {
-	const op = "relu.backward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	yh, err := f.arg(op, "y", y, p.shape)
+	h, err := p.check(&p.bwd, y, dy, dx)
 	if err != nil {
 		return err
 	}
-	dyh, err := f.arg(op, "dy", dy, p.shape)
-	if err != nil {
-		return err
-	}
-	dxh, err := f.arg(op, "dx", dx, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, reluBackward, yh, dyh, dxh); err != nil {
-		return err
-	}
-	return p.d.Backward(yh.t, dyh.t, dxh.t)
+	return p.d.Backward(h[0].t, h[1].t, h[2].t)
 }
 
 // statefulDriver is what LRN and pooling plans share: a backward that
@@ -579,13 +513,17 @@ type statefulDriver[T Tensor] interface {
 // successful Forward.
 type statefulPlan[T Tensor] struct {
 	planBase[T]
-	d                statefulDriver[T]
-	in, out          backend.Shape
-	inference        bool
-	desc             string
-	fwd, bwd         string
-	fwdCall, bwdCall call
-	lastX, lastY     *handle[T] // of the latest successful Forward
+	d            statefulDriver[T]
+	inference    bool
+	desc         string
+	fwd, bwd     sig
+	lastX, lastY *handle[T] // of the latest successful Forward
+}
+
+func newStatefulPlan[T Tensor](f *front[T], p statefulDriver[T], name string, fc, bc call, in, out backend.Shape, inference bool, desc string) *statefulPlan[T] {
+	return &statefulPlan[T]{planBase: planBase[T]{f: f}, d: p, inference: inference, desc: desc,
+		fwd: sig{op: name + ".forward", call: fc, shapes: [4]backend.Shape{in, out}},
+		bwd: sig{op: name + ".backward", call: bc, shapes: [4]backend.Shape{in, out, out, in}}}
 }
 
 func (p *statefulPlan[T]) Close() error {
@@ -594,159 +532,85 @@ func (p *statefulPlan[T]) Close() error {
 }
 
 func (p *statefulPlan[T]) Forward(x, y backend.Tensor) error {
-	op, f := p.fwd, p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.in)
+	h, err := p.check(&p.fwd, x, y)
 	if err != nil {
 		return err
 	}
-	yh, err := f.arg(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, p.fwdCall, xh, yh); err != nil {
-		return err
-	}
-	if err := p.d.Forward(xh.t, yh.t); err != nil {
+	if err := p.d.Forward(h[0].t, h[1].t); err != nil {
 		p.lastX, p.lastY = nil, nil // what it saved belongs to no complete forward
 		return err
 	}
-	p.lastX, p.lastY = xh, yh
+	p.lastX, p.lastY = h[0], h[1]
 	return nil
 }
 
 func (p *statefulPlan[T]) Backward(x, y, dy, dx backend.Tensor) error {
-	op, f := p.bwd, p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	if err := trainable(op, p.inference, p.desc); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.in)
+	h, err := p.checkBackward(&p.bwd, p.inference, p.desc, x, y, dy, dx)
 	if err != nil {
 		return err
 	}
-	yh, err := f.arg(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	dyh, err := f.arg(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dxh, err := f.arg(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, p.bwdCall, xh, yh, dyh, dxh); err != nil {
-		return err
-	}
-	switch {
+	switch op := p.bwd.op; {
 	case p.lastX == nil:
 		return Errorf(op, backend.ErrState, "backward before any forward of this plan")
-	case p.lastX != xh:
+	case p.lastX != h[0]:
 		return Errorf(op, backend.ErrState, "x is not the input of this plan's latest forward (its saved state belongs to that input)")
-	case p.lastY != yh:
+	case p.lastY != h[1]:
 		return Errorf(op, backend.ErrState, "y is not the output of this plan's latest forward")
 	}
-	return p.d.Backward(xh.t, yh.t, dyh.t, dxh.t)
+	return p.d.Backward(h[0].t, h[1].t, h[2].t, h[3].t)
 }
 
 // dropoutPlan checks a dropout's calls: Backward needs a mask, from a
 // successful Forward.
 type dropoutPlan[T Tensor] struct {
 	planBase[T]
-	d      DropoutPlan[T]
-	shape  backend.Shape
-	masked bool
+	d        DropoutPlan[T]
+	fwd, bwd sig
+	masked   bool
 }
 
 func (p *dropoutPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *dropoutPlan[T]) Forward(x, y backend.Tensor, seed uint64) error {
-	const op = "dropout.forward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	xh, err := f.arg(op, "x", x, p.shape)
+	h, err := p.check(&p.fwd, x, y)
 	if err != nil {
 		return err
 	}
-	yh, err := f.arg(op, "y", y, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, dropoutForward, xh, yh); err != nil {
-		return err
-	}
-	err = p.d.Forward(xh.t, yh.t, seed)
+	err = p.d.Forward(h[0].t, h[1].t, seed)
 	p.masked = err == nil
 	return err
 }
 
 func (p *dropoutPlan[T]) Backward(dy, dx backend.Tensor) error {
-	const op = "dropout.backward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	dyh, err := f.arg(op, "dy", dy, p.shape)
+	h, err := p.check(&p.bwd, dy, dx)
 	if err != nil {
-		return err
-	}
-	dxh, err := f.arg(op, "dx", dx, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, dropoutBackward, dyh, dxh); err != nil {
 		return err
 	}
 	if !p.masked {
-		return Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
+		return Errorf(p.bwd.op, backend.ErrState, "backward before any forward: there is no mask yet")
 	}
-	return p.d.Backward(dyh.t, dxh.t)
+	return p.d.Backward(h[0].t, h[1].t)
 }
 
 // lossPlan checks the softmax cross-entropy's calls.
 type lossPlan[T Tensor] struct {
 	planBase[T]
 	d            LossPlan[T]
-	logits, loss backend.Shape
+	logits       backend.Shape
+	fwd, softmax sig
 }
 
 func (p *lossPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *lossPlan[T]) Forward(logits backend.Tensor, labels []int32, loss, dlogits backend.Tensor) error {
-	const op = "softmax_cross_entropy.forward"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	lh, err := f.arg(op, "logits", logits, p.logits)
+	h, err := p.check(&p.fwd, logits, loss, dlogits)
 	if err != nil {
 		return err
 	}
-	if err := checkLabels(op, p.logits, labels); err != nil {
+	if err := checkLabels(p.fwd.op, p.logits, labels); err != nil {
 		return err
 	}
-	lossh, err := f.arg(op, "loss", loss, p.loss)
-	if err != nil {
-		return err
-	}
-	var dh *handle[T]
-	if dlogits != nil {
-		if dh, err = f.arg(op, "dlogits", dlogits, p.logits); err != nil {
-			return err
-		}
-	}
-	if err := checkAliases(op, lossForward, lh, lossh, dh); err != nil {
-		return err
-	}
-	return p.d.Forward(lh.t, labels, lossh.t, tensorOf(dh))
+	return p.d.Forward(h[0].t, labels, h[1].t, tensorOf(h[2]))
 }
 
 // checkLabels: one label per row of logits [N, Classes], each in
@@ -765,23 +629,11 @@ func checkLabels(op string, logits backend.Shape, labels []int32) error {
 }
 
 func (p *lossPlan[T]) Softmax(logits, probs backend.Tensor) error {
-	const op = "softmax_cross_entropy.softmax"
-	f := p.f
-	if err := p.open(op); err != nil {
-		return err
-	}
-	lh, err := f.arg(op, "logits", logits, p.logits)
+	h, err := p.check(&p.softmax, logits, probs)
 	if err != nil {
 		return err
 	}
-	ph, err := f.arg(op, "probs", probs, p.logits)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, lossSoftmax, lh, ph); err != nil {
-		return err
-	}
-	return p.d.Softmax(lh.t, ph.t)
+	return p.d.Softmax(h[0].t, h[1].t)
 }
 
 // sgdPlan checks an SGD plan's calls. The hyper-parameters of a training
@@ -791,7 +643,7 @@ func (p *lossPlan[T]) Softmax(logits, probs backend.Tensor) error {
 type sgdPlan[T Tensor] struct {
 	planBase[T]
 	d     SGDPlan[T]
-	shape backend.Shape
+	step  sig
 	valid backend.SGDParams
 	seen  bool
 }
@@ -799,8 +651,7 @@ type sgdPlan[T Tensor] struct {
 func (p *sgdPlan[T]) Close() error { return p.close(p.d) }
 
 func (p *sgdPlan[T]) Step(param, grad, velocity backend.Tensor, hp backend.SGDParams) error {
-	const op = "sgd.step"
-	f := p.f
+	op := p.step.op
 	if err := p.open(op); err != nil {
 		return err
 	}
@@ -814,20 +665,9 @@ func (p *sgdPlan[T]) Step(param, grad, velocity backend.Tensor, hp backend.SGDPa
 		}
 		p.valid, p.seen = hp, true
 	}
-	ph, err := f.arg(op, "param", param, p.shape)
+	h, err := p.args(&p.step, param, grad, velocity)
 	if err != nil {
 		return err
 	}
-	gh, err := f.arg(op, "grad", grad, p.shape)
-	if err != nil {
-		return err
-	}
-	vh, err := f.arg(op, "velocity", velocity, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := checkAliases(op, sgdStep, ph, gh, vh); err != nil {
-		return err
-	}
-	return p.d.Step(ph.t, gh.t, vh.t, hp)
+	return p.d.Step(h[0].t, h[1].t, h[2].t, hp)
 }
