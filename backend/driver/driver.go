@@ -175,3 +175,20 @@ func Errorf(op string, kind error, format string, args ...any) error {
 func Wrap[T Tensor](d Backend[T]) backend.Backend {
 	return &front[T]{d: d, name: d.Info().Name}
 }
+
+// Unwrap returns the driver value behind a value the rulebook made: the
+// driver of a backend.Backend from Wrap, the driver plan of a plan, the
+// driver tensor (a T) of a tensor. ok is false for anything else (a nil,
+// another backend's value). It is for a driver package's own extras —
+// naming the kernels a plan runs, for instance — never for calling a
+// driver around the rulebook.
+func Unwrap(v any) (d any, ok bool) {
+	u, ok := v.(unwrapper)
+	if !ok {
+		return nil, false
+	}
+	return u.unwrap(), true
+}
+
+// unwrapper is implemented by the rulebook's backends, tensors and plans.
+type unwrapper interface{ unwrap() any }

@@ -36,6 +36,16 @@ type handle[T Tensor] struct {
 
 func (h *handle[T]) Shape() backend.Shape { return h.shape }
 
+func (h *handle[T]) unwrap() any       { return h.t }
+func (f *front[T]) unwrap() any        { return f.d }
+func (p *weightPlan[T]) unwrap() any   { return p.d }
+func (p *biasPlan[T]) unwrap() any     { return p.d }
+func (p *reluPlan[T]) unwrap() any     { return p.d }
+func (p *statefulPlan[T]) unwrap() any { return p.d }
+func (p *dropoutPlan[T]) unwrap() any  { return p.d }
+func (p *lossPlan[T]) unwrap() any     { return p.d }
+func (p *sgdPlan[T]) unwrap() any      { return p.d }
+
 func (h *handle[T]) Close() error {
 	if h.closed {
 		return nil

@@ -266,3 +266,25 @@ func TestRulebookAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestUnwrap(t *testing.T) {
+	r := newRecorder()
+	b := driver.Wrap[*rt](r)
+	d, ok := driver.Unwrap(b)
+	require.True(t, ok)
+	assert.Same(t, r, d)
+	x, err := b.NewTensor(2)
+	require.NoError(t, err)
+	dt, ok := driver.Unwrap(x)
+	require.True(t, ok)
+	assert.IsType(t, &rt{}, dt)
+	p, err := b.ReLU(backend.Shape{2})
+	require.NoError(t, err)
+	dp, ok := driver.Unwrap(p)
+	require.True(t, ok)
+	assert.IsType(t, rrelu{}, dp)
+	_, ok = driver.Unwrap(nil)
+	assert.False(t, ok)
+	_, ok = driver.Unwrap(backend.Shape{2})
+	assert.False(t, ok)
+}
