@@ -167,7 +167,7 @@
 // default ([DefaultMemoryBudget]) the memory available when it is opened
 // (MemAvailable of /proc/meminfo, or less under a cgroup memory limit; no
 // limit where neither can be read). The CPU backends count tensors, their
-// scratch arena and per-plan buffers against it ([Memory]) and return
+// scratch arena and per-plan buffers against it (driver.Memory) and return
 // [ErrMemory] with the byte count before allocating — instead of the Go
 // runtime's unrecoverable "fatal error: out of memory" or a crash inside C.
 // Closing a tensor gives its bytes back. The budget is per backend value,

@@ -109,27 +109,6 @@ func TestOpenWithValidatesOptionsFirst(t *testing.T) {
 	assert.Zero(t, opened.Load(), "the backend's open must not run with invalid options")
 }
 
-func TestMemoryBudget(t *testing.T) {
-	m := backend.NewMemory(1000)
-	require.NoError(t, m.Reserve("new tensor", "a tensor [100]", 400))
-	require.NoError(t, m.Reserve("new tensor", "a tensor [100]", 400))
-	err := m.Reserve("new tensor", "a tensor [100]", 400)
-	require.ErrorIs(t, err, backend.ErrMemory)
-	assert.Contains(t, err.Error(), "needs 400 bytes")
-	assert.Contains(t, err.Error(), "only 200 of the backend's memory budget of 1000 bytes")
-	assert.Equal(t, int64(800), m.Used())
-	m.Release(400)
-	require.NoError(t, m.Reserve("new tensor", "a tensor [100]", 400))
-	assert.True(t, backend.NewMemory(0).Fits(math.MaxInt64), "no budget: everything fits")
-	assert.False(t, m.Fits(-1))
-
-	_, err = backend.Float32Bytes("x", math.MaxInt64/2)
-	require.ErrorIs(t, err, backend.ErrInvalid)
-	b, err := backend.Float32Bytes("x", 1<<31-1)
-	require.NoError(t, err)
-	assert.Equal(t, int64(4*(1<<31-1)), b)
-}
-
 func TestDefaultMemoryBudgetIsTheAvailableMemory(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/meminfo")

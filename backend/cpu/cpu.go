@@ -41,7 +41,7 @@ type engine struct {
 	pool    *parallel.Pool
 	gemm    *gemm.Context
 	arena   []float32
-	mem     *backend.Memory // tensors, the arena and plan buffers against Options.MemoryBudget
+	mem     *driver.Memory // tensors, the arena and plan buffers against Options.MemoryBudget
 }
 
 // Open returns a pure-Go backend. Options.Threads sets the number of
@@ -82,7 +82,7 @@ func open(o backend.Options, kernel string) (*engine, error) {
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	b := &engine{threads: threads, pool: parallel.New(threads), mem: backend.NewMemory(o.Budget())}
+	b := &engine{threads: threads, pool: parallel.New(threads), mem: driver.NewMemory(o.Budget())}
 	b.gemm = gemm.New(k, b.pool)
 	return b, nil
 }
@@ -116,7 +116,7 @@ func (b *engine) Sync() error { return nil }
 func (b *engine) Close() error {
 	b.pool.Close()
 	b.arena = nil
-	b.mem = backend.NewMemory(b.mem.Budget())
+	b.mem = driver.NewMemory(b.mem.Budget())
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (b *engine) reserve(op string, n int) error {
 	if n <= len(b.arena) {
 		return nil
 	}
-	grow, err := backend.Float32Bytes(op, int64(n-len(b.arena)))
+	grow, err := driver.Float32Bytes(op, int64(n-len(b.arena)))
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@
 // library cannot run is refused by Supports with [backend.ErrUnsupported]
 // (see [Supporter]); a library failure becomes an [Errorf] error of kind
 // [backend.ErrLibrary] carrying the vendor's message; memory beyond
-// Options.MemoryBudget is [backend.ErrMemory] ([backend.Memory] counts
+// Options.MemoryBudget is [backend.ErrMemory] ([Memory] counts
 // it). The backends in this module are the worked examples: backend/cpu
 // (pure Go), backend/onednn and backend/cudnn (cgo).
 package driver
