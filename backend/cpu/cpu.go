@@ -53,9 +53,10 @@ type engine struct {
 // variable DNNGO_GEMM_KERNEL names another (see Kernels).
 func Open(o backend.Options) (backend.Backend, error) { return OpenKernel(o, "") }
 
-// OpenKernel is Open with the GEMM micro-kernel named: one of Kernels, or
-// "" for the default. It is for tests and benchmarks that compare
-// kernels; an unknown or unsupported name is ErrInvalid.
+// OpenKernel is Open with the GEMM micro-kernel named: one of Kernels or
+// the start of one ("avx512", "avx2", "generic"), or "" for the default.
+// It is for tests and benchmarks that compare kernels; a name this CPU
+// does not run is ErrInvalid.
 func OpenKernel(o backend.Options, kernel string) (backend.Backend, error) {
 	e, err := open(o, kernel)
 	if err != nil {

@@ -47,3 +47,29 @@ func TestPlanBeyondMemoryBudgetIsAnError(t *testing.T) {
 	require.NoError(t, err, "a plan that fits")
 	require.NoError(t, p.Close())
 }
+
+func TestOpenKernel(t *testing.T) {
+	for _, tc := range []struct {
+		name, kernel string
+		ok           bool
+	}{
+		{"default", "", true},
+		{"portable by prefix", "generic", true},
+		{"first listed by full name", cpu.Kernels()[0], true},
+		{"unknown", "sse1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := cpu.OpenKernel(backend.Options{Threads: 1}, tc.kernel)
+			if !tc.ok {
+				require.ErrorIs(t, err, backend.ErrInvalid)
+				assert.Contains(t, err.Error(), tc.kernel)
+				return
+			}
+			require.NoError(t, err)
+			defer b.Close()
+			if tc.kernel != "" {
+				assert.Contains(t, b.Info().Library, "GEMM kernel "+tc.kernel)
+			}
+		})
+	}
+}
