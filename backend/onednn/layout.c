@@ -42,10 +42,14 @@
  *                          a pooled output an inner product reads flat) do
  *                          not move it back and forth every step.
  *   LRN, pooling forward   the input goes back to its logical dims
- *                          (logical); a PLAIN input then moves to the
- *                          blocked layout the plan picked for it, where
- *                          oneDNN 2.x has fast kernels (primitives.c,
- *                          keyed_layout).
+ *                          (logical). Their primitives are made for the
+ *                          layout of the input they get; for a PLAIN input
+ *                          without fast kernels (oneDNN 2.x) the plan picks
+ *                          a blocked layout that has them and moves the
+ *                          input there, now and whenever it comes back
+ *                          PLAIN (primitives.c, keyed_layout). Their
+ *                          workspace tensors are made in the primitive's
+ *                          layout.
  *   ReLU                   y takes x's layout; backward: dy and dx take
  *                          y's. Any layout: the loop is element-wise.
  *   SGD                    grad and velocity take param's layout.
