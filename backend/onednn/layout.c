@@ -47,7 +47,7 @@
  *                          without fast kernels (oneDNN 2.x) the plan picks
  *                          a blocked layout that has them and moves the
  *                          input there, now and whenever it comes back
- *                          PLAIN (primitives.c, keyed_layout). Their
+ *                          PLAIN (primitives.c, layout_keyed_input). Their
  *                          workspace tensors are made in the primitive's
  *                          layout.
  *   ReLU                   y takes x's layout; backward: dy and dx take

@@ -398,8 +398,9 @@ static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
     return new_tensor(c, ws, nd, d, m);
 }
 
-/* LRN and pooling: a forward and a backward primitive made for the layout
- * of the input, with the forward's workspace kept for the backward.
+/* layout_keyed is LRN or pooling: a forward and a backward primitive made
+ * for (keyed by) the layout of the input, with the forward's workspace kept
+ * for the backward.
  *
  * The layout of the input picks the implementation, and on plain NCHW
  * oneDNN 2.x has only slow ones (simple_nchw, ref: 5–50× the blocked
@@ -408,25 +409,25 @@ static int workspace(dno_ctx *c, prim *p, dno_tensor **ws) {
  * kernels, and reorders the input into the first that does; a later plain
  * input (a new upload) is reordered into the same layout without making
  * the primitives again. */
-typedef struct keyed_ops {
+typedef struct layout_keyed_ops {
     const char *name; /* "lrn", "maxpool2d": for messages */
     /* fwd_pd makes the forward primitive descriptor of kind prop for input layout src. */
     dnnl_status_t (*fwd_pd)(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd);
     /* bwd_pd makes the backward one, in the layouts of the forward fwd. */
     dnnl_status_t (*bwd_pd)(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd_t *pd);
-} keyed_ops;
+} layout_keyed_ops;
 
-typedef struct keyed {
-    const keyed_ops *ops;
+typedef struct layout_keyed {
+    const layout_keyed_ops *ops;
     void *plan;
     int infer; /* made for inference: forward_inference (no workspace), no backward */
     md_t key;  /* the input layout the primitives were made for */
     md_t from; /* the plain layout key was chosen for, if any */
     prim fwd, bwd;
     dno_tensor *ws;
-} keyed;
+} layout_keyed;
 
-static void keyed_reset(keyed *k) {
+static void layout_keyed_reset(layout_keyed *k) {
     prim_fini(&k->fwd);
     prim_fini(&k->bwd);
     dno_tensor_destroy(k->ws);
@@ -435,21 +436,21 @@ static void keyed_reset(keyed *k) {
     k->key = NULL;
 }
 
-static void keyed_fini(keyed *k) {
-    keyed_reset(k);
+static void layout_keyed_fini(layout_keyed *k) {
+    layout_keyed_reset(k);
     md_free(k->from);
     k->from = NULL;
 }
 
-static dnnl_prop_kind_t keyed_prop(const keyed *k) {
+static dnnl_prop_kind_t layout_keyed_prop(const layout_keyed *k) {
     return k->infer ? dnnl_forward_inference : dnnl_forward_training;
 }
 
 /* fast_for reports whether the forward kernel for input layout src, and the
  * backward one unless the plan is for inference, are optimised ones. */
-static int fast_for(dno_ctx *c, keyed *k, cmd_t src) {
+static int fast_for(dno_ctx *c, layout_keyed *k, cmd_t src) {
     pd_t f = NULL, b = NULL;
-    int ok = k->ops->fwd_pd(k->plan, c, keyed_prop(k), src, NULL, &f) == dnnl_success && !slow_impl(f) &&
+    int ok = k->ops->fwd_pd(k->plan, c, layout_keyed_prop(k), src, NULL, &f) == dnnl_success && !slow_impl(f) &&
              (k->infer || (k->ops->bwd_pd(k->plan, c, f, NULL, &b) == dnnl_success && !slow_impl(b)));
     if (b) dnnl_primitive_desc_destroy(b);
     if (f) dnnl_primitive_desc_destroy(f);
@@ -458,7 +459,7 @@ static int fast_for(dno_ctx *c, keyed *k, cmd_t src) {
 
 /* faster_layout returns an owned layout to reorder the plain input x into,
  * or NULL to keep x's own. */
-static md_t faster_layout(dno_ctx *c, keyed *k, dno_tensor *x) {
+static md_t faster_layout(dno_ctx *c, layout_keyed *k, dno_tensor *x) {
     if (!x->cur_plain || x->nd != 4 || fast_for(c, k, x->cur)) return NULL;
     const dnnl_format_tag_t tags[3] = {dnnl_aBcd16b, dnnl_aBcd8b, dnnl_acdb};
     for (int i = 0; i < 3; i++) {
@@ -470,11 +471,11 @@ static md_t faster_layout(dno_ctx *c, keyed *k, dno_tensor *x) {
     return NULL;
 }
 
-/* keyed_layout gives x the layout the primitives were made for when x
- * arrives in the plain layout they were chosen for; on any other layout
+/* layout_keyed_input gives x the layout the primitives were made for when
+ * x arrives in the plain layout they were chosen for; on any other layout
  * they have not seen, it picks a faster one for a plain x and reports that
  * the primitives must be made again. */
-static int keyed_layout(dno_ctx *c, keyed *k, dno_tensor *x, int *remake) {
+static int layout_keyed_input(dno_ctx *c, layout_keyed *k, dno_tensor *x, int *remake) {
     *remake = 0;
     if (k->key && md_eq(k->key, x->cur)) return 0;
     if (k->key && k->from && md_eq(k->from, x->cur)) return relayout(c, x, k->key, 1);
@@ -489,15 +490,15 @@ static int keyed_layout(dno_ctx *c, keyed *k, dno_tensor *x, int *remake) {
     return rc;
 }
 
-static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
+static int layout_keyed_forward(dno_ctx *c, layout_keyed *k, dno_tensor *x, dno_tensor *y) {
     int rc = logical(c, x), remake = 0;
-    if (rc == 0) rc = keyed_layout(c, k, x, &remake);
+    if (rc == 0) rc = layout_keyed_input(c, k, x, &remake);
     if (rc) return rc;
     if (remake) {
-        keyed_reset(k);
+        layout_keyed_reset(k);
         dnnl_primitive_attr_t attr = NULL;
         if ((rc = make_attr(c, &attr, 0)) != 0) return rc;
-        dnnl_status_t st = k->ops->fwd_pd(k->plan, c, keyed_prop(k), x->cur, attr, &k->fwd.pd);
+        dnnl_status_t st = k->ops->fwd_pd(k->plan, c, layout_keyed_prop(k), x->cur, attr, &k->fwd.pd);
         dnnl_primitive_attr_destroy(attr);
         if (st != dnnl_success)
             rc = fail(c, (int)st, "%s: creating the forward primitive descriptor", k->ops->name);
@@ -506,7 +507,7 @@ static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
             if (k->key == NULL) rc = fail(c, DNO_ENOMEM, "%s: copying a memory descriptor", k->ops->name);
         }
         if (rc) {
-            keyed_reset(k);
+            layout_keyed_reset(k);
             return rc;
         }
     }
@@ -514,9 +515,10 @@ static int keyed_forward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *y) {
     return run(c, &k->fwd, k->ops->name, k->ws ? 3 : 2, a);
 }
 
-/* keyed_backward runs the backward primitive; x is the forward's input for
- * the ops whose backward reads it (LRN), NULL for the others (pooling). */
-static int keyed_backward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
+/* layout_keyed_backward runs the backward primitive; x is the forward's
+ * input for the ops whose backward reads it (LRN), NULL for the others
+ * (pooling). */
+static int layout_keyed_backward(dno_ctx *c, layout_keyed *k, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
     if (k->infer) return fail(c, DNO_EINTERNAL, "%s: backward of a plan made for inference", k->ops->name);
     if (k->key == NULL) return fail(c, DNO_EINTERNAL, "%s backward before forward", k->ops->name);
     int rc;
@@ -541,7 +543,7 @@ static int keyed_backward(dno_ctx *c, keyed *k, dno_tensor *x, dno_tensor *dy, d
 struct dno_lrn {
     int64_t n;
     float alpha, beta, k;
-    keyed kd;
+    layout_keyed lk;
 };
 
 static dnnl_status_t lrn_fwd(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd) {
@@ -555,11 +557,11 @@ static dnnl_status_t lrn_bwd(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, pd
     return lrn_bwd_pd(pd, c->eng, src, src, src, p->n, p->alpha, p->beta, p->k, fwd, attr);
 }
 
-static const keyed_ops lrn_ops = {"lrn", lrn_fwd, lrn_bwd};
+static const layout_keyed_ops lrn_ops = {"lrn", lrn_fwd, lrn_bwd};
 
 void dno_lrn_destroy(dno_lrn *p) {
     if (p == NULL) return;
-    keyed_fini(&p->kd);
+    layout_keyed_fini(&p->lk);
     free(p);
 }
 
@@ -567,19 +569,21 @@ int dno_lrn_create(dno_ctx *c, dno_lrn **out, int64_t size, float alpha, float b
     dno_lrn *p = *out = calloc(1, sizeof **out);
     if (p == NULL) return fail(c, DNO_ENOMEM, "lrn: allocating the plan");
     p->n = size, p->alpha = alpha, p->beta = beta, p->k = k;
-    p->kd.ops = &lrn_ops, p->kd.plan = p, p->kd.infer = infer;
+    p->lk.ops = &lrn_ops, p->lk.plan = p, p->lk.infer = infer;
     return 0;
 }
 
-int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) { return keyed_forward(c, &p->kd, x, y); }
+int dno_lrn_forward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *y) {
+    return layout_keyed_forward(c, &p->lk, x, y);
+}
 
 int dno_lrn_backward(dno_ctx *c, dno_lrn *p, dno_tensor *x, dno_tensor *dy, dno_tensor *dx) {
-    return keyed_backward(c, &p->kd, x, dy, dx);
+    return layout_keyed_backward(c, &p->lk, x, dy, dx);
 }
 
 struct dno_pool {
     dnnl_dims_t y, s, k, dil, pl, pr;
-    keyed kd;
+    layout_keyed lk;
 };
 
 static dnnl_status_t pool_fwd(void *plan, dno_ctx *c, dnnl_prop_kind_t prop, cmd_t src, cattr_t attr, pd_t *pd) {
@@ -598,11 +602,11 @@ static dnnl_status_t pool_bwd(void *plan, dno_ctx *c, cpd_t fwd, cattr_t attr, p
     return pool_bwd_pd(pd, c->eng, src, dst, p->s, p->k, p->dil, p->pl, p->pr, fwd, attr);
 }
 
-static const keyed_ops pool_ops = {"maxpool2d", pool_fwd, pool_bwd};
+static const layout_keyed_ops pool_ops = {"maxpool2d", pool_fwd, pool_bwd};
 
 void dno_pool_destroy(dno_pool *p) {
     if (p == NULL) return;
-    keyed_fini(&p->kd);
+    layout_keyed_fini(&p->lk);
     free(p);
 }
 
@@ -616,14 +620,16 @@ int dno_pool_create(dno_ctx *c, dno_pool **out, const int64_t *x, const int64_t 
     /* floor mode: the right padding the last window reaches (may be negative: unread columns) */
     p->pr[0] = (y[2] - 1) * sh + kh - x[2] - ph;
     p->pr[1] = (y[3] - 1) * sw + kw - x[3] - pw;
-    p->kd.ops = &pool_ops, p->kd.plan = p, p->kd.infer = infer;
+    p->lk.ops = &pool_ops, p->lk.plan = p, p->lk.infer = infer;
     return 0;
 }
 
-int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) { return keyed_forward(c, &p->kd, x, y); }
+int dno_pool_forward(dno_ctx *c, dno_pool *p, dno_tensor *x, dno_tensor *y) {
+    return layout_keyed_forward(c, &p->lk, x, y);
+}
 
 int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx) {
-    return keyed_backward(c, &p->kd, NULL, dy, dx);
+    return layout_keyed_backward(c, &p->lk, NULL, dy, dx);
 }
 
 /* dno_sgemm is oneDNN's row-major SGEMM, C = A·B (no transposes), for the
