@@ -1,10 +1,27 @@
 // Package onednn is dnngo's x86 CPU backend on Intel's oneDNN (formerly
 // MKL-DNN, DNNL): every op of the backend contract, forward and backward,
-// through a thin C shim (shim.c, interface in include/dnngo_onednn.h) that
-// makes one cgo call per step. It is compiled in with -tags onednn and
-// links libdnnl (Debian/Ubuntu: apt-get install -y libdnnl-dev); without
-// the tag this package is empty and backend.Open("onednn") says which tag
-// adds it.
+// through a thin C shim (the package's .c files, interface in
+// include/dnngo_onednn.h) that makes one cgo call per step. It is compiled
+// in with -tags onednn and links libdnnl (Debian/Ubuntu: apt-get install -y
+// libdnnl-dev); without the tag this package is empty and
+// backend.Open("onednn") says which tag adds it.
+//
+// # Layout of the package
+//
+// The package is a driver (package backend/driver): its engine receives
+// only calls the rulebook has checked, so it checks nothing but what oneDNN
+// itself cannot do (nothing, with the oneDNN versions it supports: it has
+// no Supports method). Open returns a *Backend, the rulebook in front of
+// the engine plus what only this backend has (Relayouts, Allocations,
+// Sgemm, and Impl for its convolution plans); backend.Open("onednn")
+// returns the rulebook alone. The Go files: onednn.go (engine, Open,
+// memory budget), tensor.go, and one file per op: conv.go, linear.go,
+// bias.go, relu.go, lrn.go, pool.go, dropout.go, loss.go, sgd.go. The C
+// files, which shim.h describes: compat.c (every oneDNN 2.x/3.x
+// difference), context.c, layout.c (tensors, and the layout state machine
+// that the Layouts section below summarises), primitives.c (convolution,
+// inner product, LRN, pooling) and elementwise.c (ReLU, bias, dropout,
+// loss, SGD).
 //
 // # oneDNN versions
 //

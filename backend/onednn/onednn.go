@@ -2,6 +2,10 @@
 
 package onednn
 
+// The engine (the driver behind the rulebook), Open and the exported
+// Backend, the memory budget shared with the shim's arena, and the
+// extras only this backend has (Relayouts, Allocations, Sgemm).
+
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include -O3 -fopenmp
 #cgo LDFLAGS: -ldnnl -fopenmp -lm
@@ -17,6 +21,7 @@ import (
 	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 	"github.com/dnngo/dnngo/internal/machine"
 	"golang.org/x/sys/cpu"
 )
@@ -25,13 +30,7 @@ import (
 const Name = "onednn"
 
 func init() {
-	backend.Register(Name, func(o backend.Options) (backend.Backend, error) {
-		b, err := Open(o)
-		if err != nil {
-			return nil, err // not a typed nil inside the interface
-		}
-		return b, nil
-	})
+	driver.Register(Name, func(o backend.Options) (driver.Backend[*tensor], error) { return open(o) })
 }
 
 // Version is the oneDNN library this binary runs on (read at run time, so
@@ -42,18 +41,26 @@ func Version() string {
 	return fmt.Sprintf("%d.%d.%d", major, minor, patch)
 }
 
-// Backend is the oneDNN backend. It is not safe for concurrent use; open
-// one per goroutine.
+// Backend is an open oneDNN backend: the backend.Backend (the rulebook in
+// front of this package's driver) plus what only this backend has. It is
+// not safe for concurrent use; open one per goroutine.
 type Backend struct {
-	c         *C.dno_ctx
-	threads   int
-	precision backend.Precision
-	live      map[resource]struct{} // tensors and plans, freed by Close
-	mem       *backend.Memory       // tensors and dropout masks; the shim's arena is external
-	closed    bool
+	backend.Backend
+	e *engine
 }
 
-// resource is a tensor or plan that holds C memory.
+// engine is the oneDNN driver behind the rulebook (package
+// backend/driver), which has checked every argument it receives.
+type engine struct {
+	c         *C.dno_ctx // nil once closed
+	threads   int
+	precision backend.Precision
+	live      map[resource]struct{} // tensors and plans holding C or budgeted memory, freed by Close
+	mem       *backend.Memory       // tensors and dropout masks; the shim's arena is external
+	lastConv  *convPlan             // the convolution plan made last, for Backend.Conv
+}
+
+// resource is a tensor or plan that holds C memory or budgeted bytes.
 type resource interface{ free() }
 
 // Open creates a oneDNN CPU engine and stream. Options.Threads sets the
@@ -66,6 +73,14 @@ type resource interface{ free() }
 // allocating. The buffers of blocked layouts that reorders add are not
 // counted.
 func Open(o backend.Options) (*Backend, error) {
+	e, err := open(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{Backend: driver.Wrap[*tensor](e), e: e}, nil
+}
+
+func open(o backend.Options) (*engine, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,9 +97,9 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
 			Err: errors.New(C.GoString(&msg[0]))}
 	}
-	b := &Backend{c: c, threads: threads, precision: o.Precision, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
-	b.syncBudget()
-	return b, nil
+	e := &engine{c: c, threads: threads, precision: o.Precision, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
+	e.syncBudget()
+	return e, nil
 }
 
 // checkPrecision accepts FP32 anywhere and BF16 where the CPU has bf16
@@ -99,12 +114,12 @@ func checkPrecision(p backend.Precision) error {
 		return nil
 	case backend.BF16:
 		if !hasBF16() {
-			return backend.Errorf("open", backend.ErrUnavailable,
+			return driver.Errorf("open", backend.ErrUnavailable,
 				"backend onednn: bf16 needs a CPU with AVX512_BF16 or AMX-BF16, and this one (%s) has neither", machine.Model())
 		}
 		return nil
 	}
-	return backend.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 or bf16, not %v", p)
+	return driver.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 or bf16, not %v", p)
 }
 
 // hasBF16 reports whether the CPU has bf16 instructions oneDNN uses (a
@@ -113,124 +128,128 @@ var hasBF16 = func() bool { return cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16 }
 
 // reserve accounts for bytes of Go-side or tensor memory, counting the
 // shim's arena as held, and tells the shim how far its arena may grow.
-func (b *Backend) reserve(op, what string, bytes int64) error {
-	b.mem.SetExternal(int64(C.dno_ctx_arena_bytes(b.c)))
-	if err := b.mem.Reserve(op, what, bytes); err != nil {
+func (e *engine) reserve(op, what string, bytes int64) error {
+	e.mem.SetExternal(int64(C.dno_ctx_arena_bytes(e.c)))
+	if err := e.mem.Reserve(op, what, bytes); err != nil {
 		return err
 	}
-	b.syncBudget()
+	e.syncBudget()
 	return nil
 }
 
 // release gives back bytes reserved with reserve.
-func (b *Backend) release(bytes int64) {
-	if b.closed {
+func (e *engine) release(bytes int64) {
+	if e.c == nil {
 		return
 	}
-	b.mem.Release(bytes)
-	b.syncBudget()
+	e.mem.Release(bytes)
+	e.syncBudget()
 }
 
 // syncBudget tells the shim the most bytes its arena may hold: what the
 // budget leaves beside the tensors (no limit without a budget).
-func (b *Backend) syncBudget() {
-	arena := int64(C.dno_ctx_arena_bytes(b.c))
-	b.mem.SetExternal(arena)
+func (e *engine) syncBudget() {
+	arena := int64(C.dno_ctx_arena_bytes(e.c))
+	e.mem.SetExternal(arena)
 	max := int64(-1)
-	if b.mem.Budget() > 0 {
-		max = arena + b.mem.Room()
+	if e.mem.Budget() > 0 {
+		max = arena + e.mem.Room()
 	}
-	C.dno_ctx_set_arena_max(b.c, C.int64_t(max))
+	C.dno_ctx_set_arena_max(e.c, C.int64_t(max))
 }
 
 // Info describes the backend.
-func (b *Backend) Info() backend.Info {
+func (e *engine) Info() backend.Info {
 	return backend.Info{
 		Name:      Name,
-		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), b.threads),
+		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), e.threads),
 		Library:   "oneDNN " + Version() + " (OpenMP)",
-		Threads:   b.threads,
-		Precision: b.precision,
+		Threads:   e.threads,
+		Precision: e.precision,
 	}
 }
 
-// Sync returns once all submitted work has finished; every op of this
-// backend waits for its primitive, so there is nothing left to wait for.
-func (b *Backend) Sync() error { return b.checkOpen("sync") }
+// Sync returns at once: every op of this backend waits for its primitive,
+// so there is nothing left to wait for.
+func (e *engine) Sync() error { return nil }
 
-// Close frees every tensor and plan the backend made, then the engine and
-// stream. Closing twice is harmless.
-func (b *Backend) Close() error {
-	if b.closed {
-		return nil
-	}
-	b.closed = true
-	for r := range b.live {
+// Close frees every tensor and plan the engine made, then the engine and
+// stream.
+func (e *engine) Close() error {
+	c := e.c
+	e.c = nil // release stops accounting: the budget goes with the engine
+	for r := range e.live {
 		r.free()
 	}
-	b.live = nil
-	C.dno_ctx_destroy(b.c)
-	b.c = nil
+	e.live = nil
+	e.lastConv = nil
+	C.dno_ctx_destroy(c)
+	return nil
+}
+
+// track registers r to be freed by Close.
+func (e *engine) track(r resource) { e.live[r] = struct{}{} }
+
+// drop frees r, closed on its own before the engine.
+func (e *engine) drop(r resource) error {
+	r.free()
+	delete(e.live, r)
 	return nil
 }
 
 // Relayouts counts the times a tensor's physical layout changed (a reorder
 // of its values, or an output taking a plan's layout). In a network most
 // happen in the first step; a few repeat each step where one primitive
-// writes a tensor in a layout the next one cannot read (AlexNet: fc6 reads
-// pool5's blocked output flattened to plain 2-D, and its plain input
-// gradient goes back to blocked for pool5's backward; the uploaded input
-// goes to conv1's layout), reusing the buffers of the first step. A
-// network that alternates training and inference plans, which choose
-// their own layouts, switches its shared tensors between them each time.
+// writes a tensor in a layout the next one cannot read (a fully connected
+// layer reading a pooled output flattened to plain 2-D, whose plain input
+// gradient goes back to blocked for the pooling's backward; an uploaded
+// input going to the first convolution's layout), reusing the buffers of
+// the first step. A network that alternates training and inference plans,
+// which choose their own layouts, switches its shared tensors between them
+// each time. It is 0 after Close.
 func (b *Backend) Relayouts() int64 {
-	if b.closed {
+	if b.e.c == nil {
 		return 0
 	}
-	return int64(C.dno_ctx_relayouts(b.c))
+	return int64(C.dno_ctx_relayouts(b.e.c))
 }
 
 // Allocations counts the host buffers the backend has allocated: tensors,
 // the scratchpad arena, and the buffers a reorder needs the first time a
 // tensor changes layout or a plan keeps a copy of an input in its own
 // layout. A network that runs the same plans every step stops allocating
-// after its first step.
+// after its first step. It is 0 after Close.
 func (b *Backend) Allocations() int64 {
-	if b.closed {
+	if b.e.c == nil {
 		return 0
 	}
-	return int64(C.dno_ctx_allocs(b.c))
+	return int64(C.dno_ctx_allocs(b.e.c))
 }
 
 // Sgemm computes out = a·b with oneDNN's row-major SGEMM (a is m×k, b is
 // k×n, out m×n, all dense): the ceiling that benchmarks compare the
-// convolutions and the pure-Go GEMM with.
+// convolutions and the pure-Go GEMM with. After Close it is ErrClosed.
 func (b *Backend) Sgemm(m, n, k int, a, bm, out []float32) error {
 	const op = "sgemm"
-	if err := b.checkOpen(op); err != nil {
-		return err
+	e := b.e
+	if e.c == nil {
+		return driver.Errorf(op, backend.ErrClosed, "backend is closed")
 	}
 	if m < 1 || n < 1 || k < 1 || len(a) != m*k || len(bm) != k*n || len(out) != m*n {
-		return backend.Errorf(op, backend.ErrShape, "%dx%dx%d with slices of %d, %d and %d values, want %d, %d and %d",
+		return driver.Errorf(op, backend.ErrShape, "%dx%dx%d with slices of %d, %d and %d values, want %d, %d and %d",
 			m, n, k, len(a), len(bm), len(out), m*k, k*n, m*n)
 	}
-	rc := C.dno_sgemm(b.c, C.int64_t(m), C.int64_t(n), C.int64_t(k), (*C.float)(unsafe.Pointer(&a[0])),
+	rc := C.dno_sgemm(e.c, C.int64_t(m), C.int64_t(n), C.int64_t(k), (*C.float)(unsafe.Pointer(&a[0])),
 		(*C.float)(unsafe.Pointer(&bm[0])), (*C.float)(unsafe.Pointer(&out[0])))
-	return check(b, rc, op, backend.Shape{m, n, k})
-}
-
-func (b *Backend) checkOpen(op string) error {
-	if b.closed {
-		return backend.Errorf(op, backend.ErrClosed, "backend is closed")
-	}
-	return nil
+	return check(e, rc, op, backend.Shape{m, n, k})
 }
 
 // check turns a shim return code into an error: ErrLibrary with what the
-// shim was doing, oneDNN's status name and what the op was given. It is
-// generic so that the success path boxes nothing: executing a plan must
-// not allocate.
-func check[T fmt.Stringer](b *Backend, rc C.int, op string, what T) error {
+// shim was doing, oneDNN's status name and what the op was given
+// (ErrMemory when the arena would exceed the budget). It is generic so
+// that the success path boxes nothing: executing a plan must not
+// allocate.
+func check[T fmt.Stringer](e *engine, rc C.int, op string, what T) error {
 	if rc == 0 {
 		return nil
 	}
@@ -239,24 +258,22 @@ func check[T fmt.Stringer](b *Backend, rc C.int, op string, what T) error {
 		kind = backend.ErrMemory
 	}
 	return &backend.OpError{Op: op, Kind: kind, Msg: what.String(),
-		Err: errors.New("oneDNN " + C.GoString(C.dno_ctx_message(b.c)))}
+		Err: errors.New("oneDNN " + C.GoString(C.dno_ctx_message(e.c)))}
 }
 
-// track registers r to be freed by Close.
-func (b *Backend) track(r resource) { b.live[r] = struct{}{} }
-
-// untrack forgets r (it was closed on its own).
-func (b *Backend) untrack(r resource) {
-	if b.live != nil {
-		delete(b.live, r)
-	}
-}
-
-// dims converts a shape to the int64 array the shim takes.
-func dims(s backend.Shape) [4]C.int64_t {
-	var d [4]C.int64_t
+// dims converts a shape (at most backend.MaxRank dimensions) to the int64
+// array the shim takes.
+func dims(s backend.Shape) [backend.MaxRank]C.int64_t {
+	var d [backend.MaxRank]C.int64_t
 	for i, v := range s {
 		d[i] = C.int64_t(v)
 	}
 	return d
+}
+
+func cbool(v bool) C.int {
+	if v {
+		return 1
+	}
+	return 0
 }

@@ -1,6 +1,6 @@
 /*
  * A test fixture, not oneDNN: dnngo's own declarations of exactly the
- * oneDNN 3.x C API that backend/onednn/shim.c calls, written from the
+ * oneDNN 3.x C API that backend/onednn's shim (*.c) calls, written from the
  * documented 3.x signatures (oneDNN 3.x C API reference, checked against
  * include/oneapi/dnnl/dnnl.h of oneDNN 3.x). Enum values are
  * placeholders: the check is syntax-only (gcc -fsyntax-only), so the shim's
