@@ -36,7 +36,6 @@ func (e *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 		return nil, err
 	}
 	e.track(p)
-	e.lastConv = p
 	return p, nil
 }
 
@@ -60,36 +59,20 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db *tensor) error {
 	return check(p.e, C.dno_conv_backward_filter(p.e.c, p.p, x.t, dy.t, dw.t, handle(db)), "conv2d.backward_filter", p.d)
 }
 
-// Conv plans a convolution as backend.Backend's Conv does; the plan also
-// tells Impl which kernels it runs.
-func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
-	b.e.lastConv = nil
-	p, err := b.Backend.Conv(d)
-	if err != nil {
-		return nil, err
-	}
-	c := b.e.lastConv
-	b.e.lastConv = nil
-	return &implPlan{WeightPlan: p, c: c}, nil
-}
-
-// implPlan is a convolution plan of a *Backend: the rulebook's plan, and
-// the driver plan behind it whose kernels Impl names.
-type implPlan struct {
-	backend.WeightPlan
-	c *convPlan
-}
-
-// Impl names the oneDNN implementations a convolution plan made by a
-// *Backend's Conv runs ("fwd brg:avx512_core, bwd data -, ..."; a backward
-// primitive is named once it has run), for benchmarks and debugging; "" for
-// other plans and for a closed plan or backend.
+// Impl names the oneDNN implementations a convolution plan of this backend
+// runs ("fwd brg:avx512_core, bwd data -, ..."; a backward primitive is
+// named once it has run), for benchmarks and debugging; "" for other plans
+// and for a closed plan or backend.
 func Impl(p backend.WeightPlan) string {
-	ip, ok := p.(*implPlan)
-	if !ok || ip.c == nil || ip.c.p == nil || ip.c.e.c == nil {
+	d, ok := driver.Unwrap(p)
+	if !ok {
+		return ""
+	}
+	c, ok := d.(*convPlan)
+	if !ok || c.p == nil || c.e.c == nil {
 		return ""
 	}
 	var buf [256]C.char
-	C.dno_conv_impl(ip.c.p, &buf[0], C.size_t(len(buf)))
+	C.dno_conv_impl(c.p, &buf[0], C.size_t(len(buf)))
 	return C.GoString(&buf[0])
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu"
 	"github.com/dnngo/dnngo/backend/onednn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,6 +137,19 @@ func TestImplNamesTheKernels(t *testing.T) {
 	assert.Contains(t, onednn.Impl(p), "fwd ")
 	require.NoError(t, p.Close())
 	assert.Empty(t, onednn.Impl(p), "a closed plan names nothing")
+
+	viaRegistry, err := backend.Open(onednn.Name)
+	require.NoError(t, err)
+	defer viaRegistry.Close()
+	q, err := viaRegistry.Conv(d)
+	require.NoError(t, err)
+	assert.Contains(t, onednn.Impl(q), "fwd ", "a plan of backend.Open(\"onednn\") too")
+	other, err := cpu.Open(backend.Options{Threads: 1})
+	require.NoError(t, err)
+	defer other.Close()
+	cp, err := other.Conv(d)
+	require.NoError(t, err)
+	assert.Empty(t, onednn.Impl(cp), "another backend's plan")
 }
 
 func randn(r *rand.Rand, n int) []float32 {

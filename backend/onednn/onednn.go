@@ -56,8 +56,7 @@ type engine struct {
 	threads   int
 	precision backend.Precision
 	live      map[resource]struct{} // tensors and plans holding C or budgeted memory, freed by Close
-	mem       *backend.Memory       // tensors and dropout masks; the shim's arena is external
-	lastConv  *convPlan             // the convolution plan made last, for Backend.Conv
+	mem       *driver.Memory        // tensors and dropout masks; the shim's arena is external
 }
 
 // resource is a tensor or plan that holds C memory or budgeted bytes.
@@ -97,7 +96,7 @@ func open(o backend.Options) (*engine, error) {
 		return nil, &backend.OpError{Op: "open", Kind: backend.ErrUnavailable, Msg: "oneDNN " + Version(),
 			Err: errors.New(C.GoString(&msg[0]))}
 	}
-	e := &engine{c: c, threads: threads, precision: o.Precision, live: map[resource]struct{}{}, mem: backend.NewMemory(o.Budget())}
+	e := &engine{c: c, threads: threads, precision: o.Precision, live: map[resource]struct{}{}, mem: driver.NewMemory(o.Budget())}
 	e.syncBudget()
 	return e, nil
 }
@@ -182,7 +181,6 @@ func (e *engine) Close() error {
 		r.free()
 	}
 	e.live = nil
-	e.lastConv = nil
 	C.dno_ctx_destroy(c)
 	return nil
 }
