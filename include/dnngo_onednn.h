@@ -1,6 +1,7 @@
 /*
  * dnngo_onednn.h — the C interface between backend/onednn (Go, cgo) and its
- * shim (backend/onednn/shim.c), which drives oneDNN 2.x or 3.x.
+ * shim (the C files of backend/onednn: compat.c, context.c, layout.c,
+ * primitives.c, elementwise.c), which drives oneDNN 2.x or 3.x.
  *
  * The Go side never sees a oneDNN type: it holds opaque handles (a context,
  * tensors, plans) and makes one cgo call per step (create a plan, run one
