@@ -22,7 +22,9 @@
 //   - sgd and resources: both update rules over several steps, Close
 //     semantics;
 //   - inference: plans made with Inference give the training plans'
-//     forward results and refuse their backward.
+//     forward results and refuse their backward;
+//   - supports: Backend.Supports accepts every AlexNet layer and agrees
+//     with planning; an invalid description is invalid, not unsupported.
 package backendtest
 
 import (
@@ -41,4 +43,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("sgd", func(t *testing.T) { RunSGD(t, open) })
 	t.Run("resources", func(t *testing.T) { RunResources(t, open) })
 	t.Run("inference", func(t *testing.T) { RunInference(t, open) })
+	t.Run("supports", func(t *testing.T) { RunSupports(t, open) })
 }
