@@ -47,9 +47,10 @@ func (l *libs) sym(name string) unsafe.Pointer {
 }
 
 // TestDouble reports whether this backend runs on dnngo's test double
-// rather than on NVIDIA's libraries and a GPU: then nothing it does says
-// anything about a GPU's speed or numerics.
-func (b *Backend) TestDouble() bool { return b.libs.isTestDouble() }
+// (testdata/fakecuda) rather than on NVIDIA's libraries and a GPU: then
+// nothing it does says anything about a GPU's speed or numerics. It keeps
+// its answer after Close.
+func (b *Backend) TestDouble() bool { return b.e.libs.isTestDouble() }
 
 func doubleSym(name string) (unsafe.Pointer, error) {
 	l, err := global()
