@@ -1,5 +1,8 @@
 //go:build cudnn
 
+// The test double's extra entry points (testdata/fakecuda): TestDouble,
+// its live counts, fault injection and call counts.
+
 package cudnn
 
 /*
