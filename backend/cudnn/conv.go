@@ -39,8 +39,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 	const op = "conv2d"
 	p := &convPlan{d: d}
 	p.ds.c = b.c
-	p.plan = b.newPlan(p.ds.free)
-	p.half = b.hasHalf
+	p.weightBase = weightBase{plan: b.newPlan(p.ds.free), half: b.hasHalf}
 	p.fuse = d.Bias && d.ReLU && os.Getenv(EnvNoFuse) == ""
 	if err := p.init(b, op); err != nil {
 		p.ds.free()
@@ -51,10 +50,9 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 }
 
 type convPlan struct {
-	plan
+	weightBase
 	d           backend.ConvDesc
 	ds          descs
-	half        bool // x, w, y in the 16-bit type
 	xd, yd, bd  C.dn_cudnnTensorDescriptor_t
 	yd32, bd32  C.dn_cudnnTensorDescriptor_t // float32 epilogue (16-bit modes)
 	wd          C.dn_cudnnFilterDescriptor_t
@@ -152,24 +150,6 @@ func (p *convPlan) findAlgo(op string, dir int, x, w, y C.dn_dptr) error {
 	}
 	p.algo[dir], p.found[dir] = algo, true
 	return nil
-}
-
-// read returns the buffer of t in the plan's type (the 16-bit copy in the
-// BF16/FP16 modes, else float32), converting it first if it is stale.
-func (p *convPlan) read(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.readHalf(op, t)
-	}
-	return p.b.readFloat(op, t)
-}
-
-// write returns the buffer of t in the plan's type for a step that writes
-// it, marking that copy the current one.
-func (p *convPlan) write(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.writeHalf(op, t)
-	}
-	return p.b.writeFloat(t), nil
 }
 
 // Forward computes y = x∗w, then adds the bias (b is nil without one) and

@@ -27,9 +27,9 @@ import (
 // cublasGemmEx on the 16-bit copies with float32 accumulation.
 func (b *engine) Linear(d backend.LinearDesc) (driver.WeightPlan[*tensor], error) {
 	const op = "linear"
-	p := &linearPlan{relu: d.ReLU, n: d.Input[0], k: d.In(), m: d.Out, half: b.hasHalf}
+	p := &linearPlan{relu: d.ReLU, n: d.Input[0], k: d.In(), m: d.Out}
 	p.ds.c = b.c
-	p.plan = b.newPlan(p.ds.free)
+	p.weightBase = weightBase{plan: b.newPlan(p.ds.free), half: b.hasHalf}
 	if err := p.init(b, op); err != nil {
 		p.ds.free()
 		return nil, initErr(err)
@@ -39,10 +39,9 @@ func (b *engine) Linear(d backend.LinearDesc) (driver.WeightPlan[*tensor], error
 }
 
 type linearPlan struct {
-	plan
+	weightBase
 	relu               bool // ReLU after the bias
 	n, k, m            int  // batch, in, out features
-	half               bool // x, w, y in the 16-bit type
 	ds                 descs
 	yd, bd, yd32, bd32 C.dn_cudnnTensorDescriptor_t
 	epilogueF32        bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
@@ -71,23 +70,6 @@ func (p *linearPlan) init(b *engine, op string) error {
 		}
 	}
 	return nil
-}
-
-// read returns the buffer of t in the plan's type, as convPlan.read.
-func (p *linearPlan) read(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.readHalf(op, t)
-	}
-	return p.b.readFloat(op, t)
-}
-
-// write returns the buffer of t in the plan's type for a step that writes
-// it, as convPlan.write.
-func (p *linearPlan) write(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.writeHalf(op, t)
-	}
-	return p.b.writeFloat(t), nil
 }
 
 // gemm runs C = op(A)·op(B) (+ beta·C) in the plan's type.

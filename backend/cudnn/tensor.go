@@ -185,6 +185,32 @@ func (p *plan) Close() error {
 	return nil
 }
 
+// weightBase is what convolution and fully connected plans embed: they
+// compute on the 16-bit copies of their tensors in the BF16/FP16 modes,
+// else on float32.
+type weightBase struct {
+	plan
+	half bool // x, w, y in the 16-bit type
+}
+
+// read returns the buffer of t in the plan's type, converting it first if
+// that copy is stale.
+func (p *weightBase) read(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.readHalf(op, t)
+	}
+	return p.b.readFloat(op, t)
+}
+
+// write returns the buffer of t in the plan's type for a step that writes
+// it, marking that copy the current one.
+func (p *weightBase) write(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.writeHalf(op, t)
+	}
+	return p.b.writeFloat(t), nil
+}
+
 // descs collects a plan's cuDNN descriptors so one call releases them all.
 type descs struct {
 	c       *C.dn_ctx
