@@ -89,7 +89,6 @@ type engine struct {
 	libs *libs
 	info backend.Info
 
-	prec     backend.Precision
 	hasHalf  bool   // BF16/FP16: heavy ops use a 16-bit copy
 	halfDNN  C.int  // cudnnDataType_t of that copy
 	halfBLAS C.int  // cudaDataType of that copy
@@ -145,7 +144,7 @@ func open(o backend.Options) (*engine, error) {
 		return nil, err
 	}
 	c := (*C.dn_ctx)(C.calloc(1, C.size_t(unsafe.Sizeof(C.dn_ctx{}))))
-	b := &engine{c: c, libs: l, prec: o.Precision, budget: budget << 20, memBudget: uint64(o.MemoryBudget),
+	b := &engine{c: c, libs: l, budget: budget << 20, memBudget: uint64(o.MemoryBudget),
 		tensors: map[*tensor]struct{}{}, plans: map[*plan]struct{}{}}
 	b.pool.init()
 	var count C.int
