@@ -1,5 +1,9 @@
 //go:build cudnn
 
+// The backend and its driver: Open, the engine behind the rulebook (its
+// handles, stream and precision settings), Info, Sync, Close, Supports and
+// the library error type.
+
 package cudnn
 
 import (
@@ -10,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 /*
@@ -26,12 +31,12 @@ const Name = "cudnn"
 const EnvWorkspace = "DNNGO_CUDNN_WORKSPACE_MB"
 
 func init() {
-	backend.Register(Name, func(o backend.Options) (backend.Backend, error) {
-		b, err := Open(o)
+	driver.Register(Name, func(o backend.Options) (driver.Backend[*tensor], error) {
+		e, err := open(o)
 		if err != nil {
 			return nil, err // not a typed nil inside the interface
 		}
-		return b, nil
+		return e, nil
 	})
 }
 
@@ -64,14 +69,26 @@ func (e *LibError) Unsupported() bool {
 	return e.Library == "cuDNN" && e.Code/1000 == 3
 }
 
-// Backend is the cuDNN backend. It is not safe for concurrent use: open
-// one per goroutine.
+// Backend is an open cuDNN backend: the backend.Backend (the rulebook in
+// front of this package's driver) plus what only this backend has. It is
+// not safe for concurrent use: open one per goroutine.
 type Backend struct {
+	backend.Backend
+	e *engine
+}
+
+var (
+	_ driver.Backend[*tensor] = (*engine)(nil)
+	_ driver.Supporter        = (*engine)(nil)
+)
+
+// engine is the cuDNN driver behind the rulebook (package backend/driver),
+// which has checked every argument it receives.
+type engine struct {
 	c    *C.dn_ctx
 	libs *libs
 	info backend.Info
 
-	prec     backend.Precision
 	hasHalf  bool   // BF16/FP16: heavy ops use a 16-bit copy
 	halfDNN  C.int  // cudnnDataType_t of that copy
 	halfBLAS C.int  // cudaDataType of that copy
@@ -86,7 +103,6 @@ type Backend struct {
 	// Options.Deterministic)
 	deterministic bool
 
-	closed  bool
 	pool    pool
 	ws      C.dn_dptr // the workspace arena
 	wsSize  uint64
@@ -104,6 +120,14 @@ type Backend struct {
 // pool holds (an allocation beyond it is backend.ErrMemory, before
 // cuMemAlloc), and 0 leaves the limit to the device.
 func Open(o backend.Options) (*Backend, error) {
+	e, err := open(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{Backend: driver.Wrap[*tensor](e), e: e}, nil
+}
+
+func open(o backend.Options) (*engine, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -111,7 +135,7 @@ func Open(o backend.Options) (*Backend, error) {
 	if s := os.Getenv(EnvWorkspace); s != "" {
 		v, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return nil, backend.Errorf("open", backend.ErrInvalid, "$%s = %q, want a number of MiB", EnvWorkspace, s)
+			return nil, driver.Errorf("open", backend.ErrInvalid, "$%s = %q, want a number of MiB", EnvWorkspace, s)
 		}
 		budget = v
 	}
@@ -120,7 +144,7 @@ func Open(o backend.Options) (*Backend, error) {
 		return nil, err
 	}
 	c := (*C.dn_ctx)(C.calloc(1, C.size_t(unsafe.Sizeof(C.dn_ctx{}))))
-	b := &Backend{c: c, libs: l, prec: o.Precision, budget: budget << 20, memBudget: uint64(o.MemoryBudget),
+	b := &engine{c: c, libs: l, budget: budget << 20, memBudget: uint64(o.MemoryBudget),
 		tensors: map[*tensor]struct{}{}, plans: map[*plan]struct{}{}}
 	b.pool.init()
 	var count C.int
@@ -131,11 +155,11 @@ func Open(o backend.Options) (*Backend, error) {
 	}
 	if count == 0 {
 		C.free(unsafe.Pointer(c))
-		return nil, backend.Errorf("open", backend.ErrUnavailable, "the CUDA driver sees no GPU")
+		return nil, driver.Errorf("open", backend.ErrUnavailable, "the CUDA driver sees no GPU")
 	}
 	if o.Device >= int(count) {
 		C.free(unsafe.Pointer(c))
-		return nil, backend.Errorf("open", backend.ErrInvalid, "device %d, but the driver sees %d GPU(s)", o.Device, count)
+		return nil, driver.Errorf("open", backend.ErrInvalid, "device %d, but the driver sees %d GPU(s)", o.Device, count)
 	}
 	blasMath := C.int(C.DN_CUBLAS_DEFAULT_MATH)
 	b.deterministic = o.Deterministic
@@ -158,7 +182,7 @@ func Open(o backend.Options) (*Backend, error) {
 	if (o.Precision == backend.BF16 || o.Precision == backend.TF32) && c.cc_major < 8 {
 		C.dn_close(c)
 		C.free(unsafe.Pointer(c))
-		return nil, backend.Errorf("open", backend.ErrInvalid, "%v needs a GPU of compute capability 8.0 or newer, this one is %d.%d", o.Precision, c.cc_major, c.cc_minor)
+		return nil, driver.Errorf("open", backend.ErrInvalid, "%v needs a GPU of compute capability 8.0 or newer, this one is %d.%d", o.Precision, c.cc_major, c.cc_minor)
 	}
 	if b.hasHalf {
 		if err := b.probeHalf(o.Precision); err != nil {
@@ -181,7 +205,7 @@ func Open(o backend.Options) (*Backend, error) {
 // precision p in the calls every step of it needs (cudnnTransformTensor,
 // cudnnConvolutionBackwardBias): a refusal is an ErrInvalid naming the call
 // and the alternatives, not a failure of every step.
-func (b *Backend) probeHalf(p backend.Precision) error {
+func (b *engine) probeHalf(p backend.Precision) error {
 	buf, cls, err := b.alloc(64)
 	if err != nil {
 		return err
@@ -201,7 +225,7 @@ func (b *Backend) probeHalf(p backend.Precision) error {
 
 // describeDevice names the GPU: from NVML where it is present (through
 // go-nvml), else from the driver API.
-func (b *Backend) describeDevice() string {
+func (b *engine) describeDevice() string {
 	c := b.c
 	name := C.GoString(&c.name[0])
 	pci := C.GoString(&c.pci[0])
@@ -216,14 +240,11 @@ func (b *Backend) describeDevice() string {
 
 // Info describes the backend: the GPU, the library versions and files,
 // the precision.
-func (b *Backend) Info() backend.Info { return b.info }
+func (b *engine) Info() backend.Info { return b.info }
 
 // Sync waits for every queued step and reports the first asynchronous
 // error.
-func (b *Backend) Sync() error {
-	if err := b.checkOpen("sync"); err != nil {
-		return err
-	}
+func (b *engine) Sync() error {
 	if C.dn_sync(b.c) != 0 {
 		return b.libErr("sync")
 	}
@@ -231,20 +252,14 @@ func (b *Backend) Sync() error {
 }
 
 // Close waits for the stream, releases every plan, tensor and pooled
-// buffer, the handles, the stream and the context reference. Tensors and
-// plans of a closed backend return ErrClosed.
-func (b *Backend) Close() error {
-	if b.closed {
-		return nil
-	}
+// buffer, the handles, the stream and the context reference.
+func (b *engine) Close() error {
 	C.dn_sync(b.c)
 	for p := range b.plans {
 		p.release()
-		p.closed = true
 	}
 	for t := range b.tensors {
 		t.releaseDescs()
-		t.closed = true
 	}
 	for i := range b.stage {
 		s := &b.stage[i]
@@ -255,7 +270,6 @@ func (b *Backend) Close() error {
 	}
 	b.pool.freeAll(b)
 	b.held = 0
-	b.closed = true
 	C.dn_close(b.c)
 	C.free(unsafe.Pointer(b.c))
 	b.c = nil
@@ -263,26 +277,33 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-func (b *Backend) checkOpen(op string) error {
-	if b.closed {
-		return backend.Errorf(op, backend.ErrClosed, "backend is closed")
+// Supports reports the limits of cuDNN that a valid description can
+// break, as backend.ErrUnsupported: today only LRN's (see lrnSupported).
+// Limits that only the library can compute (an output shape cuDNN derives
+// differently) are found when the plan is made.
+func (b *engine) Supports(d backend.Desc) error {
+	switch d := d.(type) {
+	case backend.LRNDesc:
+		return lrnSupported(d)
+	case *backend.LRNDesc:
+		return lrnSupported(*d)
 	}
 	return nil
 }
 
 // libErr turns the context's recorded failure into an ErrLibrary error.
-func (b *Backend) libErr(op string) error {
+func (b *engine) libErr(op string) error {
 	return &backend.OpError{Op: op, Kind: backend.ErrLibrary, Msg: "the GPU library failed", Err: b.lastErr()}
 }
 
-func (b *Backend) lastErr() *LibError {
+func (b *engine) lastErr() *LibError {
 	e := &b.c.err
 	lib := map[C.int]string{C.DN_LIB_SHIM: "dnngo", C.DN_LIB_CUDA: "CUDA driver", C.DN_LIB_CUDNN: "cuDNN", C.DN_LIB_CUBLAS: "cuBLAS"}[e.lib]
 	return &LibError{Library: lib, Function: C.GoString(&e.fn[0]), Code: int(e.code), Message: strings.TrimSpace(C.GoString(&e.msg[0]))}
 }
 
 // statusErr turns a shim status into an error for op.
-func (b *Backend) statusErr(r C.int, op string) error {
+func (b *engine) statusErr(r C.int, op string) error {
 	if r != 0 {
 		return b.libErr(op)
 	}

@@ -1,5 +1,9 @@
 //go:build cudnn
 
+// Convolution: the plan (descriptors per direction, algorithms found on
+// first use), forward with the fused or separate bias and ReLU epilogue,
+// and both backwards.
+
 package cudnn
 
 /*
@@ -11,6 +15,7 @@ import (
 	"os"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // EnvNoFuse, when set, turns off cudnnConvolutionBiasActivationForward:
@@ -30,54 +35,46 @@ const (
 // direction (each may end up with its own math type), and the algorithm of
 // each direction chosen on its first execution with
 // cudnnFind...AlgorithmEx on that call's own buffers.
-func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
+func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 	const op = "conv2d"
-	if err := b.checkOpen(op); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	p := &convPlan{d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out}}
+	p := &convPlan{d: d}
 	p.ds.c = b.c
-	p.plan = b.newPlan(p.ds.free)
-	p.half = b.hasHalf
+	p.weightBase = weightBase{plan: b.newPlan(p.ds.free), half: b.hasHalf}
 	p.fuse = d.Bias && d.ReLU && os.Getenv(EnvNoFuse) == ""
 	if err := p.init(b, op); err != nil {
 		p.ds.free()
-		return nil, initErr(op, err)
+		return nil, initErr(err)
 	}
 	p.register()
 	return p, nil
 }
 
 type convPlan struct {
-	plan
-	d                       backend.ConvDesc
-	in, out, wshape, bshape backend.Shape
-	ds                      descs
-	half                    bool // x, w, y in the 16-bit type
-	xd, yd, bd              C.dn_cudnnTensorDescriptor_t
-	yd32, bd32              C.dn_cudnnTensorDescriptor_t // float32 epilogue (16-bit modes)
-	wd                      C.dn_cudnnFilterDescriptor_t
-	cd                      [3]C.dn_cudnnConvolutionDescriptor_t
-	algo                    [3]C.int
-	found                   [3]bool
-	fuse                    bool // try cudnnConvolutionBiasActivationForward
-	epilogueF32             bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
+	weightBase
+	d           backend.ConvDesc
+	ds          descs
+	xd, yd, bd  C.dn_cudnnTensorDescriptor_t
+	yd32, bd32  C.dn_cudnnTensorDescriptor_t // float32 epilogue (16-bit modes)
+	wd          C.dn_cudnnFilterDescriptor_t
+	cd          [3]C.dn_cudnnConvolutionDescriptor_t
+	algo        [3]C.int
+	found       [3]bool
+	fuse        bool // try cudnnConvolutionBiasActivationForward
+	epilogueF32 bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
 }
 
-func (p *convPlan) init(b *Backend, op string) error {
+func (p *convPlan) init(b *engine, op string) error {
 	d := p.d
+	out := d.OutputShape()
 	dt := C.int(C.DN_CUDNN_DATA_FLOAT)
 	if p.half {
 		dt = b.halfDNN
 	}
 	var err error
-	if p.xd, err = b.tensorDesc(op, &p.ds, dt, dims4(p.in)); err != nil {
+	if p.xd, err = b.tensorDesc(op, &p.ds, dt, dims4(d.Input)); err != nil {
 		return err
 	}
-	if p.yd, err = b.tensorDesc(op, &p.ds, dt, dims4(p.out)); err != nil {
+	if p.yd, err = b.tensorDesc(op, &p.ds, dt, dims4(out)); err != nil {
 		return err
 	}
 	if p.bd, err = b.tensorDesc(op, &p.ds, dt, [4]C.int{1, C.int(d.Out), 1, 1}); err != nil {
@@ -85,14 +82,14 @@ func (p *convPlan) init(b *Backend, op string) error {
 	}
 	p.yd32, p.bd32 = p.yd, p.bd
 	if p.half {
-		if p.yd32, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, dims4(p.out)); err != nil {
+		if p.yd32, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, dims4(out)); err != nil {
 			return err
 		}
 		if p.bd32, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, [4]C.int{1, C.int(d.Out), 1, 1}); err != nil {
 			return err
 		}
 	}
-	ws := p.wshape
+	ws := d.WeightShape()
 	if err := b.statusErr(C.dn_filter_desc(b.c, &p.wd, dt, C.int(ws[0]), C.int(ws[1]), C.int(ws[2]), C.int(ws[3])), op); err != nil {
 		return err
 	}
@@ -108,8 +105,8 @@ func (p *convPlan) init(b *Backend, op string) error {
 	if err := b.statusErr(C.dn_conv_out_dim(b.c, p.cd[0], p.xd, p.wd, &got[0]), op); err != nil {
 		return err
 	}
-	if got != dims4(p.out) {
-		return backend.Errorf(op, backend.ErrInvalid, "%s: cuDNN computes output %v, the contract %v", d, got, p.out)
+	if got != dims4(out) {
+		return driver.Errorf(op, backend.ErrUnsupported, "%s: cuDNN computes output %v, the contract %v", d, got, out)
 	}
 	return nil
 }
@@ -155,49 +152,12 @@ func (p *convPlan) findAlgo(op string, dir int, x, w, y C.dn_dptr) error {
 	return nil
 }
 
-// read returns the buffer of t in the plan's type (the 16-bit copy in the
-// BF16/FP16 modes, else float32), converting it first if it is stale.
-func (p *convPlan) read(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.readHalf(op, t)
-	}
-	return p.b.readFloat(op, t)
-}
-
-// write returns the buffer of t in the plan's type for a step that writes
-// it, marking that copy the current one.
-func (p *convPlan) write(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.writeHalf(op, t)
-	}
-	return p.b.writeFloat(t), nil
-}
-
-func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
+// Forward computes y = x∗w, then adds the bias (b is nil without one) and
+// applies ReLU as the description says: fused into one cuDNN call where
+// cuDNN has a kernel for it, else as an epilogue.
+func (p *convPlan) Forward(xt, wt, bt, yt *tensor) error {
 	const op = "conv2d.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	xt, err := b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	wt, err := b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	bt, err := biasArg(b, op, "b", bias, p.d.Bias, p.bshape)
-	if err != nil {
-		return err
-	}
-	yt, err := b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
-		return err
-	}
 	xp, err := p.read(op, xt)
 	if err != nil {
 		return err
@@ -237,7 +197,7 @@ func (p *convPlan) Forward(x, w, bias, y backend.Tensor) error {
 // epilogue adds the bias and applies ReLU in place on y, in the plan's
 // type, or in float32 when cuDNN does not support the 16-bit type for
 // them (then remembered in *f32 for the next calls).
-func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_dptr, bt *tensor,
+func epilogue(b *engine, op string, f32 *bool, half bool, yt *tensor, yp C.dn_dptr, bt *tensor,
 	yd, bd, yd32, bd32 C.dn_cudnnTensorDescriptor_t, relu bool) error {
 	if bt == nil && !relu {
 		return nil
@@ -290,51 +250,9 @@ func epilogue(b *Backend, op string, f32 *bool, half bool, yt *tensor, yp C.dn_d
 	return nil
 }
 
-// biasArg resolves a bias argument that must be given exactly when the
-// desc has a bias.
-// arg is t as a backend.Tensor for backend.CheckAliases: nil (not a typed
-// nil pointer) when t is nil.
-func arg(t *tensor) backend.Tensor {
-	if t == nil {
-		return nil
-	}
-	return t
-}
-
-func biasArg(b *Backend, op, arg string, x backend.Tensor, want bool, shape backend.Shape) (*tensor, error) {
-	if !want {
-		if x != nil {
-			return nil, backend.Errorf(op, backend.ErrInvalid, "%s given but the plan has no bias", arg)
-		}
-		return nil, nil
-	}
-	return b.get(op, arg, x, shape)
-}
-
-func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
+func (p *convPlan) BackwardData(dyt, wt, dxt *tensor) error {
 	const op = "conv2d.backward_data"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
 	b := p.b
-	dyt, err := b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	wt, err := b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	dxt, err := b.get(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt); err != nil {
-		return err
-	}
 	dyp, err := p.read(op, dyt)
 	if err != nil {
 		return err
@@ -353,34 +271,10 @@ func (p *convPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	return b.statusErr(C.dn_conv_bwd_data(b.c, p.wd, wp, p.yd, dyp, p.cd[1], p.algo[1], b.ws, C.size_t(b.wsSize), p.xd, dxp), op)
 }
 
-func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
+// BackwardFilter computes dw and, when the plan has a bias, db (else nil).
+func (p *convPlan) BackwardFilter(xt, dyt, dwt, dbt *tensor) error {
 	const op = "conv2d.backward_filter"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
 	b := p.b
-	xt, err := b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	dyt, err := b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dwt, err := b.get(op, "dw", dw, p.wshape)
-	if err != nil {
-		return err
-	}
-	dbt, err := biasArg(b, op, "db", db, p.d.Bias, p.bshape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
-		return err
-	}
 	xp, err := p.read(op, xt)
 	if err != nil {
 		return err

@@ -9,6 +9,14 @@
 // carries our own declarations), and the libraries are loaded with dlopen
 // when the first backend is opened.
 //
+// Open (or backend.Open("cudnn")) puts the contract's one checking layer,
+// package backend/driver, in front of this package's driver: every
+// argument is checked there, and this package checks only what cuDNN
+// itself cannot run, which Supports reports as backend.ErrUnsupported
+// (LRN: a window of at most 16 channels, k ≥ 1e-5, β ≥ 0.01). A valid
+// description that cuDNN still refuses when the plan is made is
+// ErrUnsupported too, with cuDNN's reason.
+//
 // # Finding the libraries
 //
 // Each library is looked for in this order, the first that loads and

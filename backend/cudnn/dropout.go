@@ -1,5 +1,7 @@
 //go:build cudnn
 
+// Inverted dropout: a mask drawn on the host, applied with cublasSdgmm.
+
 package cudnn
 
 /*
@@ -9,6 +11,7 @@ import "C"
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // Dropout plans inverted dropout. The mask is drawn on the host with
@@ -16,16 +19,10 @@ import (
 // factors (0 or 1/(1−p)) in a pinned buffer, uploaded asynchronously, and
 // applied with cublasSdgmm (y = diag(mask)·x): no custom kernel, and the
 // same seed gives the same mask as the cpu backend.
-func (b *Backend) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
+func (b *engine) Dropout(d backend.DropoutDesc) (driver.DropoutPlan[*tensor], error) {
 	const op = "dropout"
-	if err := b.checkOpen(op); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
 	n := d.Shape.Numel()
-	p := &dropoutPlan{shape: d.Shape.Clone(), n: n, scale: float32(1 / (1 - d.P)), threshold: backend.DropoutThreshold(d.P)}
+	p := &dropoutPlan{n: n, scale: float32(1 / (1 - d.P)), threshold: backend.DropoutThreshold(d.P)}
 	p.plan = b.newPlan(p.free)
 	var err error
 	if p.mask, p.cls, err = b.alloc(uint64(4 * n)); err != nil {
@@ -41,14 +38,12 @@ func (b *Backend) Dropout(d backend.DropoutDesc) (backend.DropoutPlan, error) {
 
 type dropoutPlan struct {
 	plan
-	shape     backend.Shape
 	n         int
 	scale     float32
 	threshold uint32
 	mask      C.dn_dptr
 	cls       uint64
 	host      *pinned
-	haveMask  bool
 }
 
 func (p *dropoutPlan) free() {
@@ -57,24 +52,10 @@ func (p *dropoutPlan) free() {
 	p.mask = 0
 }
 
-func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
+func (p *dropoutPlan) Forward(x, y *tensor, seed uint64) error {
 	const op = "dropout.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	xt, err := b.get(op, "x", x, p.shape)
-	if err != nil {
-		return err
-	}
-	yt, err := b.get(op, "y", y, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.DropoutForward, xt, yt); err != nil {
-		return err
-	}
-	xp, err := b.readFloat(op, xt)
+	xp, err := b.readFloat(op, x)
 	if err != nil {
 		return err
 	}
@@ -92,36 +73,15 @@ func (p *dropoutPlan) Forward(x, y backend.Tensor, seed uint64) error {
 	if err := b.send(op, p.host, p.mask); err != nil {
 		return err
 	}
-	if err := b.statusErr(C.dn_dgmm(b.c, C.int(p.n), xp, p.mask, b.writeFloat(yt)), op); err != nil {
-		return err
-	}
-	p.haveMask = true
-	return nil
+	return b.statusErr(C.dn_dgmm(b.c, C.int(p.n), xp, p.mask, b.writeFloat(y)), op)
 }
 
-func (p *dropoutPlan) Backward(dy, dx backend.Tensor) error {
+func (p *dropoutPlan) Backward(dy, dx *tensor) error {
 	const op = "dropout.backward"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	dyt, err := b.get(op, "dy", dy, p.shape)
+	dyp, err := b.readFloat(op, dy)
 	if err != nil {
 		return err
 	}
-	dxt, err := b.get(op, "dx", dx, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.DropoutBackward, dyt, dxt); err != nil {
-		return err
-	}
-	if !p.haveMask {
-		return backend.Errorf(op, backend.ErrState, "backward before any forward: there is no mask yet")
-	}
-	dyp, err := b.readFloat(op, dyt)
-	if err != nil {
-		return err
-	}
-	return b.statusErr(C.dn_dgmm(b.c, C.int(p.n), dyp, p.mask, b.writeFloat(dxt)), op)
+	return b.statusErr(C.dn_dgmm(b.c, C.int(p.n), dyp, p.mask, b.writeFloat(dx)), op)
 }

@@ -1,5 +1,8 @@
 //go:build cudnn
 
+// Finding and loading the CUDA driver, cuDNN and cuBLAS with dlopen: the
+// search order, the version checks and LoadError.
+
 package cudnn
 
 /*

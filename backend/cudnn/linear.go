@@ -1,5 +1,8 @@
 //go:build cudnn
 
+// Fully connected layer: cuBLAS GEMMs, with the bias and ReLU epilogue
+// shared with the convolution.
+
 package cudnn
 
 /*
@@ -9,6 +12,7 @@ import "C"
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // Linear plans a fully connected layer on cuBLAS. Row-major X [N×in],
@@ -21,38 +25,29 @@ import (
 // and the bias is cudnnAddTensor over N×out×1×1 (its gradient
 // cudnnConvolutionBackwardBias). In the BF16/FP16 modes the GEMMs are
 // cublasGemmEx on the 16-bit copies with float32 accumulation.
-func (b *Backend) Linear(d backend.LinearDesc) (backend.WeightPlan, error) {
+func (b *engine) Linear(d backend.LinearDesc) (driver.WeightPlan[*tensor], error) {
 	const op = "linear"
-	if err := b.checkOpen(op); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	p := &linearPlan{d: d, in: d.Input.Clone(), out: d.OutputShape(), wshape: d.WeightShape(), bshape: backend.Shape{d.Out},
-		n: d.Input[0], k: d.In(), m: d.Out, half: b.hasHalf}
+	p := &linearPlan{relu: d.ReLU, n: d.Input[0], k: d.In(), m: d.Out}
 	p.ds.c = b.c
-	p.plan = b.newPlan(p.ds.free)
+	p.weightBase = weightBase{plan: b.newPlan(p.ds.free), half: b.hasHalf}
 	if err := p.init(b, op); err != nil {
 		p.ds.free()
-		return nil, initErr(op, err)
+		return nil, initErr(err)
 	}
 	p.register()
 	return p, nil
 }
 
 type linearPlan struct {
-	plan
-	d                       backend.LinearDesc
-	in, out, wshape, bshape backend.Shape
-	n, k, m                 int // batch, in, out features
-	half                    bool
-	ds                      descs
-	yd, bd, yd32, bd32      C.dn_cudnnTensorDescriptor_t
-	epilogueF32             bool
+	weightBase
+	relu               bool // ReLU after the bias
+	n, k, m            int  // batch, in, out features
+	ds                 descs
+	yd, bd, yd32, bd32 C.dn_cudnnTensorDescriptor_t
+	epilogueF32        bool // run bias and ReLU in float32 (16-bit epilogue unsupported)
 }
 
-func (p *linearPlan) init(b *Backend, op string) error {
+func (p *linearPlan) init(b *engine, op string) error {
 	dt := C.int(C.DN_CUDNN_DATA_FLOAT)
 	if p.half {
 		dt = b.halfDNN
@@ -77,23 +72,6 @@ func (p *linearPlan) init(b *Backend, op string) error {
 	return nil
 }
 
-// read returns the buffer of t in the plan's type, as convPlan.read.
-func (p *linearPlan) read(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.readHalf(op, t)
-	}
-	return p.b.readFloat(op, t)
-}
-
-// write returns the buffer of t in the plan's type for a step that writes
-// it, as convPlan.write.
-func (p *linearPlan) write(op string, t *tensor) (C.dn_dptr, error) {
-	if p.half {
-		return p.b.writeHalf(op, t)
-	}
-	return p.b.writeFloat(t), nil
-}
-
 // gemm runs C = op(A)·op(B) (+ beta·C) in the plan's type.
 func (p *linearPlan) gemm(op string, ta, tb C.int, m, n, k int, a C.dn_dptr, lda int, bb C.dn_dptr, ldb int, c C.dn_dptr, ldc int) error {
 	b := p.b
@@ -103,31 +81,11 @@ func (p *linearPlan) gemm(op string, ta, tb C.int, m, n, k int, a C.dn_dptr, lda
 	return b.statusErr(C.dn_gemm(b.c, ta, tb, C.int(m), C.int(n), C.int(k), a, C.int(lda), bb, C.int(ldb), 0, c, C.int(ldc)), op)
 }
 
-func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
+// Forward computes y = x·wᵀ, then adds the bias (b is nil without one)
+// and applies ReLU as the description says.
+func (p *linearPlan) Forward(xt, wt, bt, yt *tensor) error {
 	const op = "linear.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	xt, err := b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	wt, err := b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	bt, err := biasArg(b, op, "b", bias, p.d.Bias, p.bshape)
-	if err != nil {
-		return err
-	}
-	yt, err := b.get(op, "y", y, p.out)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightForward, xt, wt, arg(bt), yt); err != nil {
-		return err
-	}
 	xp, err := p.read(op, xt)
 	if err != nil {
 		return err
@@ -143,33 +101,11 @@ func (p *linearPlan) Forward(x, w, bias, y backend.Tensor) error {
 	if err := p.gemm(op, C.DN_CUBLAS_OP_T, C.DN_CUBLAS_OP_N, p.m, p.n, p.k, wp, p.k, xp, p.k, yp, p.m); err != nil {
 		return err
 	}
-	return epilogue(b, op, &p.epilogueF32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.d.ReLU)
+	return epilogue(b, op, &p.epilogueF32, p.half, yt, yp, bt, p.yd, p.bd, p.yd32, p.bd32, p.relu)
 }
 
-func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
+func (p *linearPlan) BackwardData(dyt, wt, dxt *tensor) error {
 	const op = "linear.backward_data"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
-	b := p.b
-	dyt, err := b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	wt, err := b.get(op, "w", w, p.wshape)
-	if err != nil {
-		return err
-	}
-	dxt, err := b.get(op, "dx", dx, p.in)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightBackwardData, dyt, wt, dxt); err != nil {
-		return err
-	}
 	dyp, err := p.read(op, dyt)
 	if err != nil {
 		return err
@@ -185,34 +121,10 @@ func (p *linearPlan) BackwardData(dy, w, dx backend.Tensor) error {
 	return p.gemm(op, C.DN_CUBLAS_OP_N, C.DN_CUBLAS_OP_N, p.k, p.n, p.m, wp, p.k, dyp, p.m, dxp, p.k)
 }
 
-func (p *linearPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
+// BackwardFilter computes dw and, when the plan has a bias, db (else nil).
+func (p *linearPlan) BackwardFilter(xt, dyt, dwt, dbt *tensor) error {
 	const op = "linear.backward_filter"
-	if err := p.check(op); err != nil {
-		return err
-	}
-	if err := backend.CheckTrainable(op, p.d.Inference, p.d); err != nil {
-		return err
-	}
 	b := p.b
-	xt, err := b.get(op, "x", x, p.in)
-	if err != nil {
-		return err
-	}
-	dyt, err := b.get(op, "dy", dy, p.out)
-	if err != nil {
-		return err
-	}
-	dwt, err := b.get(op, "dw", dw, p.wshape)
-	if err != nil {
-		return err
-	}
-	dbt, err := biasArg(b, op, "db", db, p.d.Bias, p.bshape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.WeightBackwardFilter, xt, dyt, dwt, arg(dbt)); err != nil {
-		return err
-	}
 	xp, err := p.read(op, xt)
 	if err != nil {
 		return err

@@ -1,5 +1,7 @@
 //go:build cudnn
 
+// Routing cuDNN's own log (cudnnSetCallback) to a file or standard error.
+
 package cudnn
 
 /*

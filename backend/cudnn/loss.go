@@ -1,5 +1,8 @@
 //go:build cudnn
 
+// Softmax cross-entropy: cuDNN log-softmax and softmax, a host-built one-hot
+// matrix, and the loss and gradient with cuBLAS.
+
 package cudnn
 
 /*
@@ -9,6 +12,7 @@ import "C"
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // SoftmaxCrossEntropy plans the loss without a custom kernel: cuDNN's
@@ -16,21 +20,15 @@ import (
 // row's label (pinned, uploaded asynchronously, only the changed entries
 // rewritten), the loss as their cuBLAS dot product written straight into
 // the loss tensor, and dlogits = softmax/N + onehot with cublasSgeam.
-func (b *Backend) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan, error) {
+func (b *engine) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (driver.LossPlan[*tensor], error) {
 	const op = "softmax_cross_entropy"
-	if err := b.checkOpen(op); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
 	n, k := d.Logits[0], d.Logits[1]
-	p := &lossPlan{shape: d.Logits.Clone(), n: n, k: k, prev: make([]int32, n)}
+	p := &lossPlan{n: n, k: k, prev: make([]int32, n)}
 	p.ds.c = b.c
 	p.plan = b.newPlan(p.free)
 	if err := p.init(b, op); err != nil {
 		p.free()
-		return nil, initErr(op, err)
+		return nil, initErr(err)
 	}
 	p.register()
 	return p, nil
@@ -38,7 +36,6 @@ func (b *Backend) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan, 
 
 type lossPlan struct {
 	plan
-	shape                  backend.Shape
 	n, k                   int
 	ds                     descs
 	d                      C.dn_cudnnTensorDescriptor_t
@@ -49,7 +46,7 @@ type lossPlan struct {
 	fresh                  bool    // the host one-hot is all zero
 }
 
-func (p *lossPlan) init(b *Backend, op string) error {
+func (p *lossPlan) init(b *engine, op string) error {
 	var err error
 	if p.d, err = b.tensorDesc(op, &p.ds, C.DN_CUDNN_DATA_FLOAT, [4]C.int{C.int(p.n), C.int(p.k), 1, 1}); err != nil {
 		return err
@@ -81,39 +78,16 @@ func (p *lossPlan) free() {
 	p.logp, p.onehot = 0, 0
 }
 
-var scalarShape = backend.Shape{1}
-
-func (p *lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits backend.Tensor) error {
+// Forward writes the mean loss into loss and, when dlogits is not nil,
+// the gradient softmax/N − onehot/N into it.
+func (p *lossPlan) Forward(logits *tensor, labels []int32, loss, dlogits *tensor) error {
 	const op = "softmax_cross_entropy.forward"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	lt, err := b.get(op, "logits", logits, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := (backend.SoftmaxDesc{Logits: p.shape}).CheckLabels(op, labels); err != nil {
-		return err
-	}
-	losst, err := b.get(op, "loss", loss, scalarShape)
-	if err != nil {
-		return err
-	}
-	var gt *tensor
-	if dlogits != nil {
-		if gt, err = b.get(op, "dlogits", dlogits, p.shape); err != nil {
-			return err
-		}
-	}
-	if err := backend.CheckAliases(op, backend.LossForward, lt, losst, arg(gt)); err != nil {
-		return err
-	}
 	var gp C.dn_dptr
-	if gt != nil {
-		gp = b.writeFloat(gt)
+	if dlogits != nil {
+		gp = b.writeFloat(dlogits)
 	}
-	lp, err := b.readFloat(op, lt)
+	lp, err := b.readFloat(op, logits)
 	if err != nil {
 		return err
 	}
@@ -133,29 +107,15 @@ func (p *lossPlan) Forward(logits backend.Tensor, labels []int32, loss, dlogits 
 	if err := b.send(op, p.host, p.onehot); err != nil {
 		return err
 	}
-	return b.statusErr(C.dn_xent(b.c, p.d, C.int(p.n), C.int(p.k), lp, p.logp, p.onehot, b.writeFloat(losst), gp), op)
+	return b.statusErr(C.dn_xent(b.c, p.d, C.int(p.n), C.int(p.k), lp, p.logp, p.onehot, b.writeFloat(loss), gp), op)
 }
 
-func (p *lossPlan) Softmax(logits, probs backend.Tensor) error {
+func (p *lossPlan) Softmax(logits, probs *tensor) error {
 	const op = "softmax_cross_entropy.softmax"
-	if err := p.check(op); err != nil {
-		return err
-	}
 	b := p.b
-	lt, err := b.get(op, "logits", logits, p.shape)
+	lp, err := b.readFloat(op, logits)
 	if err != nil {
 		return err
 	}
-	pt, err := b.get(op, "probs", probs, p.shape)
-	if err != nil {
-		return err
-	}
-	if err := backend.CheckAliases(op, backend.LossSoftmax, lt, pt); err != nil {
-		return err
-	}
-	lp, err := b.readFloat(op, lt)
-	if err != nil {
-		return err
-	}
-	return b.statusErr(C.dn_softmax(b.c, C.DN_CUDNN_SOFTMAX_ACCURATE, p.d, lp, b.writeFloat(pt)), op)
+	return b.statusErr(C.dn_softmax(b.c, C.DN_CUDNN_SOFTMAX_ACCURATE, p.d, lp, b.writeFloat(probs)), op)
 }

@@ -1,5 +1,9 @@
 //go:build cudnn
 
+// Device and pinned host memory: the pool of size classes every tensor and
+// plan buffer comes from, the convolution workspace arena, and the pinned
+// staging buffers of asynchronous uploads.
+
 package cudnn
 
 /*
@@ -13,9 +17,8 @@ import (
 	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
-
-// ---- memory ----
 
 // cudaErrorOutOfMemory is CUresult CUDA_ERROR_OUT_OF_MEMORY.
 const cudaErrorOutOfMemory = 2
@@ -46,7 +49,7 @@ func sizeClass(n uint64) uint64 {
 }
 
 // alloc returns a device buffer of at least n bytes and its class.
-func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
+func (b *engine) alloc(n uint64) (C.dn_dptr, uint64, error) {
 	cls := sizeClass(n)
 	if l := b.pool.free[cls]; len(l) > 0 {
 		p := l[len(l)-1]
@@ -54,7 +57,7 @@ func (b *Backend) alloc(n uint64) (C.dn_dptr, uint64, error) {
 		return p, cls, nil
 	}
 	if b.memBudget > 0 && cls > b.memBudget-min(b.held, b.memBudget) {
-		return 0, 0, backend.Errorf("alloc", backend.ErrMemory, "%d bytes of GPU memory (%d asked for) would exceed the memory budget of %d bytes, %d of which the backend holds (Options.MemoryBudget)",
+		return 0, 0, driver.Errorf("alloc", backend.ErrMemory, "%d bytes of GPU memory (%d asked for) would exceed the memory budget of %d bytes, %d of which the backend holds (Options.MemoryBudget)",
 			cls, n, b.memBudget, b.held)
 	}
 	var p C.dn_dptr
@@ -91,13 +94,13 @@ func (p *pool) forget(q C.dn_dptr) {
 	}
 }
 
-func (b *Backend) release(p C.dn_dptr, cls uint64) {
-	if p != 0 && !b.closed {
+func (b *engine) release(p C.dn_dptr, cls uint64) {
+	if p != 0 {
 		b.pool.free[cls] = append(b.pool.free[cls], p)
 	}
 }
 
-func (p *pool) freeAll(b *Backend) {
+func (p *pool) freeAll(b *engine) {
 	for _, q := range p.all {
 		C.dn_free(b.c, q)
 	}
@@ -105,7 +108,7 @@ func (p *pool) freeAll(b *Backend) {
 }
 
 // workspace grows the arena to at least n bytes and returns it.
-func (b *Backend) workspace(n uint64) (C.dn_dptr, uint64, error) {
+func (b *engine) workspace(n uint64) (C.dn_dptr, uint64, error) {
 	if n <= b.wsSize {
 		return b.ws, b.wsSize, nil
 	}
@@ -130,7 +133,7 @@ type stageSlot struct {
 
 // upload sends n bytes from src (host memory that may be reused as soon as
 // upload returns) to dst, in chunks through the ring of pinned buffers.
-func (b *Backend) upload(op string, dst C.dn_dptr, src unsafe.Pointer, n uint64) error {
+func (b *engine) upload(op string, dst C.dn_dptr, src unsafe.Pointer, n uint64) error {
 	bytes := unsafe.Slice((*byte)(src), n)
 	for off := uint64(0); off < n; off += stageBytes {
 		chunk := min(n-off, stageBytes)
@@ -170,7 +173,7 @@ type pinned struct {
 	busy bool
 }
 
-func (b *Backend) newPinned(op string, n int) (*pinned, error) {
+func (b *engine) newPinned(op string, n int) (*pinned, error) {
 	p := &pinned{n: n}
 	if err := b.statusErr(C.dn_host_alloc(b.c, C.size_t(4*n), &p.host), op); err != nil {
 		return nil, err
@@ -183,7 +186,7 @@ func (b *Backend) newPinned(op string, n int) (*pinned, error) {
 }
 
 // floats waits until the buffer may be written and returns it.
-func (b *Backend) floats(op string, p *pinned) ([]float32, error) {
+func (b *engine) floats(op string, p *pinned) ([]float32, error) {
 	if p.busy {
 		if err := b.statusErr(C.dn_event_sync(b.c, p.ev), op); err != nil {
 			return nil, err
@@ -194,7 +197,7 @@ func (b *Backend) floats(op string, p *pinned) ([]float32, error) {
 }
 
 // send queues the upload of the buffer to dst.
-func (b *Backend) send(op string, p *pinned, dst C.dn_dptr) error {
+func (b *engine) send(op string, p *pinned, dst C.dn_dptr) error {
 	if err := b.statusErr(C.dn_upload(b.c, dst, p.host, C.size_t(4*p.n)), op); err != nil {
 		return err
 	}
@@ -205,8 +208,8 @@ func (b *Backend) send(op string, p *pinned, dst C.dn_dptr) error {
 	return nil
 }
 
-func (b *Backend) freePinned(p *pinned) {
-	if p != nil && p.host != nil && !b.closed {
+func (b *engine) freePinned(p *pinned) {
+	if p != nil && p.host != nil {
 		C.dn_event_sync(b.c, p.ev)
 		C.dn_event_destroy(b.c, p.ev)
 		C.dn_host_free(b.c, p.host)

@@ -1,5 +1,7 @@
 //go:build cudnn
 
+// The GPU described through NVML (go-nvml), where NVML is present.
+
 package cudnn
 
 import (

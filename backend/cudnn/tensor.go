@@ -1,5 +1,9 @@
 //go:build cudnn
 
+// Tensors (a float32 master copy and, in the 16-bit modes, a lazily made
+// half copy), NewTensor, Upload and Download, and what every plan shares:
+// the plan base and the cuDNN descriptors it owns.
+
 package cudnn
 
 /*
@@ -11,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/driver"
 )
 
 // tensor is device memory holding a dense row-major float32 array (the
@@ -19,7 +24,7 @@ import (
 // writes one copy invalidates the other, and a step that reads a stale
 // copy converts first.
 type tensor struct {
-	b            *Backend
+	b            *engine
 	shape        backend.Shape
 	n            int
 	f, h         C.dn_dptr                    // float32 and 16-bit buffers (h is 0 until needed)
@@ -27,21 +32,11 @@ type tensor struct {
 	floatCurrent bool                         // f holds the current value
 	halfCurrent  bool                         // h holds the current value
 	fd, hd       C.dn_cudnnTensorDescriptor_t // 1×n×1×1 descriptors for conversions
-	closed       bool
 }
-
-func (t *tensor) Shape() backend.Shape { return t.shape }
 
 // Close gives the tensor's memory back to the backend's pool.
 func (t *tensor) Close() error {
-	if t.closed {
-		return nil
-	}
-	t.closed = true
 	b := t.b
-	if b.closed {
-		return nil
-	}
 	t.releaseDescs()
 	b.release(t.f, t.fc)
 	b.release(t.h, t.hc)
@@ -57,22 +52,14 @@ func (t *tensor) releaseDescs() {
 }
 
 // NewTensor allocates a zero-filled float32 tensor on the GPU.
-func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
-	const op = "new tensor"
-	if err := b.checkOpen(op); err != nil {
-		return nil, err
-	}
-	s := backend.Shape(shape).Clone()
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
+func (b *engine) NewTensor(s backend.Shape) (*tensor, error) {
 	n := s.Numel()
 	p, cls, err := b.alloc(uint64(4 * n))
 	if err != nil {
 		return nil, err
 	}
 	t := &tensor{b: b, shape: s, n: n, f: p, fc: cls, floatCurrent: true}
-	if err := b.statusErr(C.dn_zero(b.c, p, C.size_t(n)), op); err != nil {
+	if err := b.statusErr(C.dn_zero(b.c, p, C.size_t(n)), "new tensor"); err != nil {
 		b.release(p, cls)
 		return nil, err
 	}
@@ -82,66 +69,27 @@ func (b *Backend) NewTensor(shape ...int) (backend.Tensor, error) {
 
 // Upload copies src into dst through a pinned staging buffer; the copy to
 // the GPU runs asynchronously on the stream.
-func (b *Backend) Upload(dst backend.Tensor, src []float32) error {
-	const op = "upload"
-	t, err := b.get(op, "dst", dst, nil)
-	if err != nil {
+func (b *engine) Upload(dst *tensor, src []float32) error {
+	if err := b.upload("upload", dst.f, unsafe.Pointer(&src[0]), uint64(4*dst.n)); err != nil {
 		return err
 	}
-	if len(src) != t.n {
-		return backend.Errorf(op, backend.ErrShape, "source has %d values, tensor %v holds %d", len(src), t.shape, t.n)
-	}
-	if err := b.upload(op, t.f, unsafe.Pointer(&src[0]), uint64(4*t.n)); err != nil {
-		return err
-	}
-	t.floatCurrent, t.halfCurrent = true, false
+	dst.floatCurrent, dst.halfCurrent = true, false
 	return nil
 }
 
 // Download waits for the work that writes src and copies it into dst.
-func (b *Backend) Download(dst []float32, src backend.Tensor) error {
+func (b *engine) Download(dst []float32, src *tensor) error {
 	const op = "download"
-	t, err := b.get(op, "src", src, nil)
+	p, err := b.readFloat(op, src)
 	if err != nil {
 		return err
 	}
-	if len(dst) != t.n {
-		return backend.Errorf(op, backend.ErrShape, "destination has room for %d values, tensor %v holds %d", len(dst), t.shape, t.n)
-	}
-	p, err := b.readFloat(op, t)
-	if err != nil {
-		return err
-	}
-	return b.statusErr(C.dn_download(b.c, unsafe.Pointer(&dst[0]), p, C.size_t(4*t.n)), op)
-}
-
-// get resolves a tensor argument: non-nil, made by this open backend, not
-// closed, and (when want is not nil) of shape want.
-func (b *Backend) get(op, arg string, x backend.Tensor, want backend.Shape) (*tensor, error) {
-	if b.closed {
-		return nil, backend.Errorf(op, backend.ErrClosed, "backend is closed")
-	}
-	if x == nil {
-		return nil, backend.Errorf(op, backend.ErrNil, "%s is nil", arg)
-	}
-	t, ok := x.(*tensor)
-	if !ok || t.b != b {
-		return nil, backend.Errorf(op, backend.ErrForeign, "%s (%T) was not made by this cudnn backend", arg, x)
-	}
-	if t.closed {
-		return nil, backend.Errorf(op, backend.ErrClosed, "%s %v is closed", arg, t.shape)
-	}
-	if want != nil {
-		if err := backend.CheckShape(op, arg, t.shape, want); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
+	return b.statusErr(C.dn_download(b.c, unsafe.Pointer(&dst[0]), p, C.size_t(4*src.n)), op)
 }
 
 // readFloat returns the float32 buffer of t, converting from the 16-bit copy if
 // that holds the current value.
-func (b *Backend) readFloat(op string, t *tensor) (C.dn_dptr, error) {
+func (b *engine) readFloat(op string, t *tensor) (C.dn_dptr, error) {
 	if !t.floatCurrent {
 		if err := b.convert(op, t, false); err != nil {
 			return 0, err
@@ -151,13 +99,13 @@ func (b *Backend) readFloat(op string, t *tensor) (C.dn_dptr, error) {
 }
 
 // writeFloat returns the float32 buffer of t for a step that writes it.
-func (b *Backend) writeFloat(t *tensor) C.dn_dptr {
+func (b *engine) writeFloat(t *tensor) C.dn_dptr {
 	t.floatCurrent, t.halfCurrent = true, false
 	return t.f
 }
 
 // readHalf returns the 16-bit buffer of t, converting from float32 if needed.
-func (b *Backend) readHalf(op string, t *tensor) (C.dn_dptr, error) {
+func (b *engine) readHalf(op string, t *tensor) (C.dn_dptr, error) {
 	if !t.halfCurrent {
 		if err := b.convert(op, t, true); err != nil {
 			return 0, err
@@ -167,7 +115,7 @@ func (b *Backend) readHalf(op string, t *tensor) (C.dn_dptr, error) {
 }
 
 // writeHalf returns the 16-bit buffer of t for a step that writes it.
-func (b *Backend) writeHalf(op string, t *tensor) (C.dn_dptr, error) {
+func (b *engine) writeHalf(op string, t *tensor) (C.dn_dptr, error) {
 	if err := b.halfBuf(t); err != nil {
 		return 0, err
 	}
@@ -175,7 +123,7 @@ func (b *Backend) writeHalf(op string, t *tensor) (C.dn_dptr, error) {
 	return t.h, nil
 }
 
-func (b *Backend) halfBuf(t *tensor) error {
+func (b *engine) halfBuf(t *tensor) error {
 	if t.h == 0 {
 		p, cls, err := b.alloc(uint64(2 * t.n))
 		if err != nil {
@@ -188,9 +136,9 @@ func (b *Backend) halfBuf(t *tensor) error {
 
 // convert brings one copy of t up to date from the other with
 // cudnnTransformTensor.
-func (b *Backend) convert(op string, t *tensor, toHalf bool) error {
+func (b *engine) convert(op string, t *tensor, toHalf bool) error {
 	if !b.hasHalf {
-		return backend.Errorf(op, backend.ErrState, "tensor %v has no current value", t.shape)
+		return driver.Errorf(op, backend.ErrState, "tensor %v has no current value", t.shape)
 	}
 	if err := b.halfBuf(t); err != nil {
 		return err
@@ -217,17 +165,14 @@ func (b *Backend) convert(op string, t *tensor, toHalf bool) error {
 	return nil
 }
 
-// ---- plans ----
-
-// plan is what every plan embeds: its backend, whether it is closed, and
-// what to release (descriptors, buffers) when it or the backend closes.
+// plan is what every plan embeds: its backend and what to release
+// (descriptors, buffers) when it or the backend closes.
 type plan struct {
-	b       *Backend
-	closed  bool
+	b       *engine
 	release func()
 }
 
-func (b *Backend) newPlan(release func()) plan {
+func (b *engine) newPlan(release func()) plan {
 	return plan{b: b, release: release}
 }
 
@@ -235,22 +180,35 @@ func (p *plan) register() { p.b.plans[p] = struct{}{} }
 
 // Close releases the plan's descriptors and buffers.
 func (p *plan) Close() error {
-	if p.closed {
-		return nil
-	}
-	p.closed = true
-	if !p.b.closed {
-		delete(p.b.plans, p)
-		p.release()
-	}
+	delete(p.b.plans, p)
+	p.release()
 	return nil
 }
 
-func (p *plan) check(op string) error {
-	if p.closed {
-		return backend.Errorf(op, backend.ErrClosed, "plan is closed")
+// weightBase is what convolution and fully connected plans embed: they
+// compute on the 16-bit copies of their tensors in the BF16/FP16 modes,
+// else on float32.
+type weightBase struct {
+	plan
+	half bool // x, w, y in the 16-bit type
+}
+
+// read returns the buffer of t in the plan's type, converting it first if
+// that copy is stale.
+func (p *weightBase) read(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.readHalf(op, t)
 	}
-	return p.b.checkOpen(op)
+	return p.b.readFloat(op, t)
+}
+
+// write returns the buffer of t in the plan's type for a step that writes
+// it, marking that copy the current one.
+func (p *weightBase) write(op string, t *tensor) (C.dn_dptr, error) {
+	if p.half {
+		return p.b.writeHalf(op, t)
+	}
+	return p.b.writeFloat(t), nil
 }
 
 // descs collects a plan's cuDNN descriptors so one call releases them all.
@@ -292,7 +250,7 @@ func dims4(s backend.Shape) [4]C.int {
 }
 
 // tensorDesc makes an NCHW tensor descriptor of data type dt.
-func (b *Backend) tensorDesc(op string, d *descs, dt C.int, s [4]C.int) (C.dn_cudnnTensorDescriptor_t, error) {
+func (b *engine) tensorDesc(op string, d *descs, dt C.int, s [4]C.int) (C.dn_cudnnTensorDescriptor_t, error) {
 	var x C.dn_cudnnTensorDescriptor_t
 	if err := b.statusErr(C.dn_tensor_desc(b.c, &x, dt, s[0], s[1], s[2], s[3]), op); err != nil {
 		return nil, err
@@ -305,12 +263,13 @@ func (b *Backend) tensorDesc(op string, d *descs, dt C.int, s [4]C.int) (C.dn_cu
 func flat(n int) [4]C.int { return [4]C.int{1, C.int(n), 1, 1} }
 
 // initErr is what a plan constructor returns when cuDNN rejects a
-// description: the library's reason, as ErrInvalid when cuDNN calls it a
-// bad or unsupported parameter.
-func initErr(op string, err error) error {
+// description that passed Validate and Supports: the library's reason, as
+// ErrUnsupported when cuDNN calls it a bad or unsupported parameter (this
+// cuDNN cannot run it; another backend may).
+func initErr(err error) error {
 	if oe, ok := err.(*backend.OpError); ok {
 		if le, ok := oe.Err.(*LibError); ok && le.NotSupported() {
-			oe.Kind = backend.ErrInvalid
+			oe.Kind = backend.ErrUnsupported
 		}
 	}
 	return err

@@ -1,5 +1,8 @@
 //go:build cudnn
 
+// The test double's extra entry points (testdata/fakecuda): TestDouble,
+// its live counts, fault injection and call counts.
+
 package cudnn
 
 /*
@@ -47,9 +50,10 @@ func (l *libs) sym(name string) unsafe.Pointer {
 }
 
 // TestDouble reports whether this backend runs on dnngo's test double
-// rather than on NVIDIA's libraries and a GPU: then nothing it does says
-// anything about a GPU's speed or numerics.
-func (b *Backend) TestDouble() bool { return b.libs.isTestDouble() }
+// (testdata/fakecuda) rather than on NVIDIA's libraries and a GPU: then
+// nothing it does says anything about a GPU's speed or numerics. It keeps
+// its answer after Close.
+func (b *Backend) TestDouble() bool { return b.e.libs.isTestDouble() }
 
 func doubleSym(name string) (unsafe.Pointer, error) {
 	l, err := global()
