@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"reflect"
 
 	"github.com/dnngo/dnngo/backend"
 )
@@ -169,6 +170,17 @@ func (f *front[T]) Supports(d backend.Desc) error {
 func (f *front[T]) supports(op string, d backend.Desc) error {
 	if d == nil {
 		return Errorf(op, backend.ErrInvalid, "description is nil")
+	}
+	if v := reflect.ValueOf(d); v.Kind() == reflect.Pointer {
+		// A *ConvDesc and the like: the description it points to.
+		if v.IsNil() {
+			return Errorf(op, backend.ErrInvalid, "description is a nil %T", d)
+		}
+		e, ok := v.Elem().Interface().(backend.Desc)
+		if !ok {
+			return Errorf(op, backend.ErrInvalid, "description %T is not one of the backend package's", d)
+		}
+		d = e
 	}
 	if err := d.Validate(); err != nil {
 		return err

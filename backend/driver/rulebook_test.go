@@ -245,6 +245,9 @@ func TestSupports(t *testing.T) {
 	bad.Size = 4
 	require.ErrorIs(t, b.Supports(bad), backend.ErrInvalid, "Validate comes first: even windows are invalid everywhere")
 	require.ErrorIs(t, b.Supports(nil), backend.ErrInvalid)
+	require.ErrorIs(t, b.Supports((*backend.LRNDesc)(nil)), backend.ErrInvalid, "a typed nil is an error, not a panic")
+	require.ErrorIs(t, b.Supports(&wide), backend.ErrUnsupported, "a pointer is read as the description it points to")
+	require.NoError(t, b.Supports(&ok))
 	require.NoError(t, b.Supports(backend.Shape{3, 3}))
 	require.ErrorIs(t, b.Supports(backend.Shape{0}), backend.ErrShape)
 }
