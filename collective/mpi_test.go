@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/dnngo/dnngo/backend/backendtest"
+	"github.com/dnngo/dnngo/internal/golden"
 	"github.com/dnngo/dnngo/internal/mpitest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,13 +59,13 @@ func checkCollectives(t *testing.T, c Comm) {
 		}
 		buf := fill(n, c.Rank())
 		require.NoError(t, c.AllReduce(buf, Sum))
-		assert.LessOrEqual(t, backendtest.RelErr(buf, f64(want)), 1e-7, "sum of %d", n)
+		assert.LessOrEqual(t, golden.RelErr(buf, f64(want)), 1e-7, "sum of %d", n)
 		buf = fill(n, c.Rank())
 		require.NoError(t, c.AllReduce(buf, Mean))
 		for i := range want {
 			want[i] /= float32(c.Size())
 		}
-		assert.LessOrEqual(t, backendtest.RelErr(buf, f64(want)), 1e-7, "mean of %d", n)
+		assert.LessOrEqual(t, golden.RelErr(buf, f64(want)), 1e-7, "mean of %d", n)
 
 		b64 := make([]float64, n)
 		for i := range b64 {
@@ -79,7 +79,7 @@ func checkCollectives(t *testing.T, c Comm) {
 		for root := range c.Size() {
 			buf = fill(n, c.Rank())
 			require.NoError(t, c.Broadcast(buf, root))
-			assert.LessOrEqual(t, backendtest.RelErr(buf, f64(fill(n, root))), 0.0, "broadcast of %d from %d", n, root)
+			assert.LessOrEqual(t, golden.RelErr(buf, f64(fill(n, root))), 0.0, "broadcast of %d from %d", n, root)
 			bs := []byte(strings.Repeat(string(rune('a'+c.Rank())), n))
 			require.NoError(t, c.BroadcastBytes(bs, root))
 			assert.Equal(t, strings.Repeat(string(rune('a'+root)), n), string(bs), "byte broadcast of %d from %d", n, root)

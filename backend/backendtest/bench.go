@@ -7,16 +7,16 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
-	goldendata "github.com/dnngo/dnngo/internal/golden"
+	"github.com/dnngo/dnngo/internal/layers"
 )
 
 // Layer is one layer of the Seed AlexNet at batch N, as the per-layer
 // benchmarks run it.
-type Layer = goldendata.Layer
+type Layer = layers.Layer
 
 // AlexNetLayers lists the layers of the single-tower AlexNet at batch n
-// (goldendata.AlexNetLayers).
-func AlexNetLayers(n int) []Layer { return goldendata.AlexNetLayers(n) }
+// (internal/layers, derived from alexnet.Config.Ops).
+func AlexNetLayers(n int) []Layer { return layers.AlexNet(n) }
 
 // BenchLayers benchmarks the forward and backward pass of every AlexNet
 // layer at batch n as sub-benchmarks named layer=<name>/pass=<pass>/batch=<n>,

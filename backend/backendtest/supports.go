@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
-	goldendata "github.com/dnngo/dnngo/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +18,7 @@ func RunSupports(t *testing.T, open Opener) {
 	b, err := open()
 	require.NoError(t, err)
 	defer b.Close()
-	for _, l := range goldendata.AlexNetLayers(2) {
+	for _, l := range AlexNetLayers(2) {
 		t.Run(l.Name, func(t *testing.T) {
 			var d backend.Desc
 			var plan func() (backend.Plan, error)

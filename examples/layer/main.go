@@ -28,6 +28,7 @@ import (
 	"github.com/dnngo/dnngo/backend"
 	_ "github.com/dnngo/dnngo/backend/all"
 	"github.com/dnngo/dnngo/internal/golden"
+	"github.com/dnngo/dnngo/internal/layers"
 	"github.com/dnngo/dnngo/safetensors"
 )
 
@@ -51,8 +52,8 @@ func run(out io.Writer, name, layer string, batch int, dur time.Duration) error 
 	if batch < 1 {
 		return fmt.Errorf("-batch %d: want ≥ 1", batch)
 	}
-	var l *golden.Layer
-	for _, c := range golden.AlexNetLayers(batch) {
+	var l *layers.Layer
+	for _, c := range layers.AlexNet(batch) {
 		if c.Name == layer && (c.Conv != nil || c.Lin != nil) {
 			l = &c
 		}
@@ -200,8 +201,8 @@ func runWeightLayer(b backend.Backend, p backend.WeightPlan, shape map[string]ba
 // with the real shapes; other FC layers real) on random inputs against a
 // float64 reference computed here.
 func checkReference(out io.Writer, b backend.Backend, layer string) error {
-	var l *golden.Layer
-	for _, c := range golden.AlexNetLayers(2) {
+	var l *layers.Layer
+	for _, c := range layers.AlexNet(2) {
 		if c.Name == layer {
 			l = &c
 		}
@@ -250,7 +251,7 @@ func checkReference(out io.Writer, b backend.Backend, layer string) error {
 
 // reference computes y, dx, dw, db of a convolution (groups 1) or fully
 // connected layer in float64, rounded to float32.
-func reference(l *golden.Layer, shape map[string]backend.Shape, t map[string][]float32) (y, dx, dw, db []float32) {
+func reference(l *layers.Layer, shape map[string]backend.Shape, t map[string][]float32) (y, dx, dw, db []float32) {
 	x, w, bias, dy := t["x"], t["w"], t["b"], t["dy"]
 	y, dx, dw, db = make([]float32, shape["y"].Numel()), make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(bias))
 	yf, dxf, dwf, dbf := make([]float64, len(y)), make([]float64, len(dx)), make([]float64, len(dw)), make([]float64, len(db))
@@ -323,7 +324,7 @@ func reference(l *golden.Layer, shape map[string]backend.Shape, t map[string][]f
 }
 
 // timeLayer runs the layer's forward for about dur and prints its speed.
-func timeLayer(out io.Writer, b backend.Backend, l *golden.Layer, batch int, dur time.Duration) error {
+func timeLayer(out io.Writer, b backend.Backend, l *layers.Layer, batch int, dur time.Duration) error {
 	d := l.Weight()
 	p, err := backend.PlanWeight(b, d)
 	ws, ys, flops := d.WeightShape(), d.OutputShape(), d.FLOPs()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dnngo/dnngo/backend"
 	"github.com/dnngo/dnngo/internal/golden"
+	"github.com/dnngo/dnngo/internal/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -60,7 +61,7 @@ func TestReference(t *testing.T) {
 	conv := &backend.ConvDesc{Input: backend.Shape{1, 1, 3, 3}, Out: 1, KernelH: 2, KernelW: 2, StrideH: 1, StrideW: 1, Groups: 1, Bias: true}
 	shape := map[string]backend.Shape{"x": {1, 1, 3, 3}, "w": {1, 1, 2, 2}, "y": {1, 1, 2, 2}}
 	tensors := map[string][]float32{"x": {1, 2, 3, 4, 5, 6, 7, 8, 9}, "w": {1, 0, 0, -1}, "b": {0.5}, "dy": {1, 0, 0, 0}}
-	y, dx, dw, db := reference(&golden.Layer{Conv: conv}, shape, tensors)
+	y, dx, dw, db := reference(&layers.Layer{Conv: conv}, shape, tensors)
 	assert.Equal(t, []float32{1 - 5 + 0.5, 2 - 6 + 0.5, 4 - 8 + 0.5, 5 - 9 + 0.5}, y)
 	assert.Equal(t, []float32{1, 0, 0, 0, -1, 0, 0, 0, 0}, dx, "dy at y[0,0] reaches x through w")
 	assert.Equal(t, []float32{1, 2, 4, 5}, dw, "the window of y[0,0]")
@@ -69,7 +70,7 @@ func TestReference(t *testing.T) {
 	lin := &backend.LinearDesc{Input: backend.Shape{2, 3}, Out: 2, Bias: true}
 	shape = map[string]backend.Shape{"x": {2, 3}, "w": {2, 3}, "y": {2, 2}}
 	tensors = map[string][]float32{"x": {1, 2, 3, 4, 5, 6}, "w": {1, 0, -1, 2, 1, 0}, "b": {1, -1}, "dy": {1, 2, 3, 4}}
-	y, dx, dw, db = reference(&golden.Layer{Lin: lin}, shape, tensors)
+	y, dx, dw, db = reference(&layers.Layer{Lin: lin}, shape, tensors)
 	assert.Equal(t, []float32{1 - 3 + 1, 2 + 2 - 1, 4 - 6 + 1, 8 + 5 - 1}, y)
 	assert.Equal(t, []float32{1 + 4, 2, -1, 3 + 8, 4, -3}, dx, "dy·w")
 	assert.Equal(t, []float32{1 + 12, 2 + 15, 3 + 18, 2 + 16, 4 + 20, 6 + 24}, dw, "dyᵀ·x")

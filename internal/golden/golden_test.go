@@ -46,11 +46,3 @@ func TestRelErr(t *testing.T) {
 	assert.InDelta(t, 0.1, RelErr([]float32{3.3, 4.4}, []float32{3, 4}), 1e-7, "float32 want")
 	assert.InDelta(t, 5.0, RelErr([]float32{3, 4}, []float32{0, 0}), 1e-12, "float32 want all zero: the absolute norm, not NaN")
 }
-
-func TestAlexNetLayers(t *testing.T) {
-	ls := AlexNetLayers(4)
-	require.Len(t, ls, 14)
-	assert.Equal(t, "conv1", ls[0].Name)
-	assert.Equal(t, []int{4, 96, 55, 55}, []int(ls[0].Conv.OutputShape()))
-	assert.Equal(t, 1000, ls[13].Lin.Out)
-}
