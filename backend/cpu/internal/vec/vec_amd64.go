@@ -99,7 +99,35 @@ func ReLUMask(dx, dy, y []float32) {
 	reluMaskGo(dx, dy, y)
 }
 
+// SGDTorch is PyTorch's momentum SGD step in one pass over the three
+// slices: v = μ·v + (g + wd·w), then w −= lr·v.
+func SGDTorch(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	if m := split(len(w)); m > 0 {
+		sgdTorch8(&w[0], &g[0], &v[0], m, lr, mu, wd)
+		w, g, v = w[m:], g[m:], v[m:]
+	}
+	sgdTorchGo(w, g, v, lr, mu, wd)
+}
+
+// SGDPaper is the AlexNet paper's momentum SGD step in one pass:
+// v = μ·v − wd·lr·w − lr·g, then w += v.
+func SGDPaper(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	if m := split(len(w)); m > 0 {
+		sgdPaper8(&w[0], &g[0], &v[0], m, lr, mu, wd*lr)
+		w, g, v = w[m:], g[m:], v[m:]
+	}
+	sgdPaperGo(w, g, v, lr, mu, wd)
+}
+
 // The assembly, in vec_amd64.s; n is a positive multiple of 8.
+
+//go:noescape
+func sgdTorch8(w, grad, v *float32, n int, lr, mu, wd float32)
+
+//go:noescape
+func sgdPaper8(w, grad, v *float32, n int, lr, mu, wdlr float32)
 
 //go:noescape
 func maxInto8(dst, src *float32, n int)

@@ -147,3 +147,19 @@ func windowSumRows(sum, src []float32, stride, cnt int, square bool) {
 		}
 	}
 }
+
+func sgdTorchGo(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		v[i] = mu*v[i] + (g[i] + wd*w[i])
+		w[i] -= lr * v[i]
+	}
+}
+
+func sgdPaperGo(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		v[i] = mu*v[i] - wd*lr*w[i] - lr*g[i]
+		w[i] += v[i]
+	}
+}

@@ -170,3 +170,33 @@ func TestWindowSumMatchesRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSGDMatchesGo compares both SGD rules (assembly where the CPU has
+// AVX2) with their Go definitions, parameters and velocities both, on
+// lengths around the 8-lane body, with and without weight decay.
+func TestSGDMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type sgdFn func(w, g, v []float32, lr, mu, wd float32)
+	rules := []struct {
+		name      string
+		fast, ref sgdFn
+	}{{"torch", SGDTorch, sgdTorchGo}, {"paper", SGDPaper, sgdPaperGo}}
+	for _, rule := range rules {
+		for _, n := range []int{0, 1, 7, 8, 9, 64, 203} {
+			for _, wd := range []float32{0, 5e-4} {
+				t.Run(fmt.Sprintf("%s/n=%d/wd=%g", rule.name, n, wd), func(t *testing.T) {
+					w, g, v := rnd(r, n, -2, 2), rnd(r, n, -1, 1), rnd(r, n, -0.5, 0.5)
+					gw, gv := clone(w), clone(v)
+					ww, wv := clone(w), clone(v)
+					rule.fast(gw, g, gv, 0.01, 0.9, wd)
+					rule.ref(ww, g, wv, 0.01, 0.9, wd)
+					for i := range ww {
+						require.InDelta(t, ww[i], gw[i], 1e-6*(1+math.Abs(float64(ww[i]))), "w[%d]", i)
+						require.InDelta(t, wv[i], gv[i], 1e-6*(1+math.Abs(float64(wv[i]))), "v[%d]", i)
+						require.NotEqual(t, w[i], ww[i], "w[%d] was updated", i)
+					}
+				})
+			}
+		}
+	}
+}
