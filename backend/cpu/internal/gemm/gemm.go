@@ -399,16 +399,8 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		if full > 0 {
 			packRows(dst, b[pc*ldb+jc:], ldb, kc, full/nr, nr)
 		}
-	} else {
-		for jr := 0; jr < full; jr += nr {
-			panel := dst[jr*kc : (jr+nr)*kc]
-			for j := 0; j < nr; j++ { // op(B)[p][col] = b[col*ldb+p]
-				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
-				for p, v := range src {
-					panel[p*nr+j] = v
-				}
-			}
-		}
+	} else if full > 0 { // op(B)[p][col] = b[col*ldb+p]
+		packCols(dst, b[jc*ldb+pc:], ldb, kc, full/nr, nr)
 	}
 	if full == nc {
 		return
@@ -437,6 +429,20 @@ func packRowsGo(dst, src []float32, ldb, kc, panels, nr int) {
 		row := src[p*ldb : p*ldb+nr*panels]
 		for jr := 0; jr < panels; jr++ {
 			copy(dst[(jr*kc+p)*nr:(jr*kc+p)*nr+nr], row[jr*nr:jr*nr+nr])
+		}
+	}
+}
+
+// packColsGo is the portable packCols: panels nr-wide panels of kc rows,
+// panel column j holding src[(jr·nr+j)·ldb : +kc].
+func packColsGo(dst, src []float32, ldb, kc, panels, nr int) {
+	for jr := 0; jr < panels; jr++ {
+		panel := dst[jr*kc*nr : (jr+1)*kc*nr]
+		for j := 0; j < nr; j++ {
+			col := src[(jr*nr+j)*ldb : (jr*nr+j)*ldb+kc]
+			for p, v := range col {
+				panel[p*nr+j] = v
+			}
 		}
 	}
 }

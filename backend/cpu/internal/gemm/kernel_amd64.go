@@ -114,3 +114,33 @@ func packRows(dst, src []float32, ldb, kc, panels, nr int) {
 }
 
 var useAsm = cpu.X86.HasAVX2
+
+// packT16 packs 16 columns of a transposed B into an nr-wide panel:
+// dst[p·nr + i] = src[idx[i] + p] for i < 16, p < kc, with one AVX-512
+// gather per panel row (kernel_avx512_amd64.s).
+//
+//go:noescape
+func packT16(dst, src *float32, idx *int32, kc, nr int)
+
+// packCols is packB's inner loop for a transposed B: panels nr-wide
+// panels of kc rows, panel column j holding src[(jr·nr+j)·ldb : +kc], that
+// is dst[jr·kc·nr + p·nr + j] = src[(jr·nr+j)·ldb + p]. With AVX-512 it
+// gathers 16 columns per instruction; the Go loop writes one float at a
+// time, 4·nr bytes apart.
+func packCols(dst, src []float32, ldb, kc, panels, nr int) {
+	if !hasAVX512 || nr%16 != 0 || kc == 0 || panels == 0 || int64(ldb)*16 >= 1<<31 {
+		packColsGo(dst, src, ldb, kc, panels, nr)
+		return
+	}
+	_ = dst[(panels*kc-1)*nr+nr-1] // bounds, checked once for the assembly
+	_ = src[(panels*nr-1)*ldb+kc-1]
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * ldb)
+	}
+	for jr := 0; jr < panels; jr++ {
+		for j := 0; j < nr; j += 16 {
+			packT16(&dst[jr*kc*nr+j], &src[(jr*nr+j)*ldb], &idx[0], kc, nr)
+		}
+	}
+}

@@ -299,3 +299,40 @@ daccumulate:
 	ACCUM512(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// func packT16(dst, src *float32, idx *int32, kc, nr int)
+// Packs 16 columns of a transposed B, each a row of src (row i at the
+// offset idx[i] floats, idx[i] = i·ldb), into 16 columns of an nr-wide
+// panel: dst[p·nr + i] = src[idx[i] + p] for p < kc. One 16-lane gather
+// per row of the panel.
+TEXT ·packT16(SB), NOSPLIT, $0-40
+	MOVQ      dst+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      idx+16(FP), AX
+	MOVQ      kc+24(FP), CX
+	MOVQ      nr+32(FP), R8
+	SHLQ      $2, R8              // panel row in bytes
+	VMOVDQU32 (AX), Z31
+	CMPQ      CX, $2
+	JLT       tail
+pair:
+	KXNORW     K1, K1, K1
+	KXNORW     K2, K2, K2
+	VGATHERDPS (SI)(Z31*4), K1, Z0
+	VGATHERDPS 4(SI)(Z31*4), K2, Z1
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z1, (DI)(R8*1)
+	ADDQ       $8, SI
+	LEAQ       (DI)(R8*2), DI
+	SUBQ       $2, CX
+	CMPQ       CX, $2
+	JGE        pair
+tail:
+	TESTQ      CX, CX
+	JZ         done
+	KXNORW     K1, K1, K1
+	VGATHERDPS (SI)(Z31*4), K1, Z0
+	VMOVUPS    Z0, (DI)
+done:
+	VZEROUPPER
+	RET
