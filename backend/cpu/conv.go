@@ -303,10 +303,7 @@ func (p *convPlan) col2im(col, dx []float32) {
 					src := row[oh*p.ow : (oh+1)*p.ow]
 					iw := lo*d.StrideW - d.PadW + j
 					if d.StrideW == 1 {
-						dst := dst[iw : iw+hi-lo]
-						for k, v := range src[lo:hi] {
-							dst[k] += v
-						}
+						vec.Add(dst[iw:iw+hi-lo], src[lo:hi])
 						continue
 					}
 					for ow := lo; ow < hi; ow++ {
