@@ -258,7 +258,7 @@ func (p *convPlan) im2col(x, col []float32) {
 			for j := 0; j < d.KernelW; j++ {
 				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
 				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
-				iw0, n := lo*d.StrideW-d.PadW+j, hi-lo
+				iw0 := lo*d.StrideW - d.PadW + j
 				for oh := 0; oh < p.oh; oh++ {
 					dst := row[oh*p.ow : (oh+1)*p.ow]
 					ih := oh*d.StrideH - d.PadH + i
@@ -272,11 +272,7 @@ func (p *convPlan) im2col(x, col []float32) {
 						copy(dst[lo:hi], plane[ih*p.w+iw0:])
 						continue
 					}
-					src := plane[ih*p.w+iw0:]
-					out := dst[lo:hi]
-					for k := 0; k < n; k++ {
-						out[k] = src[k*d.StrideW]
-					}
+					vec.Strided(dst[lo:hi], plane[ih*p.w+iw0:], d.StrideW)
 				}
 			}
 		}

@@ -203,3 +203,21 @@ func WindowSum(sum, src []float32, stride, cnt int, square bool) {
 
 //go:noescape
 func windowSum512(sum, src *float32, stride, cnt, n int, square bool)
+
+// Strided sets dst[k] = src[k·stride] for k < len(dst): one row of a
+// strided im2col. It requires stride ≥ 1 and len(src) > (len(dst)−1)·stride.
+func Strided(dst, src []float32, stride int) {
+	checkStrided(len(dst), len(src), stride)
+	if avx512 && len(dst) > 0 && stride < 1<<26 {
+		var idx [16]int32
+		for i := range idx {
+			idx[i] = int32(i * stride)
+		}
+		strided512(&dst[0], &src[0], &idx[0], len(dst), stride)
+		return
+	}
+	stridedGo(dst, src, stride)
+}
+
+//go:noescape
+func strided512(dst, src *float32, idx *int32, n, stride int)

@@ -65,3 +65,10 @@ func WindowSum(sum, src []float32, stride, cnt int, square bool) {
 
 // avx512 is false: this build has no assembly.
 const avx512 = false
+
+// Strided sets dst[k] = src[k·stride] for k < len(dst): one row of a
+// strided im2col. It requires stride ≥ 1 and len(src) > (len(dst)−1)·stride.
+func Strided(dst, src []float32, stride int) {
+	checkStrided(len(dst), len(src), stride)
+	stridedGo(dst, src, stride)
+}

@@ -200,3 +200,27 @@ func TestSGDMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestStridedMatchesGo compares Strided (AVX-512 gathers where the CPU has
+// them) with its Go loop bit for bit, on lengths around the 16-lane groups
+// and conv1's stride 4, with the source cut just long enough; and checks
+// that a source too short panics instead of being read past its end.
+func TestStridedMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, stride := range []int{1, 2, 4, 11} {
+		for _, n := range []int{0, 1, 15, 16, 17, 55, 64} {
+			t.Run(fmt.Sprintf("stride=%d/n=%d", stride, n), func(t *testing.T) {
+				src := rnd(r, max(n-1, 0)*stride+1, -3, 3)
+				got, want := rnd(r, n, -1, 1), make([]float32, n)
+				tail := rnd(r, 3, -1, 1)
+				got = append(got, tail...)[:n] // elements past dst stay untouched
+				Strided(got, src, stride)
+				stridedGo(want, src, stride)
+				require.Equal(t, want, got)
+				require.Equal(t, tail, got[n:n+3])
+			})
+		}
+	}
+	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 16), 4) }, "needs 17 source elements")
+	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 100), 0) }, "stride 0")
+}
