@@ -366,6 +366,17 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 	for ir := 0; ir < mc; ir += mr {
 		panel := dst[ir*kc : (ir+mr)*kc]
 		rows := min(mr, mc-ir)
+		if trans { // op(A)[row][p] = a[p*lda+row]: rows of a, read in order
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+rows]
+				out := panel[p*mr : p*mr+mr]
+				for i, v := range src {
+					out[i] = alpha * v
+				}
+				clear(out[rows:])
+			}
+			continue
+		}
 		for i := 0; i < mr; i++ {
 			if i >= rows {
 				for p := 0; p < kc; p++ {
@@ -374,15 +385,9 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 				continue
 			}
 			row := ic + ir + i
-			if trans { // op(A)[row][p] = a[p*lda+row]
-				for p := 0; p < kc; p++ {
-					panel[p*mr+i] = alpha * a[(pc+p)*lda+row]
-				}
-			} else {
-				src := a[row*lda+pc : row*lda+pc+kc]
-				for p, v := range src {
-					panel[p*mr+i] = alpha * v
-				}
+			src := a[row*lda+pc : row*lda+pc+kc]
+			for p, v := range src {
+				panel[p*mr+i] = alpha * v
 			}
 		}
 	}
