@@ -70,6 +70,8 @@ type Context struct {
 	mt, chunks, panels int
 	packFn, computeFn  func(worker, i int)
 	colsFn             func(worker, i int)
+	pk                 packJob // the PackA call in progress
+	packAFn            func(worker, i int)
 }
 
 type call struct {
@@ -102,7 +104,7 @@ func New(k Kernel, r Runner) *Context {
 		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, nr)))
 		ctx.edge = append(ctx.edge, make([]float32, mr*nr))
 	}
-	ctx.packFn, ctx.computeFn, ctx.colsFn = ctx.packTask, ctx.computeTask, ctx.colsTask
+	ctx.packFn, ctx.computeFn, ctx.colsFn, ctx.packAFn = ctx.packTask, ctx.computeTask, ctx.colsTask, ctx.packATask
 	return ctx
 }
 
@@ -475,14 +477,46 @@ func (ctx *Context) PackedSize(m, k int) int { return roundUp(m, ctx.k.MR) * k }
 // the weights of a convolution, multiplied by every image of a batch. The
 // layout is the one Gemm builds block by block: for each KC-deep slice at
 // depth pc, the MR-tall panels of all m rows, at dst[pc*roundUp(m, MR):].
+// A large A is packed by all the workers, one MC×KC block each, so PackA,
+// like Gemm, must not be called from inside the runner's tasks.
 func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
 	mm := roundUp(m, ctx.k.MR)
+	icb, pcb := ceilDiv(m, MC), ceilDiv(k, KC)
+	if w := ctx.runner.Workers(); w > 1 && m*k >= packParallelMin && icb*pcb > 1 {
+		ctx.pk = packJob{dst, transA, m, k, mm, icb, alpha, a, lda}
+		ctx.runner.Run(icb*pcb, ctx.packAFn)
+		ctx.pk = packJob{}
+		return
+	}
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
 		for ic := 0; ic < m; ic += MC {
 			packA(dst[pc*mm+ic*kc:], a, lda, transA, ic, min(MC, m-ic), pc, kc, ctx.k.MR, alpha)
 		}
 	}
+}
+
+// packParallelMin is the smallest A (elements) that PackA shares out.
+const packParallelMin = 1 << 15
+
+// packJob is the PackA call in progress, for packATask.
+type packJob struct {
+	dst      []float32
+	trans    bool
+	m, k, mm int
+	icb      int // MC blocks of rows
+	alpha    float32
+	a        []float32
+	lda      int
+}
+
+// packATask packs block i of the PackA call in progress: KC slice i/icb,
+// MC rows i%icb.
+func (ctx *Context) packATask(_, i int) {
+	j := &ctx.pk
+	pc, ic := (i/j.icb)*KC, (i%j.icb)*MC
+	kc := min(KC, j.k-pc)
+	packA(j.dst[pc*j.mm+ic*kc:], j.a, j.lda, j.trans, ic, min(MC, j.m-ic), pc, kc, ctx.k.MR, j.alpha)
 }
 
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
