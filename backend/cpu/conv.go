@@ -48,6 +48,7 @@ func (b *Backend) Conv(d backend.ConvDesc) (backend.WeightPlan, error) {
 		return nil, err
 	}
 	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
+	p.dbFn = p.biasGradChunk
 	return p, nil
 }
 
@@ -63,7 +64,9 @@ type convPlan struct {
 
 	// Operands of the running call, for the parallel bodies.
 	x, wt, bias, y, dy, dx, dw []float32
+	db                         []float32
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
+	dbFn                       func(worker, i int)
 }
 
 func (p *convPlan) Forward(x, w, b, y backend.Tensor) error {
@@ -173,7 +176,7 @@ func (p *convPlan) BackwardFilter(x, dy, dw, db backend.Tensor) error {
 		}
 	}
 	if dbias != nil {
-		biasGrad(p.dy, dbias, p.pix)
+		p.biasGrad(dbias)
 	}
 	p.x, p.dy, p.dw = nil, nil, nil
 	return nil
@@ -213,6 +216,37 @@ func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw 
 		} else {
 			p.b.gemm.Gemm(false, true, p.kg, p.crs, p.pix, 1, dyg, p.pix, cg, p.pix, beta, dwg, p.crs)
 		}
+	}
+}
+
+// biasGrad sets db to the bias gradient, Σ of dy over images and pixels
+// per channel, with the channels shared out among the workers; each
+// channel's sum is the one biasGrad (elementwise.go) computes, bit for bit.
+func (p *convPlan) biasGrad(db []float32) {
+	if p.b.threads == 1 || p.d.Out < p.b.threads {
+		biasGrad(p.dy, db, p.pix)
+		return
+	}
+	p.db = db
+	p.b.pool.Run(p.b.threads, p.dbFn)
+	p.db = nil
+}
+
+// biasGradChunk computes the bias gradient of channel chunk i: per
+// channel, each image's row summed in float64, the rows added in image
+// order in float32.
+func (p *convPlan) biasGradChunk(_, i int) {
+	lo, hi := parallel.Chunks(p.d.Out, p.b.threads, i)
+	for ch := lo; ch < hi; ch++ {
+		var acc float32
+		for n := 0; n < p.n; n++ {
+			var s float64
+			for _, v := range p.dy[(n*p.d.Out+ch)*p.pix : (n*p.d.Out+ch+1)*p.pix] {
+				s += float64(v)
+			}
+			acc += float32(s)
+		}
+		p.db[ch] = acc
 	}
 }
 

@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -54,5 +55,48 @@ func TestDeterministicWithThreads(t *testing.T) {
 		for rep := 0; rep < 5; rep++ {
 			require.Equal(t, first, run(threads), "threads=%d run %d", threads, rep)
 		}
+	}
+}
+
+// TestConvBiasGradSameWithThreads checks that the bias gradient, whose
+// channels the workers share out, is bit for bit the one a single thread
+// computes, for channel counts below, at and above the worker count.
+func TestConvBiasGradSameWithThreads(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, out := range []int{1, 3, 8} {
+		d := backend.ConvDesc{Input: backend.Shape{5, 2, 9, 9}, Out: out, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Groups: 1, Bias: true}
+		x, dy := make([]float32, d.Input.Numel()), make([]float32, d.OutputShape().Numel())
+		for _, s := range [][]float32{x, dy} {
+			for i := range s {
+				s[i] = float32(r.NormFloat64() * 1e3)
+			}
+		}
+		db := func(threads int) []float32 {
+			b, err := cpu.Open(backend.Options{Threads: threads})
+			require.NoError(t, err)
+			defer b.Close()
+			p, err := b.Conv(d)
+			require.NoError(t, err)
+			mk := func(s backend.Shape, v []float32) backend.Tensor {
+				tt, err := b.NewTensor(s...)
+				require.NoError(t, err)
+				if v != nil {
+					require.NoError(t, b.Upload(tt, v))
+				}
+				return tt
+			}
+			xt, dyt, dwt, dbt := mk(d.Input, x), mk(d.OutputShape(), dy), mk(d.WeightShape(), nil), mk(backend.Shape{out}, nil)
+			require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
+			v := make([]float32, out)
+			require.NoError(t, b.Download(v, dbt))
+			return v
+		}
+		t.Run(fmt.Sprintf("out=%d", out), func(t *testing.T) {
+			want := db(1)
+			for _, threads := range []int{2, 3} {
+				require.Equal(t, want, db(threads), "threads=%d", threads)
+			}
+			require.NotEqual(t, make([]float32, out), want, "a gradient, not zeros")
+		})
 	}
 }
