@@ -30,6 +30,12 @@ type Kernel struct {
 	// of this one when A is read unpacked and C is at most Narrow.NR
 	// columns wide: a wide tile would compute mostly padding there.
 	Narrow *Kernel
+	// Half, if not nil, is Fn for the left NR/2 columns of C only, with
+	// beta 0 (C[i*ldc+j] for j < NR/2 is overwritten, the rest untouched),
+	// from the same NR-wide packed panel of B. Gemm uses it for a ragged
+	// last panel that ends within NR/2 columns: a convolution's 13×13
+	// output is 169 = 5·32 + 9 columns.
+	Half func(kc int, a, b, c []float32, ldc int)
 }
 
 // directMaxN is the widest C for which A is read unpacked.
@@ -343,6 +349,8 @@ func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc
 			// Ragged edge: compute the full tile aside, then merge.
 			if direct && ir+mr <= mc {
 				kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+			} else if !direct && kern.Half != nil && nc-jr <= nr/2 {
+				kern.Half(kc, ap, bp, edge, nr)
 			} else {
 				kern.Fn(kc, ap, bp, edge, nr, 0)
 			}

@@ -14,7 +14,7 @@ var AVX2 = Kernel{Name: "avx2 6x16", MR: 6, NR: 16, Fn: kernelAVX2, Direct: kern
 // step of k. For narrow C, where A is read unpacked, Gemm uses AVX2's
 // 6×16 direct kernel instead (see Kernel.Narrow): a 32-wide tile would
 // compute mostly padding when n ≤ 16.
-var AVX512 = Kernel{Name: "avx512 12x32", MR: 12, NR: 32, Fn: kernelAVX512, Direct: kernelAVX512Direct, Narrow: &AVX2}
+var AVX512 = Kernel{Name: "avx512 12x32", MR: 12, NR: 32, Fn: kernelAVX512, Direct: kernelAVX512Direct, Narrow: &AVX2, Half: kernelAVX512Half}
 
 // hasAVX512 reports AVX-512F with the OS saving ZMM state (x/sys/cpu checks
 // XCR0 before setting HasAVX512F) and AVX2+FMA for the narrow kernel.
@@ -49,6 +49,20 @@ func kernelAVX512(kc int, a, b, c []float32, ldc int, beta float32) {
 //
 //go:noescape
 func sgemm12x32(kc int, a, b, c *float32, ldc int, beta float32)
+
+func kernelAVX512Half(kc int, a, b, c []float32, ldc int) {
+	if kc < 1 || len(a) < 12*kc || len(b) < 32*kc || ldc < 16 || len(c) < 11*ldc+16 {
+		panic("gemm: avx512 half kernel called with short slices") // a bug in this package, not bad user input
+	}
+	sgemm12x16of32(kc, &a[0], &b[0], &c[0], ldc)
+}
+
+// sgemm12x16of32 is the left half of sgemm12x32 with beta 0: C[i*ldc+j] =
+// Σ_p a[p*12+i]·b[p*32+j] for i < 12, j < 16. Implemented in
+// kernel_avx512_amd64.s.
+//
+//go:noescape
+func sgemm12x16of32(kc int, a, b, c *float32, ldc int)
 
 func kernelAVX512Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32) {
 	if kc < 1 || lda < kc || len(a) < 11*lda+kc || len(b) < 32*kc || ldc < 32 || len(c) < 11*ldc+32 {

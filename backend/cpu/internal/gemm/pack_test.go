@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -29,6 +30,48 @@ func TestPackColsMatchesGo(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestHalfKernels checks every kernel's Half (the left NR/2 columns, beta
+// 0, from an NR-wide panel) against a float64 sum: it overwrites the NaN
+// already in C's left half and leaves the right half and the columns past
+// the tile untouched.
+func TestHalfKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range Kernels() {
+		if kern.Half == nil {
+			continue
+		}
+		for _, kc := range []int{1, 3, 4, 5, 169, 256} {
+			t.Run(fmt.Sprintf("%s/kc=%d", kern.Name, kc), func(t *testing.T) {
+				mr, nr := kern.MR, kern.NR
+				ldc := nr + 3
+				pa, b := randSlice(r, mr*kc), randSlice(r, kc*nr)
+				c := randSlice(r, mr*ldc)
+				for i := range c {
+					if i%ldc < nr/2 {
+						c[i] = float32(math.NaN())
+					}
+				}
+				orig := append([]float32(nil), c...)
+				kern.Half(kc, pa, b, c, ldc)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc; j++ {
+						got := c[i*ldc+j]
+						if j >= nr/2 {
+							require.Equal(t, math.Float32bits(orig[i*ldc+j]), math.Float32bits(got), "C[%d][%d] outside the half tile was written", i, j)
+							continue
+						}
+						var want float64
+						for p := 0; p < kc; p++ {
+							want += float64(pa[p*mr+i]) * float64(b[p*nr+j])
+						}
+						require.InDelta(t, want, float64(got), 1e-5*math.Sqrt(float64(kc))*(1+math.Abs(want)), "C[%d][%d]", i, j)
+					}
+				}
+			})
 		}
 	}
 }
