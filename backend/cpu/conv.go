@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/gemm"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 )
@@ -93,11 +94,13 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
 	y := p.y[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
 	col := x
-	if !p.direct {
+	if serial && !p.direct {
+		p.forwardBlocked(worker, x, y)
+	} else if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
 		p.im2col(x, col)
 	}
-	for g := 0; g < p.g; g++ {
+	for g := 0; g < p.g && (p.direct || !serial); g++ {
 		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
@@ -198,14 +201,18 @@ func (p *convPlan) backwardFilterChunk(worker, c int) {
 func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw []float32) {
 	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
 	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	if serial && !p.direct {
+		p.backwardFilterBlocked(worker, x, dy, beta, dw)
+		return
+	}
 	col := x
 	if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
 		p.im2col(x, col)
-	}
-	var beta float32
-	if accumulate {
-		beta = 1
 	}
 	for g := 0; g < p.g; g++ {
 		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
@@ -281,34 +288,75 @@ func (p *convPlan) packWeights(transposed bool) {
 	}
 }
 
+// forwardBlocked is the single-worker forward GEMM of one image (x → y,
+// before bias and ReLU) with im2col done gemm.KC rows at a time: each
+// block of columns is unfolded into the worker's buffer while it fits in
+// L2 and multiplied at once by the matching KC slice of the packed
+// weights, instead of the whole column matrix (up to 7 MB for conv2)
+// going out to memory and back. The products and sums are those of one
+// GemmPackedSerial over all rows, bit for bit.
+func (p *convPlan) forwardBlocked(worker int, x, y []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	mm := p.b.gemm.PackedSize(p.kg, 1)
+	for g := 0; g < p.g; g++ {
+		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		for r0 := 0; r0 < p.crs; r0 += gemm.KC {
+			kc := min(gemm.KC, p.crs-r0)
+			p.im2colRows(x, col, g*p.crs+r0, g*p.crs+r0+kc)
+			var beta float32
+			if r0 > 0 {
+				beta = 1
+			}
+			p.b.gemm.GemmPackedSerial(worker, p.kg, p.pix, kc, p.packed(g)[r0*mm:], false, col, p.pix, beta, yg, p.pix)
+		}
+	}
+}
+
+// backwardFilterBlocked adds (beta 1) or writes (beta 0) one image's dW
+// into dw on one worker, im2col done gemm.KC rows at a time as in
+// forwardBlocked: rows [r0, r0+KC) of the columns give columns
+// [r0, r0+KC) of dW[g] = dY[g]·colᵀ, bit for bit the whole GEMM's.
+func (p *convPlan) backwardFilterBlocked(worker int, x, dy []float32, beta float32, dw []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	for g := 0; g < p.g; g++ {
+		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		for r0 := 0; r0 < p.crs; r0 += gemm.KC {
+			kc := min(gemm.KC, p.crs-r0)
+			p.im2colRows(x, col, g*p.crs+r0, g*p.crs+r0+kc)
+			p.b.gemm.GemmSerial(worker, false, true, p.kg, kc, p.pix, 1, dyg, p.pix, col, p.pix, beta, dwg[r0:], p.crs)
+		}
+	}
+}
+
 // im2col unfolds one image x [C, H, W] into col [C·KH·KW, OH·OW]: row
 // (c, i, j) holds x[c, oh·s−pad+i, ow·s−pad+j] over all output pixels, zero
 // where that falls in the padding.
-func (p *convPlan) im2col(x, col []float32) {
+func (p *convPlan) im2col(x, col []float32) { p.im2colRows(x, col, 0, p.c*p.d.KernelH*p.d.KernelW) }
+
+// im2colRows writes rows [r0, r1) of im2col's output into col[0:(r1−r0)·OH·OW].
+func (p *convPlan) im2colRows(x, col []float32, r0, r1 int) {
 	d := &p.d
-	for c := 0; c < p.c; c++ {
+	for r := r0; r < r1; r++ {
+		c, i, j := r/(d.KernelH*d.KernelW), r/d.KernelW%d.KernelH, r%d.KernelW
 		plane := x[c*p.h*p.w : (c+1)*p.h*p.w]
-		for i := 0; i < d.KernelH; i++ {
-			for j := 0; j < d.KernelW; j++ {
-				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
-				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
-				iw0 := lo*d.StrideW - d.PadW + j
-				for oh := 0; oh < p.oh; oh++ {
-					dst := row[oh*p.ow : (oh+1)*p.ow]
-					ih := oh*d.StrideH - d.PadH + i
-					if ih < 0 || ih >= p.h {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					clear(dst[hi:])
-					if d.StrideW == 1 {
-						copy(dst[lo:hi], plane[ih*p.w+iw0:])
-						continue
-					}
-					vec.Strided(dst[lo:hi], plane[ih*p.w+iw0:], d.StrideW)
-				}
+		row := col[(r-r0)*p.pix:][:p.pix]
+		lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+		iw0 := lo*d.StrideW - d.PadW + j
+		for oh := 0; oh < p.oh; oh++ {
+			dst := row[oh*p.ow : (oh+1)*p.ow]
+			ih := oh*d.StrideH - d.PadH + i
+			if ih < 0 || ih >= p.h {
+				clear(dst)
+				continue
 			}
+			clear(dst[:lo])
+			clear(dst[hi:])
+			if d.StrideW == 1 {
+				copy(dst[lo:hi], plane[ih*p.w+iw0:])
+				continue
+			}
+			vec.Strided(dst[lo:hi], plane[ih*p.w+iw0:], d.StrideW)
 		}
 	}
 }

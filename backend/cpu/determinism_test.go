@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cpu"
 	"github.com/stretchr/testify/require"
 )
@@ -97,6 +98,60 @@ func TestConvBiasGradSameWithThreads(t *testing.T) {
 				require.Equal(t, want, db(threads), "threads=%d", threads)
 			}
 			require.NotEqual(t, make([]float32, out), want, "a gradient, not zeros")
+		})
+	}
+}
+
+// TestConvBlockedIm2colMatchesWholeColumns compares the per-image path
+// (two workers: im2col and the GEMMs KC rows at a time) with one worker
+// (the whole column matrix, one GEMM) on convolutions whose C·KH·KW spans
+// two and three KC blocks, grouped and strided: the forward bit for bit,
+// dW (summed over the images in another order) to float rounding. Every
+// output has more than 64 pixels, so neither path reads A unpacked.
+func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
+	cases := []backend.ConvDesc{
+		{Input: backend.Shape{4, 30, 9, 9}, Out: 20, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true},
+		{Input: backend.Shape{3, 60, 9, 9}, Out: 10, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2, Bias: true},
+		{Input: backend.Shape{2, 6, 43, 43}, Out: 16, KernelH: 11, KernelW: 11, StrideH: 4, StrideW: 4, Groups: 1, Bias: true, ReLU: true},
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, d := range cases {
+		t.Run(fmt.Sprintf("in=%v/k=%d/s=%d/g=%d", d.Input, d.KernelH, d.StrideH, d.Groups), func(t *testing.T) {
+			x, w := make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
+			bias, dy := make([]float32, d.Out), make([]float32, d.OutputShape().Numel())
+			for _, s := range [][]float32{x, w, bias, dy} {
+				for i := range s {
+					s[i] = float32(r.NormFloat64())
+				}
+			}
+			run := func(threads int) (y, dw []float32) {
+				b, err := cpu.Open(backend.Options{Threads: threads})
+				require.NoError(t, err)
+				defer b.Close()
+				p, err := b.Conv(d)
+				require.NoError(t, err)
+				mk := func(s backend.Shape, v []float32) backend.Tensor {
+					tt, err := b.NewTensor(s...)
+					require.NoError(t, err)
+					if v != nil {
+						require.NoError(t, b.Upload(tt, v))
+					}
+					return tt
+				}
+				xt, wt, bt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(backend.Shape{d.Out}, bias), mk(d.OutputShape(), nil)
+				dyt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.WeightShape(), nil), mk(backend.Shape{d.Out}, nil)
+				require.NoError(t, p.Forward(xt, wt, bt, yt))
+				require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
+				y, dw = make([]float32, d.OutputShape().Numel()), make([]float32, d.WeightShape().Numel())
+				require.NoError(t, b.Download(y, yt))
+				require.NoError(t, b.Download(dw, dwt))
+				return y, dw
+			}
+			y1, dw1 := run(1)
+			y2, dw2 := run(2)
+			require.Equal(t, y1, y2, "forward")
+			require.Less(t, backendtest.RelErr(dw2, dw1), 1e-5, "dW")
+			require.NotEqual(t, make([]float32, len(dw1)), dw1)
 		})
 	}
 }
