@@ -142,6 +142,10 @@ func (p *convPlan) backwardDataImage(worker, n int) { p.backwardDataOne(worker, 
 func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
 	dx := p.dx[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
+	if serial && !p.direct {
+		p.backwardDataBlocked(worker, dy, dx)
+		return
+	}
 	col := dx
 	if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
@@ -329,6 +333,24 @@ func (p *convPlan) backwardFilterBlocked(worker int, x, dy []float32, beta float
 	}
 }
 
+// backwardDataBlocked is backwardDataOne on one worker with the column
+// gradient computed a block of rows at a time (gemm's RowBlock, about KC)
+// and folded into dx by col2im while it is in L2; dx gets the same sums
+// in the same order as from the whole column matrix.
+func (p *convPlan) backwardDataBlocked(worker int, dy, dx []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	rb := p.b.gemm.RowBlock()
+	clear(dx)
+	for g := 0; g < p.g; g++ {
+		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		for r0 := 0; r0 < p.crs; r0 += rb {
+			mb := min(rb, p.crs-r0)
+			p.b.gemm.GemmPackedRowsSerial(worker, r0, mb, p.crs, p.pix, p.kg, p.packed(g), false, dyg, p.pix, 0, col, p.pix)
+			p.col2imRows(col, dx, g*p.crs+r0, g*p.crs+r0+mb)
+		}
+	}
+}
+
 // im2col unfolds one image x [C, H, W] into col [C·KH·KW, OH·OW]: row
 // (c, i, j) holds x[c, oh·s−pad+i, ow·s−pad+j] over all output pixels, zero
 // where that falls in the padding.
@@ -364,31 +386,34 @@ func (p *convPlan) im2colRows(x, col []float32, r0, r1 int) {
 // col2im is the adjoint of im2col: it writes dx = Σ of every column entry
 // into the input position it was read from.
 func (p *convPlan) col2im(col, dx []float32) {
-	d := &p.d
 	clear(dx)
-	for c := 0; c < p.c; c++ {
+	p.col2imRows(col, dx, 0, p.c*p.d.KernelH*p.d.KernelW)
+}
+
+// col2imRows adds rows [r0, r1) of a column gradient, held in
+// col[0:(r1−r0)·OH·OW], into dx, row after row.
+func (p *convPlan) col2imRows(col, dx []float32, r0, r1 int) {
+	d := &p.d
+	for r := r0; r < r1; r++ {
+		c, i, j := r/(d.KernelH*d.KernelW), r/d.KernelW%d.KernelH, r%d.KernelW
 		plane := dx[c*p.h*p.w : (c+1)*p.h*p.w]
-		for i := 0; i < d.KernelH; i++ {
-			for j := 0; j < d.KernelW; j++ {
-				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
-				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
-				for oh := 0; oh < p.oh; oh++ {
-					ih := oh*d.StrideH - d.PadH + i
-					if ih < 0 || ih >= p.h {
-						continue
-					}
-					dst := plane[ih*p.w : (ih+1)*p.w]
-					src := row[oh*p.ow : (oh+1)*p.ow]
-					iw := lo*d.StrideW - d.PadW + j
-					if d.StrideW == 1 {
-						vec.Add(dst[iw:iw+hi-lo], src[lo:hi])
-						continue
-					}
-					for ow := lo; ow < hi; ow++ {
-						dst[iw] += src[ow]
-						iw += d.StrideW
-					}
-				}
+		row := col[(r-r0)*p.pix:][:p.pix]
+		lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+		for oh := 0; oh < p.oh; oh++ {
+			ih := oh*d.StrideH - d.PadH + i
+			if ih < 0 || ih >= p.h {
+				continue
+			}
+			dst := plane[ih*p.w : (ih+1)*p.w]
+			src := row[oh*p.ow : (oh+1)*p.ow]
+			iw := lo*d.StrideW - d.PadW + j
+			if d.StrideW == 1 {
+				vec.Add(dst[iw:iw+hi-lo], src[lo:hi])
+				continue
+			}
+			for ow := lo; ow < hi; ow++ {
+				dst[iw] += src[ow]
+				iw += d.StrideW
 			}
 		}
 	}

@@ -103,9 +103,10 @@ func TestConvBiasGradSameWithThreads(t *testing.T) {
 }
 
 // TestConvBlockedIm2colMatchesWholeColumns compares the per-image path
-// (two workers: im2col and the GEMMs KC rows at a time) with one worker
-// (the whole column matrix, one GEMM) on convolutions whose C·KH·KW spans
-// two and three KC blocks, grouped and strided: the forward bit for bit,
+// (two workers: im2col, col2im and the GEMMs a block of about KC rows at
+// a time) with one worker (the whole column matrix, one GEMM) on
+// convolutions whose C·KH·KW spans two and three blocks, grouped and
+// strided: the forward and the data gradient bit for bit,
 // dW (summed over the images in another order) to float rounding. Every
 // output has more than 64 pixels, so neither path reads A unpacked.
 func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
@@ -124,7 +125,7 @@ func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
 					s[i] = float32(r.NormFloat64())
 				}
 			}
-			run := func(threads int) (y, dw []float32) {
+			run := func(threads int) (y, dx, dw []float32) {
 				b, err := cpu.Open(backend.Options{Threads: threads})
 				require.NoError(t, err)
 				defer b.Close()
@@ -139,17 +140,20 @@ func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
 					return tt
 				}
 				xt, wt, bt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(backend.Shape{d.Out}, bias), mk(d.OutputShape(), nil)
-				dyt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.WeightShape(), nil), mk(backend.Shape{d.Out}, nil)
+				dyt, dxt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.Input, nil), mk(d.WeightShape(), nil), mk(backend.Shape{d.Out}, nil)
 				require.NoError(t, p.Forward(xt, wt, bt, yt))
+				require.NoError(t, p.BackwardData(dyt, wt, dxt))
 				require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-				y, dw = make([]float32, d.OutputShape().Numel()), make([]float32, d.WeightShape().Numel())
+				y, dx, dw = make([]float32, d.OutputShape().Numel()), make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
 				require.NoError(t, b.Download(y, yt))
+				require.NoError(t, b.Download(dx, dxt))
 				require.NoError(t, b.Download(dw, dwt))
-				return y, dw
+				return y, dx, dw
 			}
-			y1, dw1 := run(1)
-			y2, dw2 := run(2)
+			y1, dx1, dw1 := run(1)
+			y2, dx2, dw2 := run(2)
 			require.Equal(t, y1, y2, "forward")
+			require.Equal(t, dx1, dx2, "backward data")
 			require.Less(t, backendtest.RelErr(dw2, dw1), 1e-5, "dW")
 			require.NotEqual(t, make([]float32, len(dw1)), dw1)
 		})

@@ -193,13 +193,17 @@ func (ctx *Context) computeTask(worker, i int) {
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil, 0, 0)
 }
 
 // serial runs a call on one worker: for each KC×NC block of B, pack it,
 // then multiply every MC block of A by it — A packed block by block into
 // the worker's buffer, or taken from prepacked (PackA's layout) if given.
-func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
+//
+// A prepacked A may hold more rows than the call uses: the call's row i is
+// the packed matrix's row prow+i (prow a multiple of MR), and each
+// KC-deep slice of it takes pmm (its row count rounded up to MR) rows.
+func (ctx *Context) serial(worker int, cl *call, prepacked []float32, pmm, prow int) {
 	m, n, k := cl.m, cl.n, cl.k
 	if m == 0 || n == 0 {
 		return
@@ -210,7 +214,6 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	}
 	ctx.choose(cl, prepacked != nil)
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
-	mm := roundUp(m, cl.kern.MR)
 	kcb := ctx.depth(cl)
 	ncb := NC
 	if prepacked == nil && ctx.skinny(cl) {
@@ -229,7 +232,7 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 				mc := min(MC, m-ic)
 				a := pa
 				if prepacked != nil {
-					a = prepacked[pc*mm+ic*kc:]
+					a = prepacked[pc*pmm+(prow+ic)*kc:]
 				} else {
 					ctx.packA_(worker, cl, ic, mc, pc, kc)
 				}
@@ -271,7 +274,7 @@ func (ctx *Context) colsTask(worker, i int) {
 	} else {
 		sub.b = sub.b[j0:]
 	}
-	ctx.serial(worker, &sub, nil)
+	ctx.serial(worker, &sub, nil, 0, 0)
 }
 
 // directKC caps the depth of a block when A is read unpacked.
@@ -530,5 +533,19 @@ func (ctx *Context) packATask(_, i int) {
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
 // folded in there), on worker's buffers.
 func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa, roundUp(m, ctx.k.MR), 0)
 }
+
+// GemmPackedRowsSerial is GemmPackedSerial for rows [row, row+m) of a
+// packed A of rows×k (PackA's layout for all rows): C (m×n) = those rows
+// of A times op(B), plus beta·C. row must be a multiple of RowBlock().
+func (ctx *Context) GemmPackedRowsSerial(worker int, row, m, rows, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if row%ctx.k.MR != 0 || row+m > rows {
+		panic("gemm: GemmPackedRowsSerial rows out of step with the packing") // a bug in the caller, not bad user input
+	}
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa, roundUp(rows, ctx.k.MR), row)
+}
+
+// RowBlock is the largest multiple of the kernel's MR not above KC: a
+// block of rows for GemmPackedRowsSerial that keeps a KC-deep B in step.
+func (ctx *Context) RowBlock() int { return KC - KC%ctx.k.MR }

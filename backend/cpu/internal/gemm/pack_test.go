@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
 	"github.com/stretchr/testify/require"
 )
 
@@ -74,4 +75,39 @@ func TestHalfKernels(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestGemmPackedRowsMatchesWhole multiplies a packed A block of rows by
+// block of rows (RowBlock rows, the last one ragged) and checks each
+// block's C against the same rows of the whole product, bit for bit, for
+// every kernel, with k spanning one and several KC slices.
+func TestGemmPackedRowsMatchesWhole(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, kern := range Kernels() {
+		pool := parallel.New(2)
+		ctx := New(kern, pool)
+		for _, sz := range [][3]int{{300, 169, 96}, {600, 50, 384}, {13, 40, 700}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			t.Run(fmt.Sprintf("%s/m%d_n%d_k%d", kern.Name, m, n, k), func(t *testing.T) {
+				a, b := randSlice(r, k*m), randSlice(r, k*n) // A transposed (k×m), as conv's Wᵀ
+				pa := make([]float32, ctx.PackedSize(m, k))
+				ctx.PackA(pa, true, m, k, 1, a, m)
+				want := make([]float32, m*n)
+				ctx.GemmPackedSerial(1, m, n, k, pa, false, b, n, 0, want, n)
+				rb := ctx.RowBlock()
+				require.Zero(t, rb%kern.MR)
+				for row := 0; row < m; row += rb {
+					mb := min(rb, m-row)
+					got := randSlice(r, mb*n)
+					ctx.GemmPackedRowsSerial(0, row, mb, m, n, k, pa, false, b, n, 0, got, n)
+					require.Equal(t, want[row*n:(row+mb)*n], got, "rows %d..%d", row, row+mb)
+				}
+			})
+		}
+		pool.Close()
+	}
+	require.Panics(t, func() {
+		ctx := New(Generic, parallel.New(1))
+		ctx.GemmPackedRowsSerial(0, 1, 4, 8, 4, 4, make([]float32, 64), false, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+	}, "a row not on a panel boundary")
 }
