@@ -209,7 +209,7 @@ func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw 
 	if accumulate {
 		beta = 1
 	}
-	if serial && !p.direct {
+	if serial && !p.direct && gemm.KC*p.pix+p.b.gemm.PackedSize(p.kg, p.pix) <= p.colSize {
 		p.backwardFilterBlocked(worker, x, dy, beta, dw)
 		return
 	}
@@ -319,16 +319,19 @@ func (p *convPlan) forwardBlocked(worker int, x, y []float32) {
 // backwardFilterBlocked adds (beta 1) or writes (beta 0) one image's dW
 // into dw on one worker, im2col done gemm.KC rows at a time as in
 // forwardBlocked: rows [r0, r0+KC) of the columns give columns
-// [r0, r0+KC) of dW[g] = dY[g]·colᵀ, bit for bit the whole GEMM's.
+// [r0, r0+KC) of dW[g] = dY[g]·colᵀ, bit for bit the whole GEMM's. dY[g]
+// is packed once, after the block in the worker's column buffer (the
+// caller checks that both fit).
 func (p *convPlan) backwardFilterBlocked(worker int, x, dy []float32, beta float32, dw []float32) {
 	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	pdy := col[gemm.KC*p.pix : gemm.KC*p.pix+p.b.gemm.PackedSize(p.kg, p.pix)]
 	for g := 0; g < p.g; g++ {
 		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
-		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		p.b.gemm.PackASerial(pdy, false, p.kg, p.pix, 1, dy[g*p.kg*p.pix:(g+1)*p.kg*p.pix], p.pix)
 		for r0 := 0; r0 < p.crs; r0 += gemm.KC {
 			kc := min(gemm.KC, p.crs-r0)
 			p.im2colRows(x, col, g*p.crs+r0, g*p.crs+r0+kc)
-			p.b.gemm.GemmSerial(worker, false, true, p.kg, kc, p.pix, 1, dyg, p.pix, col, p.pix, beta, dwg[r0:], p.crs)
+			p.b.gemm.GemmPackedSerial(worker, p.kg, kc, p.pix, pdy, true, col, p.pix, beta, dwg[r0:], p.crs)
 		}
 	}
 }

@@ -499,6 +499,13 @@ func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a
 		ctx.pk = packJob{}
 		return
 	}
+	ctx.PackASerial(dst, transA, m, k, alpha, a, lda)
+}
+
+// PackASerial is PackA on the calling goroutine only; unlike PackA it may
+// run inside the runner's tasks (a worker packing its own operand).
+func (ctx *Context) PackASerial(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
+	mm := roundUp(m, ctx.k.MR)
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
 		for ic := 0; ic < m; ic += MC {
