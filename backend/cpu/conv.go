@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/cpu/internal/gemm"
 	"github.com/dnngo/dnngo/backend/cpu/internal/parallel"
 	"github.com/dnngo/dnngo/backend/cpu/internal/vec"
 	"github.com/dnngo/dnngo/backend/driver"
@@ -43,6 +44,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 		return nil, err
 	}
 	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
+	p.dbFn = p.biasGradChunk
 	return p, nil
 }
 
@@ -58,7 +60,9 @@ type convPlan struct {
 
 	// Operands of the running call, for the parallel bodies.
 	x, wt, bias, y, dy, dx, dw []float32
+	db                         []float32
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
+	dbFn                       func(worker, i int)
 }
 
 func (p *convPlan) Forward(xt, wt, b, yt *tensor) error {
@@ -82,11 +86,13 @@ func (p *convPlan) forwardOne(worker, n int, serial bool) {
 	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
 	y := p.y[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
 	col := x
-	if !p.direct {
+	if serial && !p.direct {
+		p.forwardBlocked(worker, x, y)
+	} else if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
 		p.im2col(x, col)
 	}
-	for g := 0; g < p.g; g++ {
+	for g := 0; g < p.g && (p.direct || !serial); g++ {
 		wg := p.wt[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
 		cg := col[g*p.crs*p.pix : (g+1)*p.crs*p.pix]
 		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
@@ -124,6 +130,10 @@ func (p *convPlan) backwardDataImage(worker, n int) { p.backwardDataOne(worker, 
 func (p *convPlan) backwardDataOne(worker, n int, serial bool) {
 	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
 	dx := p.dx[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
+	if serial && !p.direct {
+		p.backwardDataBlocked(worker, dy, dx)
+		return
+	}
 	col := dx
 	if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
@@ -158,7 +168,7 @@ func (p *convPlan) BackwardFilter(xt, dyt, dwt, db *tensor) error {
 		}
 	}
 	if dbias != nil {
-		biasGrad(p.dy, dbias, p.pix)
+		p.biasGrad(dbias)
 	}
 	p.x, p.dy, p.dw = nil, nil, nil
 	return nil
@@ -180,14 +190,18 @@ func (p *convPlan) backwardFilterChunk(worker, c int) {
 func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw []float32) {
 	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
 	dy := p.dy[n*p.d.Out*p.pix : (n+1)*p.d.Out*p.pix]
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	if serial && !p.direct && gemm.KC*p.pix+p.b.gemm.PackedSize(p.kg, p.pix) <= p.colSize {
+		p.backwardFilterBlocked(worker, x, dy, beta, dw)
+		return
+	}
 	col := x
 	if !p.direct {
 		col = p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
 		p.im2col(x, col)
-	}
-	var beta float32
-	if accumulate {
-		beta = 1
 	}
 	for g := 0; g < p.g; g++ {
 		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
@@ -198,6 +212,37 @@ func (p *convPlan) backwardFilterOne(worker, n int, serial, accumulate bool, dw 
 		} else {
 			p.b.gemm.Gemm(false, true, p.kg, p.crs, p.pix, 1, dyg, p.pix, cg, p.pix, beta, dwg, p.crs)
 		}
+	}
+}
+
+// biasGrad sets db to the bias gradient, Σ of dy over images and pixels
+// per channel, with the channels shared out among the workers; each
+// channel's sum is the one biasGrad (elementwise.go) computes, bit for bit.
+func (p *convPlan) biasGrad(db []float32) {
+	if p.b.threads == 1 || p.d.Out < p.b.threads {
+		biasGrad(p.dy, db, p.pix)
+		return
+	}
+	p.db = db
+	p.b.pool.Run(p.b.threads, p.dbFn)
+	p.db = nil
+}
+
+// biasGradChunk computes the bias gradient of channel chunk i: per
+// channel, each image's row summed in float64, the rows added in image
+// order in float32.
+func (p *convPlan) biasGradChunk(_, i int) {
+	lo, hi := parallel.Chunks(p.d.Out, p.b.threads, i)
+	for ch := lo; ch < hi; ch++ {
+		var acc float32
+		for n := 0; n < p.n; n++ {
+			var s float64
+			for _, v := range p.dy[(n*p.d.Out+ch)*p.pix : (n*p.d.Out+ch+1)*p.pix] {
+				s += float64(v)
+			}
+			acc += float32(s)
+		}
+		p.db[ch] = acc
 	}
 }
 
@@ -232,38 +277,96 @@ func (p *convPlan) packWeights(transposed bool) {
 	}
 }
 
+// forwardBlocked is the single-worker forward GEMM of one image (x → y,
+// before bias and ReLU) with im2col done gemm.KC rows at a time: each
+// block of columns is unfolded into the worker's buffer while it fits in
+// L2 and multiplied at once by the matching KC slice of the packed
+// weights, instead of the whole column matrix (up to 7 MB for conv2)
+// going out to memory and back. The products and sums are those of one
+// GemmPackedSerial over all rows, bit for bit.
+func (p *convPlan) forwardBlocked(worker int, x, y []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	mm := p.b.gemm.PackedSize(p.kg, 1)
+	for g := 0; g < p.g; g++ {
+		yg := y[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		for r0 := 0; r0 < p.crs; r0 += gemm.KC {
+			kc := min(gemm.KC, p.crs-r0)
+			p.im2colRows(x, col, g*p.crs+r0, g*p.crs+r0+kc)
+			var beta float32
+			if r0 > 0 {
+				beta = 1
+			}
+			p.b.gemm.GemmPackedSerial(worker, p.kg, p.pix, kc, p.packed(g)[r0*mm:], false, col, p.pix, beta, yg, p.pix)
+		}
+	}
+}
+
+// backwardFilterBlocked adds (beta 1) or writes (beta 0) one image's dW
+// into dw on one worker, im2col done gemm.KC rows at a time as in
+// forwardBlocked: rows [r0, r0+KC) of the columns give columns
+// [r0, r0+KC) of dW[g] = dY[g]·colᵀ, bit for bit the whole GEMM's. dY[g]
+// is packed once, after the block in the worker's column buffer (the
+// caller checks that both fit).
+func (p *convPlan) backwardFilterBlocked(worker int, x, dy []float32, beta float32, dw []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	pdy := col[gemm.KC*p.pix : gemm.KC*p.pix+p.b.gemm.PackedSize(p.kg, p.pix)]
+	for g := 0; g < p.g; g++ {
+		dwg := dw[g*p.kg*p.crs : (g+1)*p.kg*p.crs]
+		p.b.gemm.PackASerial(pdy, false, p.kg, p.pix, 1, dy[g*p.kg*p.pix:(g+1)*p.kg*p.pix], p.pix)
+		for r0 := 0; r0 < p.crs; r0 += gemm.KC {
+			kc := min(gemm.KC, p.crs-r0)
+			p.im2colRows(x, col, g*p.crs+r0, g*p.crs+r0+kc)
+			p.b.gemm.GemmPackedSerial(worker, p.kg, kc, p.pix, pdy, true, col, p.pix, beta, dwg[r0:], p.crs)
+		}
+	}
+}
+
+// backwardDataBlocked is backwardDataOne on one worker with the column
+// gradient computed a block of rows at a time (gemm's RowBlock, about KC)
+// and folded into dx by col2im while it is in L2; dx gets the same sums
+// in the same order as from the whole column matrix.
+func (p *convPlan) backwardDataBlocked(worker int, dy, dx []float32) {
+	col := p.b.scratch(p.b.threads * p.colSize)[worker*p.colSize : (worker+1)*p.colSize]
+	rb := p.b.gemm.RowBlock()
+	clear(dx)
+	for g := 0; g < p.g; g++ {
+		dyg := dy[g*p.kg*p.pix : (g+1)*p.kg*p.pix]
+		for r0 := 0; r0 < p.crs; r0 += rb {
+			mb := min(rb, p.crs-r0)
+			p.b.gemm.GemmPackedRowsSerial(worker, r0, mb, p.crs, p.pix, p.kg, p.packed(g), false, dyg, p.pix, 0, col, p.pix)
+			p.col2imRows(col, dx, g*p.crs+r0, g*p.crs+r0+mb)
+		}
+	}
+}
+
 // im2col unfolds one image x [C, H, W] into col [C·KH·KW, OH·OW]: row
 // (c, i, j) holds x[c, oh·s−pad+i, ow·s−pad+j] over all output pixels, zero
 // where that falls in the padding.
-func (p *convPlan) im2col(x, col []float32) {
+func (p *convPlan) im2col(x, col []float32) { p.im2colRows(x, col, 0, p.c*p.d.KernelH*p.d.KernelW) }
+
+// im2colRows writes rows [r0, r1) of im2col's output into col[0:(r1−r0)·OH·OW].
+func (p *convPlan) im2colRows(x, col []float32, r0, r1 int) {
 	d := &p.d
-	for c := 0; c < p.c; c++ {
+	for r := r0; r < r1; r++ {
+		c, i, j := r/(d.KernelH*d.KernelW), r/d.KernelW%d.KernelH, r%d.KernelW
 		plane := x[c*p.h*p.w : (c+1)*p.h*p.w]
-		for i := 0; i < d.KernelH; i++ {
-			for j := 0; j < d.KernelW; j++ {
-				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
-				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
-				iw0, n := lo*d.StrideW-d.PadW+j, hi-lo
-				for oh := 0; oh < p.oh; oh++ {
-					dst := row[oh*p.ow : (oh+1)*p.ow]
-					ih := oh*d.StrideH - d.PadH + i
-					if ih < 0 || ih >= p.h {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					clear(dst[hi:])
-					if d.StrideW == 1 {
-						copy(dst[lo:hi], plane[ih*p.w+iw0:])
-						continue
-					}
-					src := plane[ih*p.w+iw0:]
-					out := dst[lo:hi]
-					for k := 0; k < n; k++ {
-						out[k] = src[k*d.StrideW]
-					}
-				}
+		row := col[(r-r0)*p.pix:][:p.pix]
+		lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+		iw0 := lo*d.StrideW - d.PadW + j
+		for oh := 0; oh < p.oh; oh++ {
+			dst := row[oh*p.ow : (oh+1)*p.ow]
+			ih := oh*d.StrideH - d.PadH + i
+			if ih < 0 || ih >= p.h {
+				clear(dst)
+				continue
 			}
+			clear(dst[:lo])
+			clear(dst[hi:])
+			if d.StrideW == 1 {
+				copy(dst[lo:hi], plane[ih*p.w+iw0:])
+				continue
+			}
+			vec.Strided(dst[lo:hi], plane[ih*p.w+iw0:], d.StrideW)
 		}
 	}
 }
@@ -271,34 +374,34 @@ func (p *convPlan) im2col(x, col []float32) {
 // col2im is the adjoint of im2col: it writes dx = Σ of every column entry
 // into the input position it was read from.
 func (p *convPlan) col2im(col, dx []float32) {
-	d := &p.d
 	clear(dx)
-	for c := 0; c < p.c; c++ {
+	p.col2imRows(col, dx, 0, p.c*p.d.KernelH*p.d.KernelW)
+}
+
+// col2imRows adds rows [r0, r1) of a column gradient, held in
+// col[0:(r1−r0)·OH·OW], into dx, row after row.
+func (p *convPlan) col2imRows(col, dx []float32, r0, r1 int) {
+	d := &p.d
+	for r := r0; r < r1; r++ {
+		c, i, j := r/(d.KernelH*d.KernelW), r/d.KernelW%d.KernelH, r%d.KernelW
 		plane := dx[c*p.h*p.w : (c+1)*p.h*p.w]
-		for i := 0; i < d.KernelH; i++ {
-			for j := 0; j < d.KernelW; j++ {
-				row := col[((c*d.KernelH+i)*d.KernelW+j)*p.pix:][:p.pix]
-				lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
-				for oh := 0; oh < p.oh; oh++ {
-					ih := oh*d.StrideH - d.PadH + i
-					if ih < 0 || ih >= p.h {
-						continue
-					}
-					dst := plane[ih*p.w : (ih+1)*p.w]
-					src := row[oh*p.ow : (oh+1)*p.ow]
-					iw := lo*d.StrideW - d.PadW + j
-					if d.StrideW == 1 {
-						dst := dst[iw : iw+hi-lo]
-						for k, v := range src[lo:hi] {
-							dst[k] += v
-						}
-						continue
-					}
-					for ow := lo; ow < hi; ow++ {
-						dst[iw] += src[ow]
-						iw += d.StrideW
-					}
-				}
+		row := col[(r-r0)*p.pix:][:p.pix]
+		lo, hi := validRange(p.w, p.ow, d.StrideW, d.PadW, j)
+		for oh := 0; oh < p.oh; oh++ {
+			ih := oh*d.StrideH - d.PadH + i
+			if ih < 0 || ih >= p.h {
+				continue
+			}
+			dst := plane[ih*p.w : (ih+1)*p.w]
+			src := row[oh*p.ow : (oh+1)*p.ow]
+			iw := lo*d.StrideW - d.PadW + j
+			if d.StrideW == 1 {
+				vec.Add(dst[iw:iw+hi-lo], src[lo:hi])
+				continue
+			}
+			for ow := lo; ow < hi; ow++ {
+				dst[iw] += src[ow]
+				iw += d.StrideW
 			}
 		}
 	}

@@ -115,18 +115,11 @@ func (p *sgdPlan) Step(param, grad, velocity *tensor, hp backend.SGDParams) erro
 
 func (p *sgdPlan) update(lo, hi int) {
 	w, g, v := p.w[lo:hi], p.g[lo:hi], p.v[lo:hi]
-	lr, mu, wd := p.hp.LR, p.hp.Momentum, p.hp.WeightDecay
 	if p.hp.Rule == backend.PaperSGD {
-		for i := range w {
-			v[i] = mu*v[i] - wd*lr*w[i] - lr*g[i]
-			w[i] += v[i]
-		}
+		vec.SGDPaper(w, g, v, p.hp.LR, p.hp.Momentum, p.hp.WeightDecay)
 		return
 	}
-	for i := range w {
-		v[i] = mu*v[i] + (g[i] + wd*w[i])
-		w[i] -= lr * v[i]
-	}
+	vec.SGDTorch(w, g, v, p.hp.LR, p.hp.Momentum, p.hp.WeightDecay)
 }
 
 // Dropout plans inverted dropout.

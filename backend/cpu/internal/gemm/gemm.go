@@ -30,6 +30,12 @@ type Kernel struct {
 	// of this one when A is read unpacked and C is at most Narrow.NR
 	// columns wide: a wide tile would compute mostly padding there.
 	Narrow *Kernel
+	// Half, if not nil, is Fn for the left NR/2 columns of C only, with
+	// beta 0 (C[i*ldc+j] for j < NR/2 is overwritten, the rest untouched),
+	// from the same NR-wide packed panel of B. Gemm uses it for a ragged
+	// last panel that ends within NR/2 columns: a convolution's 13×13
+	// output is 169 = 5·32 + 9 columns.
+	Half func(kc int, a, b, c []float32, ldc int)
 }
 
 // directMaxN is the widest C for which A is read unpacked.
@@ -70,6 +76,8 @@ type Context struct {
 	mt, chunks, panels int
 	packFn, computeFn  func(worker, i int)
 	colsFn             func(worker, i int)
+	pk                 packJob // the PackA call in progress
+	packAFn            func(worker, i int)
 }
 
 type call struct {
@@ -102,7 +110,7 @@ func New(k Kernel, r Runner) *Context {
 		ctx.packB = append(ctx.packB, make([]float32, KC*roundUp(NC, nr)))
 		ctx.edge = append(ctx.edge, make([]float32, mr*nr))
 	}
-	ctx.packFn, ctx.computeFn, ctx.colsFn = ctx.packTask, ctx.computeTask, ctx.colsTask
+	ctx.packFn, ctx.computeFn, ctx.colsFn, ctx.packAFn = ctx.packTask, ctx.computeTask, ctx.colsTask, ctx.packATask
 	return ctx
 }
 
@@ -185,13 +193,17 @@ func (ctx *Context) computeTask(worker, i int) {
 // buffers; several goroutines may run GemmSerial at once with distinct
 // workers (the parallel loops of the backend do this, one image each).
 func (ctx *Context) GemmSerial(worker int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil)
+	ctx.serial(worker, &call{nil, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nil, 0, 0)
 }
 
 // serial runs a call on one worker: for each KC×NC block of B, pack it,
 // then multiply every MC block of A by it — A packed block by block into
 // the worker's buffer, or taken from prepacked (PackA's layout) if given.
-func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
+//
+// A prepacked A may hold more rows than the call uses: the call's row i is
+// the packed matrix's row prow+i (prow a multiple of MR), and each
+// KC-deep slice of it takes pmm (its row count rounded up to MR) rows.
+func (ctx *Context) serial(worker int, cl *call, prepacked []float32, pmm, prow int) {
 	m, n, k := cl.m, cl.n, cl.k
 	if m == 0 || n == 0 {
 		return
@@ -202,7 +214,6 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 	}
 	ctx.choose(cl, prepacked != nil)
 	pa, pb := ctx.packA[worker], ctx.packB[worker]
-	mm := roundUp(m, cl.kern.MR)
 	kcb := ctx.depth(cl)
 	ncb := NC
 	if prepacked == nil && ctx.skinny(cl) {
@@ -221,7 +232,7 @@ func (ctx *Context) serial(worker int, cl *call, prepacked []float32) {
 				mc := min(MC, m-ic)
 				a := pa
 				if prepacked != nil {
-					a = prepacked[pc*mm+ic*kc:]
+					a = prepacked[pc*pmm+(prow+ic)*kc:]
 				} else {
 					ctx.packA_(worker, cl, ic, mc, pc, kc)
 				}
@@ -263,7 +274,7 @@ func (ctx *Context) colsTask(worker, i int) {
 	} else {
 		sub.b = sub.b[j0:]
 	}
-	ctx.serial(worker, &sub, nil)
+	ctx.serial(worker, &sub, nil, 0, 0)
 }
 
 // directKC caps the depth of a block when A is read unpacked.
@@ -341,6 +352,8 @@ func (ctx *Context) macro(worker int, cl *call, pa, pb []float32, ic, mc, jc, nc
 			// Ragged edge: compute the full tile aside, then merge.
 			if direct && ir+mr <= mc {
 				kern.Direct(kc, cl.a[(ic+ir)*cl.lda+pc:], cl.lda, bp, edge, nr, 0)
+			} else if !direct && kern.Half != nil && nc-jr <= nr/2 {
+				kern.Half(kc, ap, bp, edge, nr)
 			} else {
 				kern.Fn(kc, ap, bp, edge, nr, 0)
 			}
@@ -366,6 +379,17 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 	for ir := 0; ir < mc; ir += mr {
 		panel := dst[ir*kc : (ir+mr)*kc]
 		rows := min(mr, mc-ir)
+		if trans { // op(A)[row][p] = a[p*lda+row]: rows of a, read in order
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+rows]
+				out := panel[p*mr : p*mr+mr]
+				for i, v := range src {
+					out[i] = alpha * v
+				}
+				clear(out[rows:])
+			}
+			continue
+		}
 		for i := 0; i < mr; i++ {
 			if i >= rows {
 				for p := 0; p < kc; p++ {
@@ -374,15 +398,9 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 				continue
 			}
 			row := ic + ir + i
-			if trans { // op(A)[row][p] = a[p*lda+row]
-				for p := 0; p < kc; p++ {
-					panel[p*mr+i] = alpha * a[(pc+p)*lda+row]
-				}
-			} else {
-				src := a[row*lda+pc : row*lda+pc+kc]
-				for p, v := range src {
-					panel[p*mr+i] = alpha * v
-				}
+			src := a[row*lda+pc : row*lda+pc+kc]
+			for p, v := range src {
+				panel[p*mr+i] = alpha * v
 			}
 		}
 	}
@@ -399,16 +417,8 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, nr int) {
 		if full > 0 {
 			packRows(dst, b[pc*ldb+jc:], ldb, kc, full/nr, nr)
 		}
-	} else {
-		for jr := 0; jr < full; jr += nr {
-			panel := dst[jr*kc : (jr+nr)*kc]
-			for j := 0; j < nr; j++ { // op(B)[p][col] = b[col*ldb+p]
-				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
-				for p, v := range src {
-					panel[p*nr+j] = v
-				}
-			}
-		}
+	} else if full > 0 { // op(B)[p][col] = b[col*ldb+p]
+		packCols(dst, b[jc*ldb+pc:], ldb, kc, full/nr, nr)
 	}
 	if full == nc {
 		return
@@ -441,6 +451,20 @@ func packRowsGo(dst, src []float32, ldb, kc, panels, nr int) {
 	}
 }
 
+// packColsGo is the portable packCols: panels nr-wide panels of kc rows,
+// panel column j holding src[(jr·nr+j)·ldb : +kc].
+func packColsGo(dst, src []float32, ldb, kc, panels, nr int) {
+	for jr := 0; jr < panels; jr++ {
+		panel := dst[jr*kc*nr : (jr+1)*kc*nr]
+		for j := 0; j < nr; j++ {
+			col := src[(jr*nr+j)*ldb : (jr*nr+j)*ldb+kc]
+			for p, v := range col {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
 func scale(c []float32, ldc, i0, i1, j0, j1 int, beta float32) {
 	for i := i0; i < i1; i++ {
 		row := c[i*ldc+j0 : i*ldc+j1]
@@ -464,7 +488,23 @@ func (ctx *Context) PackedSize(m, k int) int { return roundUp(m, ctx.k.MR) * k }
 // the weights of a convolution, multiplied by every image of a batch. The
 // layout is the one Gemm builds block by block: for each KC-deep slice at
 // depth pc, the MR-tall panels of all m rows, at dst[pc*roundUp(m, MR):].
+// A large A is packed by all the workers, one MC×KC block each, so PackA,
+// like Gemm, must not be called from inside the runner's tasks.
 func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
+	mm := roundUp(m, ctx.k.MR)
+	icb, pcb := ceilDiv(m, MC), ceilDiv(k, KC)
+	if w := ctx.runner.Workers(); w > 1 && m*k >= packParallelMin && icb*pcb > 1 {
+		ctx.pk = packJob{dst, transA, m, k, mm, icb, alpha, a, lda}
+		ctx.runner.Run(icb*pcb, ctx.packAFn)
+		ctx.pk = packJob{}
+		return
+	}
+	ctx.PackASerial(dst, transA, m, k, alpha, a, lda)
+}
+
+// PackASerial is PackA on the calling goroutine only; unlike PackA it may
+// run inside the runner's tasks (a worker packing its own operand).
+func (ctx *Context) PackASerial(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
 	mm := roundUp(m, ctx.k.MR)
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
@@ -474,8 +514,45 @@ func (ctx *Context) PackA(dst []float32, transA bool, m, k int, alpha float32, a
 	}
 }
 
+// packParallelMin is the smallest A (elements) that PackA shares out.
+const packParallelMin = 1 << 15
+
+// packJob is the PackA call in progress, for packATask.
+type packJob struct {
+	dst      []float32
+	trans    bool
+	m, k, mm int
+	icb      int // MC blocks of rows
+	alpha    float32
+	a        []float32
+	lda      int
+}
+
+// packATask packs block i of the PackA call in progress: KC slice i/icb,
+// MC rows i%icb.
+func (ctx *Context) packATask(_, i int) {
+	j := &ctx.pk
+	pc, ic := (i/j.icb)*KC, (i%j.icb)*MC
+	kc := min(KC, j.k-pc)
+	packA(j.dst[pc*j.mm+ic*kc:], j.a, j.lda, j.trans, ic, min(MC, j.m-ic), pc, kc, ctx.k.MR, j.alpha)
+}
+
 // GemmPackedSerial is GemmSerial with A already packed by PackA (alpha
 // folded in there), on worker's buffers.
 func (ctx *Context) GemmPackedSerial(worker int, m, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa)
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa, roundUp(m, ctx.k.MR), 0)
 }
+
+// GemmPackedRowsSerial is GemmPackedSerial for rows [row, row+m) of a
+// packed A of rows×k (PackA's layout for all rows): C (m×n) = those rows
+// of A times op(B), plus beta·C. row must be a multiple of RowBlock().
+func (ctx *Context) GemmPackedRowsSerial(worker int, row, m, rows, n, k int, pa []float32, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if row%ctx.k.MR != 0 || row+m > rows {
+		panic("gemm: GemmPackedRowsSerial rows out of step with the packing") // a bug in the caller, not bad user input
+	}
+	ctx.serial(worker, &call{nil, false, false, transB, m, n, k, 1, nil, 0, b, ldb, beta, c, ldc}, pa, roundUp(rows, ctx.k.MR), row)
+}
+
+// RowBlock is the largest multiple of the kernel's MR not above KC: a
+// block of rows for GemmPackedRowsSerial that keeps a KC-deep B in step.
+func (ctx *Context) RowBlock() int { return KC - KC%ctx.k.MR }

@@ -14,7 +14,7 @@ var AVX2 = Kernel{Name: "avx2 6x16", MR: 6, NR: 16, Fn: kernelAVX2, Direct: kern
 // step of k. For narrow C, where A is read unpacked, Gemm uses AVX2's
 // 6×16 direct kernel instead (see Kernel.Narrow): a 32-wide tile would
 // compute mostly padding when n ≤ 16.
-var AVX512 = Kernel{Name: "avx512 12x32", MR: 12, NR: 32, Fn: kernelAVX512, Direct: kernelAVX512Direct, Narrow: &AVX2}
+var AVX512 = Kernel{Name: "avx512 12x32", MR: 12, NR: 32, Fn: kernelAVX512, Direct: kernelAVX512Direct, Narrow: &AVX2, Half: kernelAVX512Half}
 
 // hasAVX512 reports AVX-512F with the OS saving ZMM state (x/sys/cpu checks
 // XCR0 before setting HasAVX512F) and AVX2+FMA for the narrow kernel.
@@ -49,6 +49,20 @@ func kernelAVX512(kc int, a, b, c []float32, ldc int, beta float32) {
 //
 //go:noescape
 func sgemm12x32(kc int, a, b, c *float32, ldc int, beta float32)
+
+func kernelAVX512Half(kc int, a, b, c []float32, ldc int) {
+	if kc < 1 || len(a) < 12*kc || len(b) < 32*kc || ldc < 16 || len(c) < 11*ldc+16 {
+		panic("gemm: avx512 half kernel called with short slices") // a bug in this package, not bad user input
+	}
+	sgemm12x16of32(kc, &a[0], &b[0], &c[0], ldc)
+}
+
+// sgemm12x16of32 is the left half of sgemm12x32 with beta 0: C[i*ldc+j] =
+// Σ_p a[p*12+i]·b[p*32+j] for i < 12, j < 16. Implemented in
+// kernel_avx512_amd64.s.
+//
+//go:noescape
+func sgemm12x16of32(kc int, a, b, c *float32, ldc int)
 
 func kernelAVX512Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32) {
 	if kc < 1 || lda < kc || len(a) < 11*lda+kc || len(b) < 32*kc || ldc < 32 || len(c) < 11*ldc+32 {
@@ -114,3 +128,33 @@ func packRows(dst, src []float32, ldb, kc, panels, nr int) {
 }
 
 var useAsm = cpu.X86.HasAVX2
+
+// packT16 packs 16 columns of a transposed B into an nr-wide panel:
+// dst[p·nr + i] = src[idx[i] + p] for i < 16, p < kc, with one AVX-512
+// gather per panel row (kernel_avx512_amd64.s).
+//
+//go:noescape
+func packT16(dst, src *float32, idx *int32, kc, nr int)
+
+// packCols is packB's inner loop for a transposed B: panels nr-wide
+// panels of kc rows, panel column j holding src[(jr·nr+j)·ldb : +kc], that
+// is dst[jr·kc·nr + p·nr + j] = src[(jr·nr+j)·ldb + p]. With AVX-512 it
+// gathers 16 columns per instruction; the Go loop writes one float at a
+// time, 4·nr bytes apart.
+func packCols(dst, src []float32, ldb, kc, panels, nr int) {
+	if !hasAVX512 || nr%16 != 0 || kc == 0 || panels == 0 || int64(ldb)*16 >= 1<<31 {
+		packColsGo(dst, src, ldb, kc, panels, nr)
+		return
+	}
+	_ = dst[(panels*kc-1)*nr+nr-1] // bounds, checked once for the assembly
+	_ = src[(panels*nr-1)*ldb+kc-1]
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * ldb)
+	}
+	for jr := 0; jr < panels; jr++ {
+		for j := 0; j < nr; j += 16 {
+			packT16(&dst[jr*kc*nr+j], &src[(jr*nr+j)*ldb], &idx[0], kc, nr)
+		}
+	}
+}

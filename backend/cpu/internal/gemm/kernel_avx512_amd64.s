@@ -299,3 +299,145 @@ daccumulate:
 	ACCUM512(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// func packT16(dst, src *float32, idx *int32, kc, nr int)
+// Packs 16 columns of a transposed B, each a row of src (row i at the
+// offset idx[i] floats, idx[i] = i·ldb), into 16 columns of an nr-wide
+// panel: dst[p·nr + i] = src[idx[i] + p] for p < kc. One 16-lane gather
+// per row of the panel.
+TEXT ·packT16(SB), NOSPLIT, $0-40
+	MOVQ      dst+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      idx+16(FP), AX
+	MOVQ      kc+24(FP), CX
+	MOVQ      nr+32(FP), R8
+	SHLQ      $2, R8              // panel row in bytes
+	VMOVDQU32 (AX), Z31
+	CMPQ      CX, $2
+	JLT       tail
+pair:
+	KXNORW     K1, K1, K1
+	KXNORW     K2, K2, K2
+	VGATHERDPS (SI)(Z31*4), K1, Z0
+	VGATHERDPS 4(SI)(Z31*4), K2, Z1
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z1, (DI)(R8*1)
+	ADDQ       $8, SI
+	LEAQ       (DI)(R8*2), DI
+	SUBQ       $2, CX
+	CMPQ       CX, $2
+	JGE        pair
+tail:
+	TESTQ      CX, CX
+	JZ         done
+	KXNORW     K1, K1, K1
+	VGATHERDPS (SI)(Z31*4), K1, Z0
+	VMOVUPS    Z0, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// The left half of the 12×32 kernel: C's first 16 columns only, from the
+// same packed 32-wide panel of B (the ragged last panel of a C that ends
+// within 16 columns of it). 12 ZMM accumulators Z0..Z11; beta is 0.
+#define STEPHALF(aoff, boff) \
+	VMOVUPS boff(DI), Z24 \
+	VBROADCASTSS (aoff+0)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z0 \
+	VBROADCASTSS (aoff+4)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z1 \
+	VBROADCASTSS (aoff+8)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z2 \
+	VBROADCASTSS (aoff+12)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z3 \
+	VBROADCASTSS (aoff+16)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z4 \
+	VBROADCASTSS (aoff+20)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z5 \
+	VBROADCASTSS (aoff+24)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z6 \
+	VBROADCASTSS (aoff+28)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z7 \
+	VBROADCASTSS (aoff+32)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z8 \
+	VBROADCASTSS (aoff+36)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z9 \
+	VBROADCASTSS (aoff+40)(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z10 \
+	VBROADCASTSS (aoff+44)(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z11
+
+// func sgemm12x16of32(kc int, a, b, c *float32, ldc int)
+// C[i*ldc+j] = Σ_p a[p*12+i]·b[p*32+j] for i < 12, j < 16.
+TEXT ·sgemm12x16of32(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   htail
+
+hloop4:
+	STEPHALF(0, 0)
+	STEPHALF(48, 128)
+	STEPHALF(96, 256)
+	STEPHALF(144, 384)
+	ADDQ $192, SI
+	ADDQ $512, DI
+	DECQ BX
+	JNZ  hloop4
+
+htail:
+	ANDQ $3, CX
+	JZ   hstore
+
+hloop1:
+	STEPHALF(0, 0)
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  hloop1
+
+hstore:
+	VMOVUPS Z0, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z9, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z10, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z11, (DX)
+	VZEROUPPER
+	RET

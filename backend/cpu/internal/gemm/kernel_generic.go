@@ -8,3 +8,6 @@ func archKernels() []Kernel { return nil }
 
 // packRows is packB's inner loop for nr-wide panels of a non-transposed B.
 func packRows(dst, src []float32, ldb, kc, panels, nr int) { packRowsGo(dst, src, ldb, kc, panels, nr) }
+
+// packCols is packB's inner loop for nr-wide panels of a transposed B.
+func packCols(dst, src []float32, ldb, kc, panels, nr int) { packColsGo(dst, src, ldb, kc, panels, nr) }

@@ -99,7 +99,35 @@ func ReLUMask(dx, dy, y []float32) {
 	reluMaskGo(dx, dy, y)
 }
 
+// SGDTorch is PyTorch's momentum SGD step in one pass over the three
+// slices: v = μ·v + (g + wd·w), then w −= lr·v.
+func SGDTorch(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	if m := split(len(w)); m > 0 {
+		sgdTorch8(&w[0], &g[0], &v[0], m, lr, mu, wd)
+		w, g, v = w[m:], g[m:], v[m:]
+	}
+	sgdTorchGo(w, g, v, lr, mu, wd)
+}
+
+// SGDPaper is the AlexNet paper's momentum SGD step in one pass:
+// v = μ·v − wd·lr·w − lr·g, then w += v.
+func SGDPaper(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	if m := split(len(w)); m > 0 {
+		sgdPaper8(&w[0], &g[0], &v[0], m, lr, mu, wd*lr)
+		w, g, v = w[m:], g[m:], v[m:]
+	}
+	sgdPaperGo(w, g, v, lr, mu, wd)
+}
+
 // The assembly, in vec_amd64.s; n is a positive multiple of 8.
+
+//go:noescape
+func sgdTorch8(w, grad, v *float32, n int, lr, mu, wd float32)
+
+//go:noescape
+func sgdPaper8(w, grad, v *float32, n int, lr, mu, wdlr float32)
 
 //go:noescape
 func maxInto8(dst, src *float32, n int)
@@ -175,3 +203,21 @@ func WindowSum(sum, src []float32, stride, cnt int, square bool) {
 
 //go:noescape
 func windowSum512(sum, src *float32, stride, cnt, n int, square bool)
+
+// Strided sets dst[k] = src[k·stride] for k < len(dst): one row of a
+// strided im2col. It requires stride ≥ 1 and len(src) > (len(dst)−1)·stride.
+func Strided(dst, src []float32, stride int) {
+	checkStrided(len(dst), len(src), stride)
+	if avx512 && len(dst) > 0 && stride < 1<<26 {
+		var idx [16]int32
+		for i := range idx {
+			idx[i] = int32(i * stride)
+		}
+		strided512(&dst[0], &src[0], &idx[0], len(dst), stride)
+		return
+	}
+	stridedGo(dst, src, stride)
+}
+
+//go:noescape
+func strided512(dst, src *float32, idx *int32, n, stride int)

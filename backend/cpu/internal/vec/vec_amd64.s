@@ -188,3 +188,59 @@ loop:
 	JNZ     loop
 	VZEROUPPER
 	RET
+
+// func sgdTorch8(w, grad, v *float32, n int, lr, mu, wd float32)
+// v = mu·v + (g + wd·w); w -= lr·v
+TEXT ·sgdTorch8(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y13
+	VBROADCASTSS mu+36(FP), Y14
+	VBROADCASTSS wd+40(FP), Y15
+	SHRQ         $3, CX
+loop:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DX), Y2
+	VFMADD231PS  Y0, Y15, Y1   // Y1 = wd·w + g
+	VFMADD213PS  Y1, Y14, Y2   // Y2 = mu·v + Y1
+	VMOVUPS      Y2, (DX)
+	VFNMADD231PS Y2, Y13, Y0   // Y0 = w − lr·v
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	DECQ         CX
+	JNZ          loop
+	VZEROUPPER
+	RET
+
+// func sgdPaper8(w, grad, v *float32, n int, lr, mu, wdlr float32)
+// v = mu·v − wdlr·w − lr·g; w += v
+TEXT ·sgdPaper8(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y13
+	VBROADCASTSS mu+36(FP), Y14
+	VBROADCASTSS wdlr+40(FP), Y15
+	SHRQ         $3, CX
+loop:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (SI), Y1
+	VMULPS       (DX), Y14, Y2 // Y2 = mu·v
+	VFNMADD231PS Y0, Y15, Y2   // Y2 −= wdlr·w
+	VFNMADD231PS Y1, Y13, Y2   // Y2 −= lr·g
+	VMOVUPS      Y2, (DX)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	DECQ         CX
+	JNZ          loop
+	VZEROUPPER
+	RET

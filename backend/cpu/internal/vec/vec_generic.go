@@ -27,6 +27,14 @@ func ReLU(y, x []float32) { reluGo(y, x) }
 // ReLUMask sets dx[i] = dy[i] where y[i] > 0, else 0.
 func ReLUMask(dx, dy, y []float32) { reluMaskGo(dx, dy, y) }
 
+// SGDTorch is PyTorch's momentum SGD step in one pass over the three
+// slices: v = μ·v + (g + wd·w), then w −= lr·v.
+func SGDTorch(w, g, v []float32, lr, mu, wd float32) { sgdTorchGo(w, g, v, lr, mu, wd) }
+
+// SGDPaper is the AlexNet paper's momentum SGD step in one pass:
+// v = μ·v − wd·lr·w − lr·g, then w += v.
+func SGDPaper(w, g, v []float32, lr, mu, wd float32) { sgdPaperGo(w, g, v, lr, mu, wd) }
+
 // Accelerated reports whether the assembly versions are in use.
 func Accelerated() bool { return false }
 
@@ -57,3 +65,10 @@ func WindowSum(sum, src []float32, stride, cnt int, square bool) {
 
 // avx512 is false: this build has no assembly.
 const avx512 = false
+
+// Strided sets dst[k] = src[k·stride] for k < len(dst): one row of a
+// strided im2col. It requires stride ≥ 1 and len(src) > (len(dst)−1)·stride.
+func Strided(dst, src []float32, stride int) {
+	checkStrided(len(dst), len(src), stride)
+	stridedGo(dst, src, stride)
+}

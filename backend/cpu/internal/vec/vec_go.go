@@ -1,6 +1,9 @@
 package vec
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // The portable definitions. On amd64 with AVX2 the exported functions run
 // the assembly for the bulk of the slice and these for the tail.
@@ -145,5 +148,35 @@ func windowSumRows(sum, src []float32, stride, cnt int, square bool) {
 		} else {
 			Add(sum, row)
 		}
+	}
+}
+
+func sgdTorchGo(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		v[i] = mu*v[i] + (g[i] + wd*w[i])
+		w[i] -= lr * v[i]
+	}
+}
+
+func sgdPaperGo(w, g, v []float32, lr, mu, wd float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		v[i] = mu*v[i] - wd*lr*w[i] - lr*g[i]
+		w[i] += v[i]
+	}
+}
+
+func stridedGo(dst, src []float32, stride int) {
+	for k := range dst {
+		dst[k] = src[k*stride]
+	}
+}
+
+// checkStrided panics unless a row of n elements stride apart fits in a
+// source of length m: the assembly reads without bounds checks.
+func checkStrided(n, m, stride int) {
+	if stride < 1 || (n > 0 && m <= (n-1)*stride) {
+		panic(fmt.Sprintf("vec: Strided of %d elements, stride %d, from %d", n, stride, m))
 	}
 }

@@ -302,3 +302,32 @@ wstore:
 	JLT     wchunk
 	VZEROUPPER
 	RET
+
+// func strided512(dst, src *float32, idx *int32, n, stride int)
+// dst[k] = src[k·stride] for k < n (n ≥ 1): 16 lanes per masked gather,
+// idx[i] = i·stride.
+TEXT ·strided512(SB), NOSPLIT, $0-40
+	MOVQ      dst+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      idx+16(FP), AX
+	MOVQ      n+24(FP), CX
+	MOVQ      stride+32(FP), R8
+	SHLQ      $6, R8          // 16 elements of src, in bytes
+	VMOVDQU32 (AX), Z31
+	MOVQ      $16, DX
+sloop:
+	MOVQ       CX, AX
+	CMPQ       AX, DX
+	CMOVQGT    DX, AX
+	MOVL       $0xffff, BX
+	BZHIL      AX, BX, BX
+	KMOVW      BX, K1
+	KMOVW      BX, K2
+	VGATHERDPS (SI)(Z31*4), K1, Z0
+	VMOVUPS    Z0, K2, (DI)
+	ADDQ       $64, DI
+	ADDQ       R8, SI
+	SUBQ       $16, CX
+	JGT        sloop
+	VZEROUPPER
+	RET

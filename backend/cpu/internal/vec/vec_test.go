@@ -170,3 +170,57 @@ func TestWindowSumMatchesRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSGDMatchesGo compares both SGD rules (assembly where the CPU has
+// AVX2) with their Go definitions, parameters and velocities both, on
+// lengths around the 8-lane body, with and without weight decay.
+func TestSGDMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type sgdFn func(w, g, v []float32, lr, mu, wd float32)
+	rules := []struct {
+		name      string
+		fast, ref sgdFn
+	}{{"torch", SGDTorch, sgdTorchGo}, {"paper", SGDPaper, sgdPaperGo}}
+	for _, rule := range rules {
+		for _, n := range []int{0, 1, 7, 8, 9, 64, 203} {
+			for _, wd := range []float32{0, 5e-4} {
+				t.Run(fmt.Sprintf("%s/n=%d/wd=%g", rule.name, n, wd), func(t *testing.T) {
+					w, g, v := rnd(r, n, -2, 2), rnd(r, n, -1, 1), rnd(r, n, -0.5, 0.5)
+					gw, gv := clone(w), clone(v)
+					ww, wv := clone(w), clone(v)
+					rule.fast(gw, g, gv, 0.01, 0.9, wd)
+					rule.ref(ww, g, wv, 0.01, 0.9, wd)
+					for i := range ww {
+						require.InDelta(t, ww[i], gw[i], 1e-6*(1+math.Abs(float64(ww[i]))), "w[%d]", i)
+						require.InDelta(t, wv[i], gv[i], 1e-6*(1+math.Abs(float64(wv[i]))), "v[%d]", i)
+						require.NotEqual(t, w[i], ww[i], "w[%d] was updated", i)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestStridedMatchesGo compares Strided (AVX-512 gathers where the CPU has
+// them) with its Go loop bit for bit, on lengths around the 16-lane groups
+// and conv1's stride 4, with the source cut just long enough; and checks
+// that a source too short panics instead of being read past its end.
+func TestStridedMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, stride := range []int{1, 2, 4, 11} {
+		for _, n := range []int{0, 1, 15, 16, 17, 55, 64} {
+			t.Run(fmt.Sprintf("stride=%d/n=%d", stride, n), func(t *testing.T) {
+				src := rnd(r, max(n-1, 0)*stride+1, -3, 3)
+				got, want := rnd(r, n, -1, 1), make([]float32, n)
+				tail := rnd(r, 3, -1, 1)
+				got = append(got, tail...)[:n] // elements past dst stay untouched
+				Strided(got, src, stride)
+				stridedGo(want, src, stride)
+				require.Equal(t, want, got)
+				require.Equal(t, tail, got[n:n+3])
+			})
+		}
+	}
+	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 16), 4) }, "needs 17 source elements")
+	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 100), 0) }, "stride 0")
+}
