@@ -42,6 +42,9 @@ const char *dno_ctx_message(const dno_ctx *c);
 int64_t dno_ctx_relayouts(const dno_ctx *c);
 /* dno_ctx_allocs counts the buffers allocated (tensors, reorders, staging, arena). */
 int64_t dno_ctx_allocs(const dno_ctx *c);
+/* dno_ctx_ran_on is the OS thread id that ran the context's last parallel
+ * work: its executor thread (for tests). */
+int64_t dno_ctx_ran_on(const dno_ctx *c);
 /* The scratchpad arena's size, and the most it may grow to (the room the
  * backend's memory budget leaves; < 0: no limit, the default). */
 int64_t dno_ctx_arena_bytes(const dno_ctx *c);

@@ -2,9 +2,16 @@
 
 /*
  * context.c — the shim's context (engine, stream, OpenMP team size,
- * scratchpad arena, counters) and its error messages.
+ * scratchpad arena, counters), its error messages, and the executor thread
+ * that runs every parallel region (see shim.h).
  */
 #include "shim.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int ex_start(executor *e, int threads);
+static void ex_stop(executor *e);
 
 static const char *status_name(dnnl_status_t st) {
     switch ((int)st) {
@@ -69,11 +76,18 @@ int dno_ctx_create(dno_ctx **out, int threads, int bf16, char *msg, size_t msgle
         dno_ctx_destroy(c);
         return (int)st;
     }
+    if (ex_start(&c->ex, c->threads) != 0) {
+        snprintf(msg, msglen, "starting the oneDNN executor thread failed");
+        dno_ctx_destroy(c);
+        return DNO_ENOMEM;
+    }
     *out = c;
     return 0;
 }
+
 void dno_ctx_destroy(dno_ctx *c) {
     if (c == NULL) return;
+    ex_stop(&c->ex);
     for (int i = 0; i < RCACHE; i++) rcache_clear(&c->rc[i]);
     if (c->strm) dnnl_stream_destroy(c->strm);
     if (c->eng) dnnl_engine_destroy(c->eng);
@@ -84,6 +98,7 @@ void dno_ctx_destroy(dno_ctx *c) {
 const char *dno_ctx_message(const dno_ctx *c) { return c->msg; }
 int64_t dno_ctx_relayouts(const dno_ctx *c) { return c->relayouts; }
 int64_t dno_ctx_allocs(const dno_ctx *c) { return c->allocs; }
+int64_t dno_ctx_ran_on(const dno_ctx *c) { return c->ex.ran_on; }
 int64_t dno_ctx_arena_bytes(const dno_ctx *c) { return (int64_t)c->arena_cap; }
 void dno_ctx_set_arena_max(dno_ctx *c, int64_t bytes) { c->arena_max = bytes; }
 
@@ -106,4 +121,104 @@ int arena_reserve(dno_ctx *c, size_t n) {
     c->arena = p;
     c->arena_cap = n;
     return 0;
+}
+
+/* ---- the executor thread (see shim.h) ---- */
+
+static void *ex_main(void *p) {
+    executor *e = p;
+    omp_set_num_threads(e->threads);
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        while (!e->has_job && !e->quit) pthread_cond_wait(&e->job_cv, &e->mu);
+        if (!e->has_job) break;
+        void (*fn)(void *) = e->fn;
+        void *arg = e->arg;
+        e->has_job = 0;
+        e->ran_on = (int64_t)syscall(SYS_gettid);
+        pthread_mutex_unlock(&e->mu);
+        fn(arg);
+        pthread_mutex_lock(&e->mu);
+        e->done = 1;
+        pthread_cond_signal(&e->done_cv);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+static int ex_start(executor *e, int threads) {
+    e->threads = threads;
+    if (pthread_mutex_init(&e->call, NULL) != 0) return -1;
+    if (pthread_mutex_init(&e->mu, NULL) != 0) return -1;
+    if (pthread_cond_init(&e->job_cv, NULL) != 0) return -1;
+    if (pthread_cond_init(&e->done_cv, NULL) != 0) return -1;
+    if (pthread_create(&e->th, NULL, ex_main, e) != 0) return -1;
+    e->started = 1;
+    return 0;
+}
+
+static void ex_stop(executor *e) {
+    if (!e->started) return;
+    pthread_mutex_lock(&e->mu);
+    e->quit = 1;
+    pthread_cond_signal(&e->job_cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->th, NULL);
+    e->started = 0;
+}
+
+/* ex_run runs fn(arg) on the executor's thread and returns when it is done;
+ * called on that thread (a reorder inside a job), it runs fn at once. */
+static void ex_run(executor *e, void (*fn)(void *), void *arg) {
+    if (!e->started || pthread_equal(pthread_self(), e->th)) {
+        e->ran_on = (int64_t)syscall(SYS_gettid);
+        fn(arg);
+        return;
+    }
+    pthread_mutex_lock(&e->call);
+    pthread_mutex_lock(&e->mu);
+    e->fn = fn, e->arg = arg, e->has_job = 1, e->done = 0;
+    pthread_cond_signal(&e->job_cv);
+    while (!e->done) pthread_cond_wait(&e->done_cv, &e->mu);
+    pthread_mutex_unlock(&e->mu);
+    pthread_mutex_unlock(&e->call);
+}
+
+/* exec_job is one primitive execution and the wait for it. */
+typedef struct exec_job {
+    dnnl_primitive_t p;
+    dnnl_stream_t strm;
+    int n;
+    const dnnl_exec_arg_t *args;
+    dnnl_status_t st;
+} exec_job;
+
+static void exec_job_run(void *a) {
+    exec_job *j = a;
+    j->st = dnnl_primitive_execute(j->p, j->strm, j->n, j->args);
+    if (j->st == dnnl_success) j->st = dnnl_stream_wait(j->strm);
+}
+
+dnnl_status_t execute(dno_ctx *c, dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args) {
+    exec_job j = {p, c->strm, n, args, dnnl_success};
+    ex_run(&c->ex, exec_job_run, &j);
+    return j.st;
+}
+
+/* call_job is one shim entry point's body and its result. */
+typedef struct call_job {
+    int (*fn)(void *);
+    void *args;
+    int rc;
+} call_job;
+
+static void call_job_run(void *a) {
+    call_job *j = a;
+    j->rc = j->fn(j->args);
+}
+
+int on_executor(dno_ctx *c, int (*fn)(void *), void *args) {
+    call_job j = {fn, args, 0};
+    ex_run(&c->ex, call_job_run, &j);
+    return j.rc;
 }

@@ -25,7 +25,7 @@ static inline float keep_if(float v, int cond) {
 static size_t nfloats(const dno_tensor *t) { return md_size(t->cur) / sizeof(float); }
 
 /* ReLU works on any layout: y takes x's layout (padding stays zero). */
-int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
+static int relu_forward_body(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
     enter(c);
     int rc = relayout(c, y, x->cur, y == x);
     if (rc) return rc;
@@ -38,7 +38,7 @@ int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
     return 0;
 }
 
-int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx) {
+static int relu_backward_body(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx) {
     enter(c);
     int rc = relayout(c, dy, y->cur, 1);
     if (rc == 0) rc = relayout(c, dx, y->cur, dx == dy);
@@ -53,7 +53,7 @@ int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx)
 }
 
 /* Bias add and its gradient index channels: plain layout. */
-int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
+static int bias_forward_body(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
     enter(c);
     int rc = to_plain(c, x, 1);
     if (rc == 0) rc = to_plain(c, b, 1);
@@ -73,7 +73,7 @@ int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
     return 0;
 }
 
-int dno_bias_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *db) {
+static int bias_backward_body(dno_ctx *c, dno_tensor *dy, dno_tensor *db) {
     enter(c);
     int rc = to_plain(c, dy, 1);
     if (rc == 0) rc = to_plain(c, db, 0);
@@ -106,8 +106,8 @@ static inline uint32_t dropout_bits(uint64_t seed, uint64_t i) {
 }
 
 /* Dropout draws its mask by logical index: plain layout. */
-int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
-                       float scale) {
+static int dropout_forward_body(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold,
+                                   float scale) {
     enter(c);
     int rc = to_plain(c, x, 1);
     if (rc == 0 && y != x) rc = to_plain(c, y, 0);
@@ -125,7 +125,7 @@ int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask,
     return 0;
 }
 
-int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8_t *mask, float scale) {
+static int dropout_backward_body(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8_t *mask, float scale) {
     enter(c);
     int rc = to_plain(c, dy, 1);
     if (rc == 0 && dx != dy) rc = to_plain(c, dx, 0);
@@ -223,8 +223,8 @@ CLONES static void sgd_chunk(float *restrict w, const float *restrict g, float *
 
 /* SGD is element-wise over param's layout: grad and velocity follow it.
  * Each thread updates one contiguous, 64-byte aligned share. */
-int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float mu, float wd,
-           int rule) {
+static int sgd_body(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float mu, float wd,
+                   int rule) {
     enter(c);
     int rc = relayout(c, grad, param->cur, 1);
     if (rc == 0) rc = relayout(c, velocity, param->cur, 1);
@@ -246,4 +246,49 @@ int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocit
         if (lo < hi) sgd_chunk(w + lo, g + lo, v + lo, hi - lo, lr, mu, wd, rule);
     }
     return 0;
+}
+
+/* ---- entry points: each runs its body on the context's executor thread,
+ * where every OpenMP region of the context starts (see shim.h) ---- */
+
+struct relu_forward_args { dno_ctx *c; dno_tensor *x, *y; };
+static int relu_forward_run(void *p) { struct relu_forward_args *a = p; return relu_forward_body(a->c, a->x, a->y); }
+int dno_relu_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y) {
+    return on_executor(c, relu_forward_run, &(struct relu_forward_args){c, x, y});
+}
+
+struct relu_backward_args { dno_ctx *c; dno_tensor *y, *dy, *dx; };
+static int relu_backward_run(void *p) { struct relu_backward_args *a = p; return relu_backward_body(a->c, a->y, a->dy, a->dx); }
+int dno_relu_backward(dno_ctx *c, dno_tensor *y, dno_tensor *dy, dno_tensor *dx) {
+    return on_executor(c, relu_backward_run, &(struct relu_backward_args){c, y, dy, dx});
+}
+
+struct bias_forward_args { dno_ctx *c; dno_tensor *x, *b, *y; };
+static int bias_forward_run(void *p) { struct bias_forward_args *a = p; return bias_forward_body(a->c, a->x, a->b, a->y); }
+int dno_bias_forward(dno_ctx *c, dno_tensor *x, dno_tensor *b, dno_tensor *y) {
+    return on_executor(c, bias_forward_run, &(struct bias_forward_args){c, x, b, y});
+}
+
+struct bias_backward_args { dno_ctx *c; dno_tensor *dy, *db; };
+static int bias_backward_run(void *p) { struct bias_backward_args *a = p; return bias_backward_body(a->c, a->dy, a->db); }
+int dno_bias_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *db) {
+    return on_executor(c, bias_backward_run, &(struct bias_backward_args){c, dy, db});
+}
+
+struct dropout_forward_args { dno_ctx *c; dno_tensor *x, *y; uint8_t *mask; uint64_t seed; uint32_t threshold; float scale; };
+static int dropout_forward_run(void *p) { struct dropout_forward_args *a = p; return dropout_forward_body(a->c, a->x, a->y, a->mask, a->seed, a->threshold, a->scale); }
+int dno_dropout_forward(dno_ctx *c, dno_tensor *x, dno_tensor *y, uint8_t *mask, uint64_t seed, uint32_t threshold, float scale) {
+    return on_executor(c, dropout_forward_run, &(struct dropout_forward_args){c, x, y, mask, seed, threshold, scale});
+}
+
+struct dropout_backward_args { dno_ctx *c; dno_tensor *dy, *dx; const uint8_t *mask; float scale; };
+static int dropout_backward_run(void *p) { struct dropout_backward_args *a = p; return dropout_backward_body(a->c, a->dy, a->dx, a->mask, a->scale); }
+int dno_dropout_backward(dno_ctx *c, dno_tensor *dy, dno_tensor *dx, const uint8_t *mask, float scale) {
+    return on_executor(c, dropout_backward_run, &(struct dropout_backward_args){c, dy, dx, mask, scale});
+}
+
+struct sgd_args { dno_ctx *c; dno_tensor *param, *grad, *velocity; float lr, mu, wd; int rule; };
+static int sgd_run(void *p) { struct sgd_args *a = p; return sgd_body(a->c, a->param, a->grad, a->velocity, a->lr, a->mu, a->wd, a->rule); }
+int dno_sgd(dno_ctx *c, dno_tensor *param, dno_tensor *grad, dno_tensor *velocity, float lr, float mu, float wd, int rule) {
+    return on_executor(c, sgd_run, &(struct sgd_args){c, param, grad, velocity, lr, mu, wd, rule});
 }

@@ -12,3 +12,6 @@ func SetHasBF16(v bool) (restore func()) {
 
 // HasBF16 is the real check.
 func HasBF16() bool { return hasBF16() }
+
+// RanOn is the OS thread id that ran b's last primitive or parallel loop.
+func RanOn(b *Backend) int64 { return b.ranOn() }

@@ -193,9 +193,8 @@ static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(e->b, dst);
     if (st == dnnl_success) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, e->a}, {DNNL_ARG_TO, e->b}};
-        st = dnnl_primitive_execute(e->p, c->strm, 2, args);
+        st = execute(c, e->p, 2, args);
     }
-    if (st == dnnl_success) st = dnnl_stream_wait(c->strm);
     if (st != dnnl_success) return fail(c, (int)st, "reorder");
     return 0;
 }

@@ -212,6 +212,16 @@ func (b *Backend) Relayouts() int64 {
 	return int64(C.dno_ctx_relayouts(b.e.c))
 }
 
+// ranOn is the OS thread id that ran the last primitive or parallel loop:
+// the backend's one executor thread (see the package doc, Threads); 0
+// after Close.
+func (b *Backend) ranOn() int64 {
+	if b.e.c == nil {
+		return 0
+	}
+	return int64(C.dno_ctx_ran_on(b.e.c))
+}
+
 // Allocations counts the host buffers the backend has allocated: tensors,
 // the scratchpad arena, and the buffers a reorder needs the first time a
 // tensor changes layout or a plan keeps a copy of an input in its own

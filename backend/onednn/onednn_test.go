@@ -3,6 +3,9 @@
 package onednn_test
 
 import (
+	"runtime"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dnngo/dnngo/backend"
@@ -62,4 +65,59 @@ func TestArenaBeyondMemoryBudgetIsAnError(t *testing.T) {
 			assert.Contains(t, err.Error(), "growing the scratchpad arena to")
 		})
 	}
+}
+
+// TestOneOpenMPMasterForEveryCaller: primitives (a convolution) and the
+// shim's own OpenMP loops (ReLU) run on the backend's executor thread,
+// whichever OS thread calls, so libgomp keeps one worker pool, not one per
+// thread Go ran the caller on.
+func TestOneOpenMPMasterForEveryCaller(t *testing.T) {
+	b, err := onednn.Open(backend.Options{Threads: 2})
+	require.NoError(t, err)
+	defer b.Close()
+	d := backend.ConvDesc{Input: backend.Shape{1, 8, 32, 32}, Out: 16, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Groups: 1}
+	conv, err := b.Conv(d)
+	require.NoError(t, err)
+	relu, err := b.ReLU(d.OutputShape())
+	require.NoError(t, err)
+	mk := func(s backend.Shape) backend.Tensor {
+		x, err := b.NewTensor(s...)
+		require.NoError(t, err)
+		return x
+	}
+	x, w, y := mk(d.Input), mk(d.WeightShape()), mk(d.OutputShape())
+	const callers = 3
+	type seen struct{ caller, conv, relu int64 }
+	got := make([]seen, callers)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		ready := make(chan struct{})
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // a thread of its own until every caller has run
+			defer runtime.UnlockOSThread()
+			got[i].caller = int64(syscall.Gettid())
+			if assert.NoError(t, conv.Forward(x, w, nil, y)) {
+				got[i].conv = onednn.RanOn(b)
+			}
+			if assert.NoError(t, relu.Forward(y, y)) {
+				got[i].relu = onednn.RanOn(b)
+			}
+			close(ready)
+			<-release
+		}()
+		<-ready
+	}
+	close(release)
+	wg.Wait()
+	callerThreads := map[int64]bool{}
+	for i, g := range got {
+		callerThreads[g.caller] = true
+		assert.Equal(t, got[0].conv, g.conv, "caller %d: convolution ran on another thread", i)
+		assert.Equal(t, got[0].conv, g.relu, "caller %d: ReLU loop ran on another thread", i)
+	}
+	require.Len(t, callerThreads, callers, "the callers were not on distinct threads")
+	assert.False(t, callerThreads[got[0].conv], "the work ran on a caller's thread, not the executor")
 }

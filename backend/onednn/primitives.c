@@ -94,8 +94,7 @@ static int run(dno_ctx *c, prim *p, const char *op, int n, const targ *a) {
     }
     for (int i = 0; i < n; i++)
         if (a[i].out) written(c, a[i].t);
-    CK(dnnl_primitive_execute(p->p, c->strm, k, ex), "%s: executing %s", op, impl_name(p->pd));
-    CK(dnnl_stream_wait(c->strm), "%s: waiting for the stream", op);
+    CK(execute(c, p->p, k, ex), "%s: executing %s", op, impl_name(p->pd));
     return 0;
 }
 
@@ -635,9 +634,16 @@ int dno_pool_backward(dno_ctx *c, dno_pool *p, dno_tensor *dy, dno_tensor *dx) {
 /* dno_sgemm is oneDNN's row-major SGEMM, C = A·B (no transposes), for the
  * benchmarks: the ceiling the convolutions and the pure-Go GEMM are
  * compared with. */
-int dno_sgemm(dno_ctx *c, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *out) {
+static int sgemm_body(dno_ctx *c, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *out) {
     enter(c);
     CK(dnnl_sgemm('N', 'N', m, n, k, 1.f, a, k, b, n, 0.f, out, n), "sgemm %lldx%lldx%lld", (long long)m,
        (long long)n, (long long)k);
     return 0;
+}
+
+struct sgemm_args { dno_ctx *c; int64_t m, n, k; const float *a, *b; float *out; };
+static int sgemm_run(void *p) { struct sgemm_args *x = p; return sgemm_body(x->c, x->m, x->n, x->k, x->a, x->b, x->out); }
+/* dno_sgemm runs on the executor thread, where oneDNN's OpenMP regions start. */
+int dno_sgemm(dno_ctx *c, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *out) {
+    return on_executor(c, sgemm_run, &(struct sgemm_args){c, m, n, k, a, b, out});
 }

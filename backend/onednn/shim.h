@@ -33,6 +33,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,7 +141,29 @@ typedef struct rcache_entry {
 
 #define RCACHE 16
 
+/* An executor is the one OS thread that runs every OpenMP parallel region of
+ * a context: each oneDNN primitive and reorder (execute) and the shim's own
+ * parallel loops (on_executor). libgomp keeps a pool of worker threads per
+ * thread that starts a region, and once it manages more threads than there
+ * are CPUs it makes every worker stop spinning almost at once, so that each
+ * region afterwards starts with a futex wake-up. Go moves a goroutine
+ * between OS threads, so calling oneDNN directly from them left one pool per
+ * thread it ran on: measured on a 2-vCPU Xeon, a second, idle pool made
+ * each batch-1 AlexNet forward ~1.2 ms (9 %) slower. Handing the work to one
+ * thread keeps one pool; the hand-off costs ~12-15 us per call. */
+typedef struct executor {
+    pthread_t th;
+    pthread_mutex_t call; /* one caller at a time */
+    pthread_mutex_t mu;
+    pthread_cond_t job_cv, done_cv;
+    void (*fn)(void *);
+    void *arg;
+    int has_job, done, quit, started, threads;
+    int64_t ran_on; /* the OS thread id that ran the last job (for tests) */
+} executor;
+
 struct dno_ctx {
+    executor ex;
     int bf16; /* convolutions and inner products read bf16 copies of their inputs (tensors stay f32) */
     rcache_entry rc[RCACHE];
     uint64_t tick;
@@ -156,6 +179,16 @@ struct dno_ctx {
     char msg[1024];
 };
 
+
+/* execute runs primitive p with args on c's executor thread and waits for
+ * it (stream included). */
+#define execute dnoi_execute
+dnnl_status_t execute(dno_ctx *c, dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args);
+
+/* on_executor returns fn(args), run on c's executor thread: every entry
+ * point of the shim that runs an OpenMP loop of its own goes through it. */
+#define on_executor dnoi_on_executor
+int on_executor(dno_ctx *c, int (*fn)(void *), void *args);
 
 /* fail records "what: status name (code)" in the context and returns code. */
 int fail(dno_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
