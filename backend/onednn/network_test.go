@@ -8,6 +8,7 @@ import (
 
 	"github.com/dnngo/dnngo/alexnet"
 	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
 	"github.com/dnngo/dnngo/backend/cpu"
 	"github.com/dnngo/dnngo/backend/onednn"
 	"github.com/stretchr/testify/assert"
@@ -170,7 +171,8 @@ func upload(t *testing.T, b backend.Backend, s backend.Shape, v []float32) backe
 }
 
 // Backend values are independent: two goroutines, each with its own
-// backend, train at the same time and get what each gets alone.
+// backend, train at the same time and get what each gets alone (within
+// float32 rounding).
 func TestConcurrentBackends(t *testing.T) {
 	cfg := alexnet.Mini()
 	const n = 4
@@ -213,6 +215,11 @@ func TestConcurrentBackends(t *testing.T) {
 	<-done
 	for i := range results {
 		require.NoError(t, errs[i])
-		assert.Equal(t, alone, results[i], "goroutine %d", i)
+		// The same losses up to float32 rounding: oneDNN does not promise
+		// bit-identical results between runs of a primitive (CI saw a
+		// 1-ulp difference in the third loss); another backend's state
+		// leaking in would move them by far more.
+		require.Len(t, results[i], len(alone))
+		assert.LessOrEqual(t, backendtest.RelErr(results[i], alone), 1e-5, "goroutine %d: %v alone, %v concurrently", i, alone, results[i])
 	}
 }
