@@ -73,8 +73,11 @@ type Options struct {
 	Device int
 	// Deterministic asks a GPU backend for bit-reproducible runs: only
 	// algorithms that are deterministic (cudnn: no convolution algorithm
-	// that accumulates with atomics). The cudnn backend's FP32 implies it;
-	// the CPU backends are always deterministic.
+	// that accumulates with atomics). The cudnn backend's FP32 implies it.
+	// The CPU backends ignore it: the cpu backend is bit-reproducible for a
+	// given thread count; onednn runs the same kernels every time, though
+	// one run in many of two backends training side by side has differed
+	// from a lone run in the last bit of a loss.
 	Deterministic bool
 }
 
