@@ -20,10 +20,10 @@ import (
 // summed at the end); otherwise images run one by one with the GEMM spread
 // over the workers. A 1×1, stride-1, unpadded convolution skips im2col.
 func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
-	p := &convPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape()},
-		d: d}
+	p := &convPlan{plan: plan{b: b}, d: d}
+	ys := d.OutputShape()
 	p.n, p.c, p.h, p.w = d.Input[0], d.Input[1], d.Input[2], d.Input[3]
-	p.oh, p.ow = p.ys[2], p.ys[3]
+	p.oh, p.ow = ys[2], ys[3]
 	p.g, p.cg, p.kg = d.Groups, d.Input[1]/d.Groups, d.Out/d.Groups
 	p.crs, p.pix = p.cg*d.KernelH*d.KernelW, p.oh*p.ow
 	p.direct = d.KernelH == 1 && d.KernelW == 1 && d.StrideH == 1 && d.StrideW == 1 && d.PadH == 0 && d.PadW == 0
@@ -32,7 +32,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 	if p.direct {
 		p.colSize = 0
 	}
-	p.accSize = p.ws.Numel()
+	p.accSize = d.WeightShape().Numel()
 	// Weights packed once per call for the per-image GEMMs: W[g] for the
 	// forward, W[g]ᵀ for the backward data pass.
 	p.packSize = max(b.gemm.PackedSize(p.kg, p.crs), b.gemm.PackedSize(p.crs, p.kg))
@@ -49,7 +49,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 }
 
 type convPlan struct {
-	weightLayer
+	plan
 	d                  backend.ConvDesc
 	n, c, h, w, oh, ow int
 	g, cg, kg          int

@@ -14,12 +14,11 @@ func (b *engine) Linear(d backend.LinearDesc) (driver.WeightPlan[*tensor], error
 	if err := b.reserve("linear", d.Out*d.Input[0]); err != nil {
 		return nil, err
 	}
-	return &linearPlan{weightLayer: weightLayer{plan: plan{b: b}, xs: d.Input.Clone(), ys: d.OutputShape(), ws: d.WeightShape()},
-		d: d, n: d.Input[0], k: d.In()}, nil
+	return &linearPlan{plan: plan{b: b}, d: d, n: d.Input[0], k: d.In()}, nil
 }
 
 type linearPlan struct {
-	weightLayer
+	plan
 	d    backend.LinearDesc
 	n, k int
 }

@@ -309,7 +309,7 @@ func (f *front[T]) SoftmaxCrossEntropy(d backend.SoftmaxDesc) (backend.LossPlan,
 		return nil, err
 	}
 	l := d.Logits.Clone()
-	return &lossPlan[T]{planBase: planBase[T]{f: f}, d: p, logits: l,
+	return &lossPlan[T]{planBase: planBase[T]{f: f}, d: p,
 		fwd: sig{op: "softmax_cross_entropy.forward", call: lossForward, shapes: [4]backend.Shape{l, {1}, l},
 			modes: [4]argMode{2: optional}},
 		softmax: sig{op: "softmax_cross_entropy.softmax", call: lossSoftmax, shapes: [4]backend.Shape{l, l}}}, nil
@@ -618,8 +618,7 @@ func (p *dropoutPlan[T]) Backward(dy, dx backend.Tensor) error {
 type lossPlan[T Tensor] struct {
 	planBase[T]
 	d            LossPlan[T]
-	logits       backend.Shape
-	fwd, softmax sig
+	fwd, softmax sig // fwd.shapes[0] is the logits' shape
 }
 
 func (p *lossPlan[T]) Close() error { return p.close(p.d) }
@@ -629,7 +628,7 @@ func (p *lossPlan[T]) Forward(logits backend.Tensor, labels []int32, loss, dlogi
 	if err != nil {
 		return err
 	}
-	if err := checkLabels(p.fwd.op, p.logits, labels); err != nil {
+	if err := checkLabels(p.fwd.op, p.fwd.shapes[0], labels); err != nil {
 		return err
 	}
 	return p.d.Forward(h[0].t, labels, h[1].t, tensorOf(h[2]))
