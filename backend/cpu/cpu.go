@@ -195,6 +195,7 @@ type plan struct {
 
 // Close releases nothing: a plan's scratch lives in the backend's arena.
 func (p *plan) Close() error { return nil }
+
 // slice is t's data, or nil for an absent optional tensor (a bias).
 func (t *tensor) slice() []float32 {
 	if t == nil {
