@@ -105,16 +105,15 @@ dnnl_format_tag_t plain_tag(int nd) {
 
 /* prop is the forward's kind: dnnl_forward_training, or dnnl_forward_inference
  * for a plan made with Inference (other implementations, no workspace). */
-dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t w, cmd_t b,
-                                 cmd_t dst, const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
+dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, dnnl_alg_kind_t alg, cmd_t src,
+                                 cmd_t w, cmd_t b, cmd_t dst, const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
                                  const dnnl_dims_t pr, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_convolution_forward_primitive_desc_create(pd, e, prop, dnnl_convolution_direct, src, w, b, dst, s,
+    return dnnl_convolution_forward_primitive_desc_create(pd, e, prop, alg, src, w, b, dst, s,
                                                           dil, pl, pr, attr);
 #else
     dnnl_convolution_desc_t d;
-    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&d, prop,
-                                                                  dnnl_convolution_direct, src, w, b, dst, s, dil,
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, src, w, b, dst, s, dil,
                                                                   pl, pr);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, NULL);
 #endif

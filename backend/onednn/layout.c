@@ -34,6 +34,10 @@
  *     PLAIN, or W has      the tensor itself moves to W: reordered (through
  *     other dims           PLAIN when the dims differ), or just relabelled
  *                          when W is the plain VIEW (the same bytes).
+ *     W is Winograd's      the tensor stays (it could not be downloaded or
+ *     weights layout       reordered into another plan's layout from there);
+ *                          a staging copy as below, reordered through PLAIN
+ *                          when the tensor is in another plan's layout.
  *     CHOSEN by another    the tensor stays; the plan keeps a staging copy
  *     primitive            of it in W (one per plan argument), reordered
  *                          only when the tensor has changed since. So two
@@ -184,10 +188,34 @@ static rcache_entry *rcache_get(dno_ctx *c, cmd_t sm, cmd_t dm, dnnl_status_t *s
     return e;
 }
 
+static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst);
+
+/* reorder_via_plain copies src into dst through a dense row-major copy, for
+ * the pairs oneDNN has no direct reorder for: its Winograd weights layout is
+ * reachable only from plain oihw, not from the blocked layout a training plan
+ * left the weights in. */
+static int reorder_via_plain(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
+    int64_t dims[DNNL_MAX_NDIMS];
+    int nd = md_dims(sm, dims);
+    md_t pm = NULL;
+    dnnl_status_t st = md_new(&pm, nd, dims, md_dtype(sm), plain_tag(nd));
+    if (st != dnnl_success) return fail(c, (int)st, "reorder: describing the plain copy");
+    void *tmp = malloc(md_size(pm));
+    int rc = tmp == NULL ? fail(c, DNO_ENOMEM, "reorder: allocating the plain copy") : 0;
+    if (rc == 0 && md_eq(pm, sm)) rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
+    if (rc == 0) rc = reorder(c, sm, src, pm, tmp);
+    if (rc == 0 && md_eq(pm, dm)) rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
+    if (rc == 0) rc = reorder(c, pm, tmp, dm, dst);
+    free(tmp);
+    md_free(pm);
+    return rc;
+}
+
 /* reorder copies the data src (layout sm) into dst (layout dm). */
 static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
     dnnl_status_t st = dnnl_success;
     rcache_entry *e = rcache_get(c, sm, dm, &st);
+    if (e == NULL && st == dnnl_unimplemented) return reorder_via_plain(c, sm, src, dm, dst);
     if (e == NULL) return fail(c, (int)st, "reorder: creating the primitive");
     st = dnnl_memory_set_data_handle(e->a, src);
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(e->b, dst);
@@ -388,7 +416,8 @@ int place_args(dno_ctx *c, prim *p, const char *op, int n, const targ *a, void *
                 }
                 if ((rc = shadow_of(c, t, want, &bufs[i])) != 0) return rc;
                 continue;
-            } else if (a[i].out || t->cur_plain || !same_dims(t->cur, want)) {
+            } else if (a[i].out || ((t->cur_plain || !same_dims(t->cur, want)) &&
+                                    !(p->stage_weights && a[i].arg == DNNL_ARG_WEIGHTS))) {
                 if ((rc = relayout(c, t, want, !a[i].out)) != 0) return rc;
                 bufs[i] = t->buf;
                 continue;

@@ -102,8 +102,9 @@ dnnl_format_tag_t plain_tag(int nd); /* dense row-major of rank nd */
 
 /* Primitive descriptors. prop is the forward's kind: dnnl_forward_training,
  * or dnnl_forward_inference for a plan made with Inference (other
- * implementations, no workspace); hint is the forward of a backward. */
-dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,
+ * implementations, no workspace); alg the convolution's algorithm
+ * (dnnl_convolution_direct or _winograd); hint is the forward of a backward. */
+dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, dnnl_alg_kind_t alg, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,
                           const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr,
                           cattr_t attr);
 dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t w, cmd_t ddst, const dnnl_dims_t s,
@@ -254,6 +255,7 @@ typedef struct prim {
     void *stage[MAXARGS];       /* per argument: a copy of an input kept in another plan's layout */
     size_t stage_cap[MAXARGS];
     uint64_t stage_ver[MAXARGS]; /* the version of the tensor the staging copy holds (0: none) */
+    int stage_weights;           /* the weights layout is Winograd's: always a staging copy (layout.c) */
     dnnl_memory_t scratch;
 } prim;
 

@@ -5,7 +5,7 @@
  *
  *   cc -O2 -fopenmp -o /tmp/onednn_alexnet bench/compare/onednn_alexnet.c -ldnnl
  *   /tmp/onednn_alexnet [--threads 2] [--iters 10] [--warmup 2]
- *       [--batches 1,16,64] [--bf16] [--fc6 4d|2d] [--jsonl FILE]
+ *       [--batches 1,16,64] [--bf16] [--fc6 4d|2d] [--wino] [--jsonl FILE]
  *       [--check DIR] [--lrn-alpha 5e-4] [--verbose]
  *
  * Network: conv1 96 11x11/4 -> ReLU -> LRN -> maxpool 3/2 -> conv2 256 5x5
@@ -26,7 +26,10 @@
  * user-mode scratchpad shared by all primitives; `--threads` OpenMP threads.
  * --fc6 4d (default) plans fc6 on pool5's 4-D output; --fc6 2d reorders
  * pool5's output to NCHW and plans fc6 on the flat [N, 9216] view. --bf16
- * makes every activation and weight bf16 (f32 biases, f32 logits).
+ * makes every activation and weight bf16 (f32 biases, f32 logits). --wino
+ * asks for oneDNN's Winograd algorithm for the 3x3 stride-1 convolutions
+ * (conv3-5) in fp32, as dnngo's inference plans do, falling back to direct
+ * where oneDNN has no Winograd implementation (AVX2 machines).
  *
  * Method (that of torch_alexnet.py and ort_alexnet.mjs): per batch size,
  * primitives, weights and input are made outside the timer; WARMUP untimed
@@ -106,7 +109,7 @@ static struct layer net[] = {
 };
 #define NLAYERS ((int)(sizeof net / sizeof net[0]))
 
-static int opt_bf16 = 0, opt_fc6_2d = 0;
+static int opt_bf16 = 0, opt_fc6_2d = 0, opt_wino = 0;
 static float lrn_alpha = 5e-4f;
 
 /* the whole net for one batch size */
@@ -240,7 +243,9 @@ static void init_weights(const char *dir) {
     }
 }
 
-static dnnl_primitive_desc_t make_pd(const void *op_desc, int relu, size_t *scratch) {
+/* try_pd makes the primitive descriptor as make_pd does, or returns NULL
+ * where oneDNN has no implementation of it. */
+static dnnl_primitive_desc_t try_pd(const void *op_desc, int relu, size_t *scratch, int may_fail) {
     dnnl_primitive_attr_t attr;
     CHECK(dnnl_primitive_attr_create(&attr));
     CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
@@ -252,11 +257,20 @@ static dnnl_primitive_desc_t make_pd(const void *op_desc, int relu, size_t *scra
         CHECK(dnnl_post_ops_destroy(po));
     }
     dnnl_primitive_desc_t pd;
-    CHECK(dnnl_primitive_desc_create(&pd, op_desc, attr, eng, NULL));
+    dnnl_status_t st = dnnl_primitive_desc_create(&pd, op_desc, attr, eng, NULL);
+    if (st == dnnl_unimplemented && may_fail) {
+        CHECK(dnnl_primitive_attr_destroy(attr));
+        return NULL;
+    }
+    CHECK(st);
     CHECK(dnnl_primitive_attr_destroy(attr));
     size_t s = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
     if (s > *scratch) *scratch = s;
     return pd;
+}
+
+static dnnl_primitive_desc_t make_pd(const void *op_desc, int relu, size_t *scratch) {
+    return try_pd(op_desc, relu, scratch, 0);
 }
 
 /* a short layout name: the dims in stride order, then the inner blocks
@@ -316,9 +330,17 @@ static void build(struct plan *P, int batch, int verbose) {
             CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x));
             CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dt, dnnl_format_tag_any));
             dnnl_convolution_desc_t d;
-            CHECK(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct,
-                                                     &src_md, &w_md, &b_md, &dst_md, st, pad, pad));
-            pd = make_pd(&d, L->relu, &scratch);
+            pd = NULL;
+            if (opt_wino && !opt_bf16 && L->kh == 3 && L->stride == 1) {
+                CHECK(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_winograd,
+                                                         &src_md, &w_md, &b_md, &dst_md, st, pad, pad));
+                pd = try_pd(&d, L->relu, &scratch, 1);
+            }
+            if (pd == NULL) {
+                CHECK(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct,
+                                                         &src_md, &w_md, &b_md, &dst_md, st, pad, pad));
+                pd = make_pd(&d, L->relu, &scratch);
+            }
             c = L->oc, h = oh;
         } else if (L->kind == LRN) {
             dnnl_lrn_desc_t d;
@@ -492,7 +514,7 @@ static int cmp_double(const void *a, const void *b) {
 
 static void usage(void) {
     fprintf(stderr, "usage: onednn_alexnet [--threads N] [--iters N] [--warmup N] [--batches 1,16,64] [--bf16]\n"
-                    "                      [--fc6 4d|2d] [--jsonl FILE] [--check DIR] [--lrn-alpha A] [--verbose]\n");
+                    "                      [--fc6 4d|2d] [--wino] [--jsonl FILE] [--check DIR] [--lrn-alpha A] [--verbose]\n");
     exit(2);
 }
 
@@ -503,6 +525,7 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--bf16")) opt_bf16 = 1;
+        else if (!strcmp(a, "--wino")) opt_wino = 1;
         else if (!strcmp(a, "--verbose")) verbose = 1;
         else if (!v) usage();
         else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
@@ -524,8 +547,8 @@ int main(int argc, char **argv) {
     CHECK(dnnl_engine_create(&eng, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
     char variant[64];
-    snprintf(variant, sizeof variant, "%s forward_inference fc6-%s", opt_bf16 ? "bf16" : "fp32",
-             opt_fc6_2d ? "2d" : "4d");
+    snprintf(variant, sizeof variant, "%s forward_inference fc6-%s%s", opt_bf16 ? "bf16" : "fp32",
+             opt_fc6_2d ? "2d" : "4d", opt_wino && !opt_bf16 ? " wino" : "");
     fprintf(stderr, "onednn_alexnet: oneDNN %d.%d.%d (%s), %d OpenMP threads, %s\n", ver->major, ver->minor,
             ver->patch, ver->hash, omp_get_max_threads(), variant);
 

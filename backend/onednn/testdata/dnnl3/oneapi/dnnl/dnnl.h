@@ -59,6 +59,7 @@ typedef enum {
 typedef enum { dnnl_forward_training = 64, dnnl_forward_inference = 96, dnnl_backward = 128 } dnnl_prop_kind_t;
 typedef enum {
     dnnl_convolution_direct = 1,
+    dnnl_convolution_winograd = 2,
     dnnl_eltwise_relu = 0x20,
     dnnl_pooling_max = 0x1ff,
     dnnl_lrn_across_channels = 0xaff,

@@ -1,0 +1,134 @@
+//go:build onednn
+
+package onednn_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dnngo/dnngo/backend"
+	"github.com/dnngo/dnngo/backend/backendtest"
+	"github.com/dnngo/dnngo/backend/onednn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
+)
+
+// Inference plans of 3x3 stride-1 convolutions run oneDNN's Winograd
+// kernels where it has them (AVX-512), and give what the direct training
+// plan gives within float32 rounding, also after the weights were left in
+// the training plan's blocked layout (from which oneDNN has no reorder into
+// its Winograd weights: the backend goes through a plain copy) and after
+// they change.
+func TestWinogradInferencePlans(t *testing.T) {
+	cases := []struct {
+		name string
+		d    backend.ConvDesc
+		wino bool // expected on AVX-512
+	}{
+		{"3x3 stride 1, conv3 of Seed at batch 2", backend.ConvDesc{Input: backend.Shape{2, 64, 13, 13}, Out: 96,
+			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true}, true},
+		{"3x3 stride 1, one image, no bias", backend.ConvDesc{Input: backend.Shape{1, 32, 15, 15}, Out: 48,
+			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1}, true},
+		{"3x3 stride 2 stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 15, 15}, Out: 32,
+			KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 1, Bias: true}, false},
+		{"5x5 stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 13, 13}, Out: 32,
+			KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, Groups: 1, Bias: true, ReLU: true}, false},
+		{"3x3 grouped stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 13, 13}, Out: 32,
+			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2, Bias: true}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := onednn.Open(backend.Options{Threads: 2})
+			require.NoError(t, err)
+			defer b.Close()
+			train, err := b.Conv(tc.d)
+			require.NoError(t, err)
+			id := tc.d
+			id.Inference = true
+			infer, err := b.Conv(id)
+			require.NoError(t, err)
+
+			r := rand.New(rand.NewPCG(7, 8))
+			xt := upload(t, b, tc.d.Input, randn(r, tc.d.Input.Numel()))
+			wt := upload(t, b, tc.d.WeightShape(), randn(r, tc.d.WeightShape().Numel()))
+			var bt backend.Tensor
+			if tc.d.Bias {
+				bt = upload(t, b, backend.Shape{tc.d.Out}, randn(r, tc.d.Out))
+			}
+			yTrain, yInfer := upload(t, b, tc.d.OutputShape(), nil), upload(t, b, tc.d.OutputShape(), nil)
+			for step, what := range []string{"first weights", "changed weights"} {
+				if step == 1 {
+					require.NoError(t, b.Upload(wt, randn(r, tc.d.WeightShape().Numel())))
+				}
+				require.NoError(t, train.Forward(xt, wt, bt, yTrain), what)
+				require.NoError(t, infer.Forward(xt, wt, bt, yInfer), what)
+				want, got := download(t, b, yTrain), download(t, b, yInfer)
+				assert.LessOrEqual(t, backendtest.RelErr(got, want), 1e-5, "%s: inference vs training plan", what)
+			}
+			impl := onednn.Impl(infer)
+			assert.NotContains(t, onednn.Impl(train), "wino", "a training plan stays direct")
+			switch {
+			case !tc.wino:
+				assert.NotContains(t, impl, "wino")
+			case cpu.X86.HasAVX512F:
+				assert.Contains(t, impl, "wino", "oneDNN 2.6 has Winograd kernels for AVX-512")
+			default:
+				t.Logf("no AVX-512: %s (direct; oneDNN has no Winograd kernel here)", impl)
+			}
+		})
+	}
+}
+
+func download(t *testing.T, b backend.Backend, x backend.Tensor) []float32 {
+	v := make([]float32, x.Shape().Numel())
+	require.NoError(t, b.Download(v, x))
+	return v
+}
+
+// Inference plans at two batch sizes share one weight tensor: oneDNN picks
+// F(2,3) for one image and F(4,3) for more, two Winograd weight layouts
+// with no reorder between them. Each plan keeps its own staging copy (the
+// tensor itself never moves into a Winograd layout), so both stay right,
+// the weights can still be downloaded, and a training plan still reads them.
+func TestWinogradPlansShareWeights(t *testing.T) {
+	b, err := onednn.Open(backend.Options{Threads: 2})
+	require.NoError(t, err)
+	defer b.Close()
+	conv := func(n int, inference bool) backend.ConvDesc {
+		return backend.ConvDesc{Input: backend.Shape{n, 64, 13, 13}, Out: 64, KernelH: 3, KernelW: 3, StrideH: 1,
+			StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true, Inference: inference}
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	d := conv(1, false)
+	wv := randn(r, d.WeightShape().Numel())
+	wt := upload(t, b, d.WeightShape(), wv)
+	bt := upload(t, b, backend.Shape{d.Out}, randn(r, d.Out))
+	type run struct {
+		infer, train backend.WeightPlan
+		x, yi, yt    backend.Tensor
+	}
+	var runs []run
+	for _, n := range []int{1, 16} {
+		infer, err := b.Conv(conv(n, true))
+		require.NoError(t, err)
+		train, err := b.Conv(conv(n, false))
+		require.NoError(t, err)
+		ds := conv(n, false)
+		runs = append(runs, run{infer, train, upload(t, b, ds.Input, randn(r, ds.Input.Numel())),
+			upload(t, b, ds.OutputShape(), nil), upload(t, b, ds.OutputShape(), nil)})
+	}
+	for round := range 3 {
+		if round == 2 {
+			wv = randn(r, len(wv))
+			require.NoError(t, b.Upload(wt, wv))
+		}
+		for i, q := range runs {
+			require.NoError(t, q.infer.Forward(q.x, wt, bt, q.yi), "round %d, plan %d", round, i)
+			require.NoError(t, q.train.Forward(q.x, wt, bt, q.yt), "round %d, plan %d", round, i)
+			assert.LessOrEqual(t, backendtest.RelErr(download(t, b, q.yi), download(t, b, q.yt)), 1e-5,
+				"round %d, batch %d: inference vs training plan (%s)", round, q.x.Shape()[0], onednn.Impl(q.infer))
+		}
+		assert.Equal(t, wv, download(t, b, wt), "round %d: the weights read back as uploaded", round)
+	}
+}
