@@ -119,29 +119,29 @@ dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, dnnl
 #endif
 }
 
-dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t w, cmd_t ddst,
+dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, dnnl_alg_kind_t alg, cmd_t dsrc, cmd_t w, cmd_t ddst,
                                       const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
                                       const dnnl_dims_t pr, cpd_t hint, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_convolution_backward_data_primitive_desc_create(pd, e, dnnl_convolution_direct, dsrc, w, ddst, s,
+    return dnnl_convolution_backward_data_primitive_desc_create(pd, e, alg, dsrc, w, ddst, s,
                                                                 dil, pl, pr, hint, attr);
 #else
     dnnl_convolution_desc_t d;
-    dnnl_status_t st = dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, dsrc, w, ddst,
+    dnnl_status_t st = dnnl_dilated_convolution_backward_data_desc_init(&d, alg, dsrc, w, ddst,
                                                                         s, dil, pl, pr);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
 #endif
 }
 
-dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst,
+dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, dnnl_alg_kind_t alg, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst,
                                    const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl,
                                    const dnnl_dims_t pr, cpd_t hint, cattr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_convolution_backward_weights_primitive_desc_create(pd, e, dnnl_convolution_direct, src, dw, db, ddst,
+    return dnnl_convolution_backward_weights_primitive_desc_create(pd, e, alg, src, dw, db, ddst,
                                                                    s, dil, pl, pr, hint, attr);
 #else
     dnnl_convolution_desc_t d;
-    dnnl_status_t st = dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, src, dw, db,
+    dnnl_status_t st = dnnl_dilated_convolution_backward_weights_desc_init(&d, alg, src, dw, db,
                                                                            ddst, s, dil, pl, pr);
     return st != dnnl_success ? st : CREATE2(d, pd, attr, e, hint);
 #endif

@@ -52,11 +52,16 @@
 // # Inference and training primitives
 //
 // Plans made with the descriptions' Inference flag create forward_inference
-// primitives: on AVX-512, brgconv convolutions on NHWC, Winograd for the
-// FP32 3x3 stride-1 convolutions (AlexNet's conv3-5: oneDNN's F(2,3) and
-// F(4,3) kernels, 1.3-1.6x its direct ones there, within 1e-5 relative
-// error of them; direct where oneDNN has no Winograd kernel, as on AVX2),
-// LRN and pooling without workspaces. Training plans create forward_training primitives
+// primitives: on AVX-512, brgconv convolutions on NHWC, LRN and pooling
+// without workspaces.
+//
+// FP32 3x3 stride-1 convolutions (AlexNet's conv3-5) ask for oneDNN's
+// Winograd algorithm first, inference and training plans alike (all three
+// passes): on AVX-512 oneDNN 2.6 has F(2,3) and F(4,3) kernels, 1.2-1.6x
+// its direct ones on those layers, within 1e-5 relative error of them.
+// Where it has none (AVX2; a backward pass it cannot run) the direct
+// algorithm is used. A Winograd inference plan keeps its own copy of the
+// weights in Winograd's layout; the tensor itself never moves there. Training plans create forward_training primitives
 // and keep the workspaces. An inner product is planned on its input
 // flattened to 2-D (brgemm in all three passes; on fc6's 4-D input oneDNN
 // 2.6 runs backward data as the much slower x64:gemm:jit), except an

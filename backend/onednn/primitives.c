@@ -116,6 +116,7 @@ static void zero_dims(dnnl_dims_t d) { memset(d, 0, sizeof(dnnl_dims_t)); }
 typedef struct wlayer {
     int conv, bias;
     int infer; /* made for inference: forward_inference, no backward */
+    int wino;  /* the forward is Winograd's: so are the backward passes */
     int xnd, wnd, ynd;
     int64_t xdims[5], wdims[5], ydims[5];
     dnnl_dims_t s, dil, pl, pr; /* convolution geometry */
@@ -167,15 +168,14 @@ static void mds_free(mds *s) {
 
 static const char *wl_name(const wlayer *l) { return l->conv ? "conv2d" : "linear"; }
 
-/* wino_fits says whether an FP32 inference plan of l should ask for oneDNN's
- * Winograd convolution first: 3x3 kernels, stride 1, no dilation (AlexNet's
- * conv3-5). On AVX-512 oneDNN 2.6 runs them as F(2,3) / F(4,3) transforms,
- * 1.3-1.6x the direct kernels on those layers; where it has no Winograd
- * implementation (AVX2, a post-op it cannot fuse) creation fails and the
- * direct algorithm is used. Training plans stay direct: their backward
- * passes share the forward's layouts. */
+/* wino_fits says whether an FP32 plan of l should ask for oneDNN's Winograd
+ * convolution first: 3x3 kernels, stride 1, no dilation (AlexNet's conv3-5).
+ * On AVX-512 oneDNN 2.6 runs them as F(2,3) / F(4,3) transforms, 1.2-1.6x
+ * the direct kernels on those layers, forward and backward; where it has no
+ * Winograd implementation (AVX2, a post-op it cannot fuse) creation fails
+ * and the direct algorithm is used. */
 static int wino_fits(const dno_ctx *c, const wlayer *l) {
-    if (!l->conv || !l->infer || c->bf16 || l->wnd != 4) return 0;
+    if (!l->conv || c->bf16 || l->wnd != 4) return 0;
     return l->wdims[2] == 3 && l->wdims[3] == 3 && l->s[0] == 1 && l->s[1] == 1 && l->dil[0] == 0 && l->dil[1] == 0;
 }
 
@@ -197,7 +197,8 @@ static int wl_create(dno_ctx *c, wlayer *l, int relu) {
         if (wino_fits(c, l)) {
             st = conv_fwd_pd(&l->fwd.pd, c->eng, prop, dnnl_convolution_winograd, src, w, b, dst, l->s, l->dil,
                              l->pl, l->pr, attr);
-            l->fwd.stage_weights = st == dnnl_success;
+            l->fwd.stage_weights = st == dnnl_success && l->infer;
+            l->wino = st == dnnl_success;
         }
         if (st != dnnl_success)
             st = l->conv ? conv_fwd_pd(&l->fwd.pd, c->eng, prop, dnnl_convolution_direct, src, w, b, dst, l->s,
@@ -222,19 +223,24 @@ static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
     if (q->p) return 0;
     if (l->infer) return fail(c, DNO_EINTERNAL, "%s: backward of a plan made for inference", wl_name(l));
     cpd_t f = l->fwd.pd;
-    cmd_t src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
-    cmd_t w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+    cmd_t src = NULL, w = NULL, dst = NULL;
     cmd_t b = l->bias ? dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 1) : NULL;
-    cmd_t dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
     dnnl_primitive_attr_t attr = NULL;
     int rc = make_attr(c, &attr, 0);
     if (rc) return rc;
     /* bf16: the forward's descriptors have the wrong data types for the
      * gradients; ask for bf16 inputs (x, w, dy) and f32 outputs (dx, dw). */
     dnnl_data_type_t lo = c->bf16 ? dnnl_bf16 : dnnl_f32;
+    /* A Winograd forward asks for Winograd backward passes; where oneDNN has
+     * none, the two attempts are made again with the direct algorithm. */
+    dnnl_alg_kind_t alg = l->wino ? dnnl_convolution_winograd : dnnl_convolution_direct;
     for (int attempt = c->bf16 ? 1 : 0; attempt < 2 && rc == 0; attempt++) {
         mds s = {0};
-        if (attempt == 1) {
+        if (attempt == 0) {
+            src = dnnl_primitive_desc_query_md(f, dnnl_query_src_md, 0);
+            w = dnnl_primitive_desc_query_md(f, dnnl_query_weights_md, 0);
+            dst = dnnl_primitive_desc_query_md(f, dnnl_query_dst_md, 0);
+        } else {
             src = mds_new_dt(c, &s, l->xnd, l->xdims, data ? dnnl_f32 : lo, dnnl_format_tag_any, &rc);
             w = src ? mds_new_dt(c, &s, l->wnd, l->wdims, data ? lo : dnnl_f32, dnnl_format_tag_any, &rc) : NULL;
             dst = w ? mds_new_dt(c, &s, l->ynd, l->ydims, lo, dnnl_format_tag_any, &rc) : NULL;
@@ -242,8 +248,8 @@ static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
         }
         dnnl_status_t st;
         if (l->conv)
-            st = data ? conv_bwd_data_pd(&q->pd, c->eng, src, w, dst, l->s, l->dil, l->pl, l->pr, f, attr)
-                      : conv_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, l->s, l->dil, l->pl, l->pr, f, attr);
+            st = data ? conv_bwd_data_pd(&q->pd, c->eng, alg, src, w, dst, l->s, l->dil, l->pl, l->pr, f, attr)
+                      : conv_bwd_w_pd(&q->pd, c->eng, alg, src, w, b, dst, l->s, l->dil, l->pl, l->pr, f, attr);
         else
             st = data ? ip_bwd_data_pd(&q->pd, c->eng, src, w, dst, f, attr)
                       : ip_bwd_w_pd(&q->pd, c->eng, src, w, b, dst, f, attr);
@@ -251,7 +257,10 @@ static int wl_bwd_init(dno_ctx *c, wlayer *l, int data) {
         if (st == dnnl_success && (attempt == 1 || !slow_impl(q->pd))) break;
         if (q->pd) dnnl_primitive_desc_destroy(q->pd);
         q->pd = NULL;
-        if (attempt == 1)
+        if (attempt == 1 && alg == dnnl_convolution_winograd) {
+            alg = dnnl_convolution_direct;
+            attempt = -1;
+        } else if (attempt == 1)
             rc = fail(c, (int)st, "%s: creating the backward-%s primitive descriptor", wl_name(l),
                       data ? "data" : "weights");
     }

@@ -107,10 +107,10 @@ dnnl_format_tag_t plain_tag(int nd); /* dense row-major of rank nd */
 dnnl_status_t conv_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, dnnl_alg_kind_t alg, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,
                           const dnnl_dims_t s, const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr,
                           cattr_t attr);
-dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, cmd_t dsrc, cmd_t w, cmd_t ddst, const dnnl_dims_t s,
+dnnl_status_t conv_bwd_data_pd(pd_t *pd, dnnl_engine_t e, dnnl_alg_kind_t alg, cmd_t dsrc, cmd_t w, cmd_t ddst, const dnnl_dims_t s,
                                const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr, cpd_t hint,
                                cattr_t attr);
-dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst, const dnnl_dims_t s,
+dnnl_status_t conv_bwd_w_pd(pd_t *pd, dnnl_engine_t e, dnnl_alg_kind_t alg, cmd_t src, cmd_t dw, cmd_t db, cmd_t ddst, const dnnl_dims_t s,
                             const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr, cpd_t hint,
                             cattr_t attr);
 dnnl_status_t ip_fwd_pd(pd_t *pd, dnnl_engine_t e, dnnl_prop_kind_t prop, cmd_t src, cmd_t w, cmd_t b, cmd_t dst,

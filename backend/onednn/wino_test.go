@@ -14,12 +14,14 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// Inference plans of 3x3 stride-1 convolutions run oneDNN's Winograd
-// kernels where it has them (AVX-512), and give what the direct training
-// plan gives within float32 rounding, also after the weights were left in
-// the training plan's blocked layout (from which oneDNN has no reorder into
-// its Winograd weights: the backend goes through a plain copy) and after
-// they change.
+// Plans of 3x3 stride-1 convolutions run oneDNN's Winograd kernels where it
+// has them (AVX-512): inference plans, and training plans in all three
+// passes. An inference plan gives what the training plan gives within
+// float32 rounding, also after the weights were left in the training plan's
+// blocked layout (from which oneDNN has no reorder into its Winograd
+// inference weights: the backend goes through a plain copy) and after they
+// change. The gradients are checked against the golden cases by the
+// conformance suite.
 func TestWinogradInferencePlans(t *testing.T) {
 	cases := []struct {
 		name string
@@ -66,15 +68,26 @@ func TestWinogradInferencePlans(t *testing.T) {
 				want, got := download(t, b, yTrain), download(t, b, yInfer)
 				assert.LessOrEqual(t, backendtest.RelErr(got, want), 1e-5, "%s: inference vs training plan", what)
 			}
-			impl := onednn.Impl(infer)
-			assert.NotContains(t, onednn.Impl(train), "wino", "a training plan stays direct")
-			switch {
-			case !tc.wino:
-				assert.NotContains(t, impl, "wino")
-			case cpu.X86.HasAVX512F:
-				assert.Contains(t, impl, "wino", "oneDNN 2.6 has Winograd kernels for AVX-512")
-			default:
-				t.Logf("no AVX-512: %s (direct; oneDNN has no Winograd kernel here)", impl)
+			dy := upload(t, b, tc.d.OutputShape(), randn(r, tc.d.OutputShape().Numel()))
+			dx, dw := upload(t, b, tc.d.Input, nil), upload(t, b, tc.d.WeightShape(), nil)
+			var db backend.Tensor
+			if tc.d.Bias {
+				db = upload(t, b, backend.Shape{tc.d.Out}, nil)
+			}
+			require.NoError(t, train.BackwardData(dy, wt, dx))
+			require.NoError(t, train.BackwardFilter(xt, dy, dw, db))
+			for _, impl := range []string{onednn.Impl(infer), onednn.Impl(train)} {
+				switch {
+				case !tc.wino:
+					assert.NotContains(t, impl, "wino")
+				case cpu.X86.HasAVX512F:
+					assert.Regexp(t, `^fwd jit_(fp32_)?wino`, impl, "oneDNN 2.6 has Winograd kernels for AVX-512")
+				default:
+					t.Logf("no AVX-512: %s (direct; oneDNN has no Winograd kernel here)", impl)
+				}
+			}
+			if tc.wino && cpu.X86.HasAVX512F {
+				assert.Regexp(t, `bwd data jit_wino.*bwd weights jit_wino`, onednn.Impl(train))
 			}
 		})
 	}
