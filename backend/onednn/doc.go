@@ -55,10 +55,12 @@
 // primitives: on AVX-512, brgconv convolutions on NHWC, LRN and pooling
 // without workspaces.
 //
-// FP32 3x3 stride-1 convolutions (AlexNet's conv3-5) ask for oneDNN's
-// Winograd algorithm first, inference and training plans alike (all three
-// passes): on AVX-512 oneDNN 2.6 has F(2,3) and F(4,3) kernels, 1.2-1.6x
-// its direct ones on those layers, within 1e-5 relative error of them.
+// FP32 3x3 stride-1 convolutions with at least 64 input and output
+// channels and an 8x8 output (AlexNet's conv3-5) ask for oneDNN's Winograd
+// algorithm first, inference and training plans alike (all three passes):
+// on AVX-512 oneDNN 2.6 has F(2,3) and F(4,3) kernels, 1.2-1.6x its direct
+// ones on those layers, within 1e-5 relative error of them (on small maps
+// with few channels they were slower than direct, hence the bounds).
 // Where it has none (AVX2; a backward pass it cannot run) the direct
 // algorithm is used. A Winograd inference plan keeps its own copy of the
 // weights in Winograd's layout; the tensor itself never moves there. Training plans create forward_training primitives

@@ -169,13 +169,17 @@ static void mds_free(mds *s) {
 static const char *wl_name(const wlayer *l) { return l->conv ? "conv2d" : "linear"; }
 
 /* wino_fits says whether an FP32 plan of l should ask for oneDNN's Winograd
- * convolution first: 3x3 kernels, stride 1, no dilation (AlexNet's conv3-5).
- * On AVX-512 oneDNN 2.6 runs them as F(2,3) / F(4,3) transforms, 1.2-1.6x
- * the direct kernels on those layers, forward and backward; where it has no
+ * convolution first: 3x3 kernels, stride 1, no dilation, at least 64 input
+ * and output channels and an 8x8 output (AlexNet's conv3-5: 13x13, 256-384
+ * channels). On AVX-512 oneDNN 2.6 runs them as F(2,3) / F(4,3) transforms,
+ * 1.2-1.6x the direct kernels on those layers, forward and backward; on
+ * small maps with few channels (the Mini network's 5x5, 32-48 channels) it
+ * measured 1.4-4.5x slower than direct, hence the bounds. Where it has no
  * Winograd implementation (AVX2, a post-op it cannot fuse) creation fails
  * and the direct algorithm is used. */
 static int wino_fits(const dno_ctx *c, const wlayer *l) {
     if (!l->conv || c->bf16 || l->wnd != 4) return 0;
+    if (l->xdims[1] < 64 || l->ydims[1] < 64 || l->ydims[2] < 8 || l->ydims[3] < 8) return 0;
     return l->wdims[2] == 3 && l->wdims[3] == 3 && l->s[0] == 1 && l->s[1] == 1 && l->dil[0] == 0 && l->dil[1] == 0;
 }
 

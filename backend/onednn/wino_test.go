@@ -30,13 +30,17 @@ func TestWinogradInferencePlans(t *testing.T) {
 	}{
 		{"3x3 stride 1, conv3 of Seed at batch 2", backend.ConvDesc{Input: backend.Shape{2, 64, 13, 13}, Out: 96,
 			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true, ReLU: true}, true},
-		{"3x3 stride 1, one image, no bias", backend.ConvDesc{Input: backend.Shape{1, 32, 15, 15}, Out: 48,
+		{"3x3 stride 1, one image, no bias", backend.ConvDesc{Input: backend.Shape{1, 64, 15, 15}, Out: 80,
 			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1}, true},
-		{"3x3 stride 2 stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 15, 15}, Out: 32,
+		{"3x3 stride 1, few channels stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 15, 15}, Out: 48,
+			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true}, false},
+		{"3x3 stride 1, the Mini network's 5x5 maps stay direct", backend.ConvDesc{Input: backend.Shape{4, 64, 5, 5},
+			Out: 64, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, ReLU: true}, false},
+		{"3x3 stride 2 stays direct", backend.ConvDesc{Input: backend.Shape{2, 64, 17, 17}, Out: 64,
 			KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 1, Bias: true}, false},
-		{"5x5 stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 13, 13}, Out: 32,
+		{"5x5 stays direct", backend.ConvDesc{Input: backend.Shape{2, 64, 13, 13}, Out: 64,
 			KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, Groups: 1, Bias: true, ReLU: true}, false},
-		{"3x3 grouped stays direct", backend.ConvDesc{Input: backend.Shape{2, 32, 13, 13}, Out: 32,
+		{"3x3 grouped stays direct", backend.ConvDesc{Input: backend.Shape{2, 128, 13, 13}, Out: 128,
 			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2, Bias: true}, false},
 	}
 	for _, tc := range cases {
