@@ -26,7 +26,8 @@
 # backend compiled in, the pure-Go cpu one too: '(Forward|TrainStep)/backend=onednn'
 # for oneDNN alone; smoke: onednn at batch 1 and 16), GO_TAGS (default onednn),
 # C_VARIANTS (oneDNN-from-C variants, default "fp32:4d fp32:2d": precision and
-# fc6's input, see onednn_alexnet.c; add bf16:4d on CPUs with AVX512_BF16/AMX),
+# fc6's input, see onednn_alexnet.c; add bf16:4d on CPUs with AVX512_BF16/AMX,
+# wino:2d for fp32 with Winograd conv3-5 as dnngo's onednn backend runs them),
 # C_BATCHES (default 1,16,64; smoke 1,16).
 #
 # Installs what is missing (as root, or through sudo): python3-torch from
@@ -184,6 +185,7 @@ if [ "$WITH_C" = 1 ]; then
     for v in $C_VARIANTS; do
       prec="${v%%:*}" fc6="${v#*:}" flags=()
       [ "$prec" = bf16 ] && flags+=(--bf16)
+      [ "$prec" = wino ] && flags+=(--wino)
       "$WORK/onednn_alexnet" --threads "$THREADS" --check "$WORK/raw-$a" --lrn-alpha "$a" --fc6 "$fc6" \
         "${flags[@]+"${flags[@]}"}" || die "oneDNN-from-C's logits ($v) differ from PyTorch's: not timing it"
     done
@@ -217,6 +219,7 @@ if [ "$WITH_C" = 1 ]; then
   for v in $C_VARIANTS; do
     prec="${v%%:*}" fc6="${v#*:}" flags=()
     [ "$prec" = bf16 ] && flags+=(--bf16)
+    [ "$prec" = wino ] && flags+=(--wino)
     say "oneDNN from C, $prec, fc6 $fc6 (forward, batch $C_BATCHES)"
     "$WORK/onednn_alexnet" --threads "$THREADS" --iters "$ITERS" --warmup "$WARMUP" --batches "$C_BATCHES" \
       --fc6 "$fc6" "${flags[@]+"${flags[@]}"}" --jsonl "$RESULTS"
