@@ -89,6 +89,7 @@ void dno_ctx_destroy(dno_ctx *c) {
     if (c == NULL) return;
     ex_stop(&c->ex);
     for (int i = 0; i < RCACHE; i++) rcache_clear(&c->rc[i]);
+    free(c->plain);
     if (c->strm) dnnl_stream_destroy(c->strm);
     if (c->eng) dnnl_engine_destroy(c->eng);
     free(c->arena);

@@ -193,20 +193,27 @@ static int reorder(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst);
 /* reorder_via_plain copies src into dst through a dense row-major copy, for
  * the pairs oneDNN has no direct reorder for: its Winograd weights layout is
  * reachable only from plain oihw, not from the blocked layout a training plan
- * left the weights in. */
+ * left the weights in. The copy lives in the context's buffer, allocated
+ * once at its largest size (and counted), not per call. */
 static int reorder_via_plain(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *dst) {
     int64_t dims[DNNL_MAX_NDIMS];
     int nd = md_dims(sm, dims);
     md_t pm = NULL;
     dnnl_status_t st = md_new(&pm, nd, dims, md_dtype(sm), plain_tag(nd));
     if (st != dnnl_success) return fail(c, (int)st, "reorder: describing the plain copy");
-    void *tmp = malloc(md_size(pm));
-    int rc = tmp == NULL ? fail(c, DNO_ENOMEM, "reorder: allocating the plain copy") : 0;
-    if (rc == 0 && md_eq(pm, sm)) rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
-    if (rc == 0) rc = reorder(c, sm, src, pm, tmp);
-    if (rc == 0 && md_eq(pm, dm)) rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
-    if (rc == 0) rc = reorder(c, pm, tmp, dm, dst);
-    free(tmp);
+    size_t need = md_size(pm);
+    int rc = 0;
+    if (c->plain_cap < need) {
+        free(c->plain);
+        c->plain = malloc(need);
+        c->plain_cap = c->plain ? need : 0;
+        if (c->plain == NULL) rc = fail(c, DNO_ENOMEM, "reorder: allocating %zu bytes for the plain copy", need);
+        else c->allocs++;
+    }
+    if (rc == 0 && (md_eq(pm, sm) || md_eq(pm, dm))) /* one side is plain already: no way round */
+        rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
+    if (rc == 0) rc = reorder(c, sm, src, pm, c->plain);
+    if (rc == 0) rc = reorder(c, pm, c->plain, dm, dst);
     md_free(pm);
     return rc;
 }

@@ -168,6 +168,8 @@ struct dno_ctx {
     int bf16; /* convolutions and inner products read bf16 copies of their inputs (tensors stay f32) */
     rcache_entry rc[RCACHE];
     uint64_t tick;
+    void *plain;      /* reorder_via_plain's buffer (layout.c), grown as needed, kept */
+    size_t plain_cap;
     uint64_t writes; /* counts writes to tensors: each write's number is its tensor's version */
     dnnl_engine_t eng;
     dnnl_stream_t strm;

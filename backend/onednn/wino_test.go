@@ -135,10 +135,25 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 		runs = append(runs, run{infer, train, upload(t, b, ds.Input, randn(r, ds.Input.Numel())),
 			upload(t, b, ds.OutputShape(), nil), upload(t, b, ds.OutputShape(), nil)})
 	}
-	for round := range 3 {
-		if round == 2 {
+	// Rounds 3 and 4 change the weights in place with an SGD step, where
+	// the training plans left them (blocked): the inference plans' copies
+	// are then made through a plain one, with no allocation after the first.
+	sgd, err := b.SGD(d.WeightShape())
+	require.NoError(t, err)
+	dw, vel := upload(t, b, d.WeightShape(), nil), upload(t, b, d.WeightShape(), nil)
+	var allocs int64
+	for round := range 5 {
+		switch round {
+		case 2:
 			wv = randn(r, len(wv))
 			require.NoError(t, b.Upload(wt, wv))
+		case 3, 4:
+			require.NoError(t, b.Upload(dw, randn(r, len(wv))))
+			require.NoError(t, sgd.Step(wt, dw, vel, backend.SGDParams{LR: 0.01}))
+			wv = download(t, b, wt)
+		}
+		if round == 4 {
+			allocs = b.Allocations()
 		}
 		for i, q := range runs {
 			require.NoError(t, q.infer.Forward(q.x, wt, bt, q.yi), "round %d, plan %d", round, i)
@@ -146,6 +161,7 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 			assert.LessOrEqual(t, backendtest.RelErr(download(t, b, q.yi), download(t, b, q.yt)), 1e-5,
 				"round %d, batch %d: inference vs training plan (%s)", round, q.x.Shape()[0], onednn.Impl(q.infer))
 		}
-		assert.Equal(t, wv, download(t, b, wt), "round %d: the weights read back as uploaded", round)
+		assert.Equal(t, wv, download(t, b, wt), "round %d: the weights read back as written", round)
 	}
+	assert.Equal(t, allocs, b.Allocations(), "no allocation in a second step of the same kind")
 }
