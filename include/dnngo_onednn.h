@@ -50,6 +50,14 @@ int64_t dno_ctx_ran_on(const dno_ctx *c);
 int64_t dno_ctx_arena_bytes(const dno_ctx *c);
 void dno_ctx_set_arena_max(dno_ctx *c, int64_t bytes);
 void dno_version(int *major, int *minor, int *patch);
+/* dno_isa is what oneDNN may dispatch to on this machine, as DNO_ISA_* bits:
+ * the CPU's instruction sets, or fewer where ONEDNN_MAX_CPU_ISA (or
+ * DNNL_MAX_CPU_ISA) caps them. Reading it fixes oneDNN's ISA for the process. */
+#define DNO_ISA_AVX2 1
+#define DNO_ISA_AVX512 2   /* avx512_core */
+#define DNO_ISA_BF16 4     /* avx512_core_bf16 */
+#define DNO_ISA_AMX 8      /* avx512_core_amx */
+int dno_isa(void);
 
 /* Tensors: zero-filled at creation; upload/download in dense row-major. */
 int dno_tensor_create(dno_ctx *c, dno_tensor **out, int ndims, const int64_t *dims);

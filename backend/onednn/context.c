@@ -103,6 +103,22 @@ int64_t dno_ctx_ran_on(const dno_ctx *c) { return c->ex.ran_on; }
 int64_t dno_ctx_arena_bytes(const dno_ctx *c) { return (int64_t)c->arena_cap; }
 void dno_ctx_set_arena_max(dno_ctx *c, int64_t bytes) { c->arena_max = bytes; }
 
+int dno_isa(void) {
+    /* dnnl_cpu_isa_t values are cumulative bit sets (2.x and 3.x): an ISA
+     * includes another when it has all of the other's bits. */
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    static const struct { unsigned isa; int bit; } has[] = {
+        {(unsigned)dnnl_cpu_isa_avx2, DNO_ISA_AVX2},
+        {(unsigned)dnnl_cpu_isa_avx512_core, DNO_ISA_AVX512},
+        {(unsigned)dnnl_cpu_isa_avx512_core_bf16, DNO_ISA_BF16},
+        {(unsigned)dnnl_cpu_isa_avx512_core_amx, DNO_ISA_AMX},
+    };
+    int r = 0;
+    for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
+        if (has[i].isa != 0 && (isa & has[i].isa) == has[i].isa) r |= has[i].bit;
+    return r;
+}
+
 void dno_version(int *major, int *minor, int *patch) {
     const dnnl_version_t *v = dnnl_version();
     *major = v->major;

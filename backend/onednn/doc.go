@@ -78,7 +78,18 @@
 // (AMX kernels where the CPU has AMX). Tensors, LRN, pooling, the
 // element-wise ops and the SGD update stay f32, so the master weights are
 // f32. The results match FP32 within 1e-2 relative norm error per layer
-// (TestBF16LayersMatchFP32).
+// (TestBF16LayersMatchFP32). BF16 is also unavailable where
+// ONEDNN_MAX_CPU_ISA caps oneDNN below avx512_core_bf16 (see ISA).
+//
+// # Instruction sets
+//
+// oneDNN picks its kernels by the CPU's features at run time; ISA names the
+// widest set it may use and Info().Library says it. The environment
+// variable ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA), read once per process,
+// caps it: ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 machine runs what an AVX2
+// machine such as a Zen 3 runs (direct convolutions instead of Winograd,
+// the AVX2 blocked layouts). TestCappedISA reruns the golden conformance
+// suite that way.
 //
 // Bias and ReLU are fused into the convolution and inner-product
 // primitives as post-ops when the description asks for them. LRN and

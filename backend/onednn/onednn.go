@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/dnngo/dnngo/backend"
@@ -113,6 +114,11 @@ func checkPrecision(p backend.Precision) error {
 		return nil
 	case backend.BF16:
 		if !hasBF16() {
+			if cpuHasBF16() && isa()&C.DNO_ISA_BF16 == 0 {
+				return driver.Errorf("open", backend.ErrUnavailable,
+					"backend onednn: bf16 needs oneDNN's avx512_core_bf16 kernels, and oneDNN is capped at %s here "+
+						"(ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA in the environment)", ISA())
+			}
 			return driver.Errorf("open", backend.ErrUnavailable,
 				"backend onednn: bf16 needs a CPU with AVX512_BF16 or AMX-BF16, and this one (%s) has neither", machine.Model())
 		}
@@ -121,9 +127,35 @@ func checkPrecision(p backend.Precision) error {
 	return driver.Errorf("open", backend.ErrInvalid, "backend onednn computes in fp32 or bf16, not %v", p)
 }
 
-// hasBF16 reports whether the CPU has bf16 instructions oneDNN uses (a
-// variable so that tests can play a CPU without them).
-var hasBF16 = func() bool { return cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16 }
+// hasBF16 reports whether oneDNN runs bf16 kernels here: the CPU has the
+// instructions and oneDNN may use them (a variable so that tests can play
+// a CPU without them).
+var hasBF16 = func() bool { return cpuHasBF16() && isa()&C.DNO_ISA_BF16 != 0 }
+
+func cpuHasBF16() bool { return cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16 }
+
+// isa is what oneDNN may dispatch to in this process (dno_isa's bits).
+var isa = sync.OnceValue(func() int { return int(C.dno_isa()) })
+
+// ISA names the widest instruction set oneDNN's kernels may use in this
+// process: "avx512_core_amx", "avx512_core_bf16", "avx512_core", "avx2" or
+// "below avx2". It is the CPU's, or less where the environment variable
+// ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA), read by oneDNN once per
+// process, caps it, e.g. ONEDNN_MAX_CPU_ISA=AVX2 to run the AVX2 kernels on
+// an AVX-512 machine.
+func ISA() string {
+	switch v := isa(); {
+	case v&C.DNO_ISA_AMX != 0:
+		return "avx512_core_amx"
+	case v&C.DNO_ISA_BF16 != 0:
+		return "avx512_core_bf16"
+	case v&C.DNO_ISA_AVX512 != 0:
+		return "avx512_core"
+	case v&C.DNO_ISA_AVX2 != 0:
+		return "avx2"
+	}
+	return "below avx2"
+}
 
 // reserve accounts for bytes of Go-side or tensor memory, counting the
 // shim's arena as held, and tells the shim how far its arena may grow.
@@ -162,7 +194,7 @@ func (e *engine) Info() backend.Info {
 	return backend.Info{
 		Name:      Name,
 		Device:    fmt.Sprintf("%s (%d threads)", machine.Model(), e.threads),
-		Library:   "oneDNN " + Version() + " (OpenMP)",
+		Library:   "oneDNN " + Version() + " (OpenMP, " + ISA() + ")",
 		Threads:   e.threads,
 		Precision: e.precision,
 	}

@@ -107,6 +107,14 @@ typedef struct {
 } dnnl_version_t;
 
 const dnnl_version_t *dnnl_version(void);
+typedef enum {
+    dnnl_cpu_isa_default = 0x0,
+    dnnl_cpu_isa_avx2 = 0x7,
+    dnnl_cpu_isa_avx512_core = 0x27,
+    dnnl_cpu_isa_avx512_core_bf16 = 0xe7,
+    dnnl_cpu_isa_avx512_core_amx = 0x3e7
+} dnnl_cpu_isa_t;
+dnnl_cpu_isa_t dnnl_get_effective_cpu_isa(void);
 
 dnnl_status_t dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index);
 dnnl_status_t dnnl_engine_destroy(dnnl_engine_t engine);
