@@ -274,17 +274,23 @@ func progress(f func(string, bool), msg string, final bool) {
 
 // PeakFor returns the FP32 (or, for a GPU in a tensor-core precision, that
 // precision's) peak GFLOP/s of the device a backend runs on and how it was
-// obtained, or 0 when unknown.
+// obtained, or 0 when unknown. A CPU backend in another precision than FP32
+// (onednn's bf16: AVX512_BF16 dot products or AMX tiles, whose throughput
+// the FMA-lane formula does not give) has no estimate: a percentage of the
+// FP32 peak would read above 100 %.
 func PeakFor(info backend.Info, cpu machine.CPU) (float64, string) {
 	if info.Name != "cudnn" {
-		if p := cpu.PeakGFLOPS(); p > 0 {
-			// Only the threads the backend uses count.
-			cores := min(cpu.Cores, max(1, info.Threads))
-			c := cpu
-			c.Cores = cores
-			return c.PeakGFLOPS(), c.Method()
+		// Only the threads the backend uses count.
+		c := cpu
+		c.Cores = min(cpu.Cores, max(1, info.Threads))
+		p := c.PeakGFLOPS()
+		switch {
+		case p == 0:
+			return 0, "unknown: the clock could not be measured on this architecture"
+		case info.Precision != backend.FP32:
+			return 0, fmt.Sprintf("unknown: no %v peak estimate for a CPU (the FP32 one is %.0f GFLOP/s)", info.Precision, p)
 		}
-		return 0, "unknown: the clock could not be measured on this architecture"
+		return p, c.Method()
 	}
 	for _, g := range gpuPeaks {
 		if strings.Contains(info.Device, g.name) {
