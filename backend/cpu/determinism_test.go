@@ -11,45 +11,64 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// normals returns n values drawn from N(0, scale²).
+func normals(r *rand.Rand, scale float64, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * scale)
+	}
+	return v
+}
+
+// convPasses runs d's three passes on a fresh cpu backend with threads
+// workers — forward on x, w and bias, backward data and backward filter on
+// dy — and returns y, dx, dw and db (db nil without a bias). A nil input is
+// zeros.
+func convPasses(t *testing.T, d backend.ConvDesc, threads int, x, w, bias, dy []float32) (y, dx, dw, db []float32) {
+	t.Helper()
+	b, err := cpu.Open(backend.Options{Threads: threads})
+	require.NoError(t, err)
+	defer b.Close()
+	p, err := b.Conv(d)
+	require.NoError(t, err)
+	mk := func(s backend.Shape, v []float32) backend.Tensor {
+		tt, err := b.NewTensor(s...)
+		require.NoError(t, err)
+		if v != nil {
+			require.NoError(t, b.Upload(tt, v))
+		}
+		return tt
+	}
+	var bt, dbt backend.Tensor
+	if d.Bias {
+		bt, dbt = mk(backend.Shape{d.Out}, bias), mk(backend.Shape{d.Out}, nil)
+	}
+	xt, wt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(d.OutputShape(), nil)
+	dyt, dxt, dwt := mk(d.OutputShape(), dy), mk(d.Input, nil), mk(d.WeightShape(), nil)
+	require.NoError(t, p.Forward(xt, wt, bt, yt))
+	require.NoError(t, p.BackwardData(dyt, wt, dxt))
+	require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
+	get := func(tt backend.Tensor) []float32 {
+		if tt == nil {
+			return nil
+		}
+		v := make([]float32, tt.Shape().Numel())
+		require.NoError(t, b.Download(v, tt))
+		return v
+	}
+	return get(yt), get(dxt), get(dwt), get(dbt)
+}
+
 // TestDeterministicWithThreads runs a convolution's three passes twice on
 // fresh backends with several workers: results must be bit-identical, so
 // that multi-threaded training runs reproduce (and resume) exactly.
 func TestDeterministicWithThreads(t *testing.T) {
 	d := backend.ConvDesc{Input: backend.Shape{7, 6, 11, 11}, Out: 8, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2, Bias: true}
 	r := rand.New(rand.NewPCG(3, 3))
-	x, w := make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
-	dy := make([]float32, d.OutputShape().Numel())
-	for _, s := range [][]float32{x, w, dy} {
-		for i := range s {
-			s[i] = float32(r.NormFloat64())
-		}
-	}
+	x, w, dy := normals(r, 1, d.Input.Numel()), normals(r, 1, d.WeightShape().Numel()), normals(r, 1, d.OutputShape().Numel())
 	run := func(threads int) [][]float32 {
-		b, err := cpu.Open(backend.Options{Threads: threads})
-		require.NoError(t, err)
-		defer b.Close()
-		p, err := b.Conv(d)
-		require.NoError(t, err)
-		mk := func(s backend.Shape, v []float32) backend.Tensor {
-			tt, err := b.NewTensor(s...)
-			require.NoError(t, err)
-			if v != nil {
-				require.NoError(t, b.Upload(tt, v))
-			}
-			return tt
-		}
-		xt, wt, bt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(backend.Shape{8}, nil), mk(d.OutputShape(), nil)
-		dyt, dxt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.Input, nil), mk(d.WeightShape(), nil), mk(backend.Shape{8}, nil)
-		require.NoError(t, p.Forward(xt, wt, bt, yt))
-		require.NoError(t, p.BackwardData(dyt, wt, dxt))
-		require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-		var out [][]float32
-		for _, tt := range []backend.Tensor{yt, dxt, dwt, dbt} {
-			v := make([]float32, tt.Shape().Numel())
-			require.NoError(t, b.Download(v, tt))
-			out = append(out, v)
-		}
-		return out
+		y, dx, dw, db := convPasses(t, d, threads, x, w, nil, dy)
+		return [][]float32{y, dx, dw, db}
 	}
 	for _, threads := range []int{2, 3} {
 		first := run(threads)
@@ -66,31 +85,10 @@ func TestConvBiasGradSameWithThreads(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	for _, out := range []int{1, 3, 8} {
 		d := backend.ConvDesc{Input: backend.Shape{5, 2, 9, 9}, Out: out, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Groups: 1, Bias: true}
-		x, dy := make([]float32, d.Input.Numel()), make([]float32, d.OutputShape().Numel())
-		for _, s := range [][]float32{x, dy} {
-			for i := range s {
-				s[i] = float32(r.NormFloat64() * 1e3)
-			}
-		}
+		x, dy := normals(r, 1e3, d.Input.Numel()), normals(r, 1e3, d.OutputShape().Numel())
 		db := func(threads int) []float32 {
-			b, err := cpu.Open(backend.Options{Threads: threads})
-			require.NoError(t, err)
-			defer b.Close()
-			p, err := b.Conv(d)
-			require.NoError(t, err)
-			mk := func(s backend.Shape, v []float32) backend.Tensor {
-				tt, err := b.NewTensor(s...)
-				require.NoError(t, err)
-				if v != nil {
-					require.NoError(t, b.Upload(tt, v))
-				}
-				return tt
-			}
-			xt, dyt, dwt, dbt := mk(d.Input, x), mk(d.OutputShape(), dy), mk(d.WeightShape(), nil), mk(backend.Shape{out}, nil)
-			require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-			v := make([]float32, out)
-			require.NoError(t, b.Download(v, dbt))
-			return v
+			_, _, _, db := convPasses(t, d, threads, x, nil, nil, dy)
+			return db
 		}
 		t.Run(fmt.Sprintf("out=%d", out), func(t *testing.T) {
 			want := db(1)
@@ -118,36 +116,10 @@ func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	for _, d := range cases {
 		t.Run(fmt.Sprintf("in=%v/k=%d/s=%d/g=%d", d.Input, d.KernelH, d.StrideH, d.Groups), func(t *testing.T) {
-			x, w := make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
-			bias, dy := make([]float32, d.Out), make([]float32, d.OutputShape().Numel())
-			for _, s := range [][]float32{x, w, bias, dy} {
-				for i := range s {
-					s[i] = float32(r.NormFloat64())
-				}
-			}
+			x, w := normals(r, 1, d.Input.Numel()), normals(r, 1, d.WeightShape().Numel())
+			bias, dy := normals(r, 1, d.Out), normals(r, 1, d.OutputShape().Numel())
 			run := func(threads int) (y, dx, dw []float32) {
-				b, err := cpu.Open(backend.Options{Threads: threads})
-				require.NoError(t, err)
-				defer b.Close()
-				p, err := b.Conv(d)
-				require.NoError(t, err)
-				mk := func(s backend.Shape, v []float32) backend.Tensor {
-					tt, err := b.NewTensor(s...)
-					require.NoError(t, err)
-					if v != nil {
-						require.NoError(t, b.Upload(tt, v))
-					}
-					return tt
-				}
-				xt, wt, bt, yt := mk(d.Input, x), mk(d.WeightShape(), w), mk(backend.Shape{d.Out}, bias), mk(d.OutputShape(), nil)
-				dyt, dxt, dwt, dbt := mk(d.OutputShape(), dy), mk(d.Input, nil), mk(d.WeightShape(), nil), mk(backend.Shape{d.Out}, nil)
-				require.NoError(t, p.Forward(xt, wt, bt, yt))
-				require.NoError(t, p.BackwardData(dyt, wt, dxt))
-				require.NoError(t, p.BackwardFilter(xt, dyt, dwt, dbt))
-				y, dx, dw = make([]float32, d.OutputShape().Numel()), make([]float32, d.Input.Numel()), make([]float32, d.WeightShape().Numel())
-				require.NoError(t, b.Download(y, yt))
-				require.NoError(t, b.Download(dx, dxt))
-				require.NoError(t, b.Download(dw, dwt))
+				y, dx, dw, _ = convPasses(t, d, threads, x, w, bias, dy)
 				return y, dx, dw
 			}
 			y1, dx1, dw1 := run(1)
