@@ -31,24 +31,39 @@ func newEnv(t testing.TB, open Opener) *env {
 	return &env{t: t, b: b}
 }
 
-// tensor makes a tensor holding data (zeros when data is nil).
+// NewTensor makes a tensor of b holding data (zeros when data is nil),
+// failing t on an error. Closing b frees it.
+func NewTensor(t testing.TB, b backend.Backend, shape backend.Shape, data []float32) backend.Tensor {
+	t.Helper()
+	x, err := b.NewTensor(shape...)
+	require.NoError(t, err, "NewTensor(%v)", shape)
+	if data != nil {
+		require.NoError(t, b.Upload(x, data), "Upload to %v", shape)
+	}
+	return x
+}
+
+// Read downloads x from b, failing t on an error.
+func Read(t testing.TB, b backend.Backend, x backend.Tensor) []float32 {
+	t.Helper()
+	out := make([]float32, x.Shape().Numel())
+	require.NoError(t, b.Download(out, x), "Download %v", x.Shape())
+	return out
+}
+
+// tensor makes a tensor holding data (zeros when data is nil), closed at
+// the end of the test.
 func (e *env) tensor(shape backend.Shape, data []float32) backend.Tensor {
 	e.t.Helper()
-	x, err := e.b.NewTensor(shape...)
-	require.NoError(e.t, err, "NewTensor(%v)", shape)
+	x := NewTensor(e.t, e.b, shape, data)
 	e.t.Cleanup(func() { x.Close() })
-	if data != nil {
-		require.NoError(e.t, e.b.Upload(x, data), "Upload to %v", shape)
-	}
 	return x
 }
 
 // read downloads x.
 func (e *env) read(x backend.Tensor) []float32 {
 	e.t.Helper()
-	out := make([]float32, x.Shape().Numel())
-	require.NoError(e.t, e.b.Download(out, x), "Download %v", x.Shape())
-	return out
+	return Read(e.t, e.b, x)
 }
 
 // RelErr is the relative norm error ‖got − want‖ / ‖want‖ in float64 (the

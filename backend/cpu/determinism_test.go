@@ -31,14 +31,7 @@ func convPasses(t *testing.T, d backend.ConvDesc, threads int, x, w, bias, dy []
 	defer b.Close()
 	p, err := b.Conv(d)
 	require.NoError(t, err)
-	mk := func(s backend.Shape, v []float32) backend.Tensor {
-		tt, err := b.NewTensor(s...)
-		require.NoError(t, err)
-		if v != nil {
-			require.NoError(t, b.Upload(tt, v))
-		}
-		return tt
-	}
+	mk := func(s backend.Shape, v []float32) backend.Tensor { return backendtest.NewTensor(t, b, s, v) }
 	var bt, dbt backend.Tensor
 	if d.Bias {
 		bt, dbt = mk(backend.Shape{d.Out}, bias), mk(backend.Shape{d.Out}, nil)
@@ -52,9 +45,7 @@ func convPasses(t *testing.T, d backend.ConvDesc, threads int, x, w, bias, dy []
 		if tt == nil {
 			return nil
 		}
-		v := make([]float32, tt.Shape().Numel())
-		require.NoError(t, b.Download(v, tt))
-		return v
+		return backendtest.Read(t, b, tt)
 	}
 	return get(yt), get(dxt), get(dwt), get(dbt)
 }

@@ -82,19 +82,8 @@ func TestBF16LayersMatchFP32(t *testing.T) {
 				p, err := c.plan(b, inference)
 				require.NoError(t, err)
 				defer p.Close()
-				mk := func(s backend.Shape, v []float32) backend.Tensor {
-					tt, err := b.NewTensor(s...)
-					require.NoError(t, err)
-					if v != nil {
-						require.NoError(t, b.Upload(tt, v))
-					}
-					return tt
-				}
-				read := func(tt backend.Tensor) []float32 {
-					out := make([]float32, tt.Shape().Numel())
-					require.NoError(t, b.Download(out, tt))
-					return out
-				}
+				mk := func(s backend.Shape, v []float32) backend.Tensor { return backendtest.NewTensor(t, b, s, v) }
+				read := func(tt backend.Tensor) []float32 { return backendtest.Read(t, b, tt) }
 				xt, wt, bt, yt := mk(c.x, x), mk(c.w, w), mk(c.bias, bias), mk(c.y, nil)
 				require.NoError(t, p.Forward(xt, wt, bt, yt))
 				y = read(yt)

@@ -117,7 +117,7 @@ func TestThreadCountDoesNotChangeResults(t *testing.T) {
 		require.NoError(t, err)
 		p, err := b.Conv(d)
 		require.NoError(t, err)
-		xt, wt, bt, yt := upload(t, b, d.Input, x), upload(t, b, d.WeightShape(), w), upload(t, b, backend.Shape{d.Out}, bias), upload(t, b, d.OutputShape(), nil)
+		xt, wt, bt, yt := backendtest.NewTensor(t, b, d.Input, x), backendtest.NewTensor(t, b, d.WeightShape(), w), backendtest.NewTensor(t, b, backend.Shape{d.Out}, bias), backendtest.NewTensor(t, b, d.OutputShape(), nil)
 		require.NoError(t, p.Forward(xt, wt, bt, yt))
 		y := make([]float32, d.OutputShape().Numel())
 		require.NoError(t, b.Download(y, yt))
@@ -159,15 +159,6 @@ func randn(r *rand.Rand, n int) []float32 {
 		v[i] = float32(r.NormFloat64())
 	}
 	return v
-}
-
-func upload(t *testing.T, b backend.Backend, s backend.Shape, v []float32) backend.Tensor {
-	x, err := b.NewTensor(s...)
-	require.NoError(t, err)
-	if v != nil {
-		require.NoError(t, b.Upload(x, v))
-	}
-	return x
 }
 
 // Backend values are independent: two goroutines, each with its own

@@ -57,27 +57,27 @@ func TestWinogradInferencePlans(t *testing.T) {
 			require.NoError(t, err)
 
 			r := rand.New(rand.NewPCG(7, 8))
-			xt := upload(t, b, tc.d.Input, randn(r, tc.d.Input.Numel()))
-			wt := upload(t, b, tc.d.WeightShape(), randn(r, tc.d.WeightShape().Numel()))
+			xt := backendtest.NewTensor(t, b, tc.d.Input, randn(r, tc.d.Input.Numel()))
+			wt := backendtest.NewTensor(t, b, tc.d.WeightShape(), randn(r, tc.d.WeightShape().Numel()))
 			var bt backend.Tensor
 			if tc.d.Bias {
-				bt = upload(t, b, backend.Shape{tc.d.Out}, randn(r, tc.d.Out))
+				bt = backendtest.NewTensor(t, b, backend.Shape{tc.d.Out}, randn(r, tc.d.Out))
 			}
-			yTrain, yInfer := upload(t, b, tc.d.OutputShape(), nil), upload(t, b, tc.d.OutputShape(), nil)
+			yTrain, yInfer := backendtest.NewTensor(t, b, tc.d.OutputShape(), nil), backendtest.NewTensor(t, b, tc.d.OutputShape(), nil)
 			for step, what := range []string{"first weights", "changed weights"} {
 				if step == 1 {
 					require.NoError(t, b.Upload(wt, randn(r, tc.d.WeightShape().Numel())))
 				}
 				require.NoError(t, train.Forward(xt, wt, bt, yTrain), what)
 				require.NoError(t, infer.Forward(xt, wt, bt, yInfer), what)
-				want, got := download(t, b, yTrain), download(t, b, yInfer)
+				want, got := backendtest.Read(t, b, yTrain), backendtest.Read(t, b, yInfer)
 				assert.LessOrEqual(t, backendtest.RelErr(got, want), 1e-5, "%s: inference vs training plan", what)
 			}
-			dy := upload(t, b, tc.d.OutputShape(), randn(r, tc.d.OutputShape().Numel()))
-			dx, dw := upload(t, b, tc.d.Input, nil), upload(t, b, tc.d.WeightShape(), nil)
+			dy := backendtest.NewTensor(t, b, tc.d.OutputShape(), randn(r, tc.d.OutputShape().Numel()))
+			dx, dw := backendtest.NewTensor(t, b, tc.d.Input, nil), backendtest.NewTensor(t, b, tc.d.WeightShape(), nil)
 			var db backend.Tensor
 			if tc.d.Bias {
-				db = upload(t, b, backend.Shape{tc.d.Out}, nil)
+				db = backendtest.NewTensor(t, b, backend.Shape{tc.d.Out}, nil)
 			}
 			require.NoError(t, train.BackwardData(dy, wt, dx))
 			require.NoError(t, train.BackwardFilter(xt, dy, dw, db))
@@ -99,12 +99,6 @@ func TestWinogradInferencePlans(t *testing.T) {
 	}
 }
 
-func download(t *testing.T, b backend.Backend, x backend.Tensor) []float32 {
-	v := make([]float32, x.Shape().Numel())
-	require.NoError(t, b.Download(v, x))
-	return v
-}
-
 // Inference plans at two batch sizes share one weight tensor: oneDNN picks
 // F(2,3) for one image and F(4,3) for more, two Winograd weight layouts
 // with no reorder between them. Each plan keeps its own staging copy (the
@@ -121,8 +115,8 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	d := conv(1, false)
 	wv := randn(r, d.WeightShape().Numel())
-	wt := upload(t, b, d.WeightShape(), wv)
-	bt := upload(t, b, backend.Shape{d.Out}, randn(r, d.Out))
+	wt := backendtest.NewTensor(t, b, d.WeightShape(), wv)
+	bt := backendtest.NewTensor(t, b, backend.Shape{d.Out}, randn(r, d.Out))
 	type run struct {
 		infer, train backend.WeightPlan
 		x, yi, yt    backend.Tensor
@@ -134,15 +128,15 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 		train, err := b.Conv(conv(n, false))
 		require.NoError(t, err)
 		ds := conv(n, false)
-		runs = append(runs, run{infer, train, upload(t, b, ds.Input, randn(r, ds.Input.Numel())),
-			upload(t, b, ds.OutputShape(), nil), upload(t, b, ds.OutputShape(), nil)})
+		runs = append(runs, run{infer, train, backendtest.NewTensor(t, b, ds.Input, randn(r, ds.Input.Numel())),
+			backendtest.NewTensor(t, b, ds.OutputShape(), nil), backendtest.NewTensor(t, b, ds.OutputShape(), nil)})
 	}
 	// Rounds 3 and 4 change the weights in place with an SGD step, where
 	// the training plans left them (blocked): the inference plans' copies
 	// are then made through a plain one, with no allocation after the first.
 	sgd, err := b.SGD(d.WeightShape())
 	require.NoError(t, err)
-	dw, vel := upload(t, b, d.WeightShape(), nil), upload(t, b, d.WeightShape(), nil)
+	dw, vel := backendtest.NewTensor(t, b, d.WeightShape(), nil), backendtest.NewTensor(t, b, d.WeightShape(), nil)
 	var allocs int64
 	for round := range 5 {
 		switch round {
@@ -152,7 +146,7 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 		case 3, 4:
 			require.NoError(t, b.Upload(dw, randn(r, len(wv))))
 			require.NoError(t, sgd.Step(wt, dw, vel, backend.SGDParams{LR: 0.01}))
-			wv = download(t, b, wt)
+			wv = backendtest.Read(t, b, wt)
 		}
 		if round == 4 {
 			allocs = b.Allocations()
@@ -160,10 +154,10 @@ func TestWinogradPlansShareWeights(t *testing.T) {
 		for i, q := range runs {
 			require.NoError(t, q.infer.Forward(q.x, wt, bt, q.yi), "round %d, plan %d", round, i)
 			require.NoError(t, q.train.Forward(q.x, wt, bt, q.yt), "round %d, plan %d", round, i)
-			assert.LessOrEqual(t, backendtest.RelErr(download(t, b, q.yi), download(t, b, q.yt)), 1e-5,
+			assert.LessOrEqual(t, backendtest.RelErr(backendtest.Read(t, b, q.yi), backendtest.Read(t, b, q.yt)), 1e-5,
 				"round %d, batch %d: inference vs training plan (%s)", round, q.x.Shape()[0], onednn.Impl(q.infer))
 		}
-		assert.Equal(t, wv, download(t, b, wt), "round %d: the weights read back as written", round)
+		assert.Equal(t, wv, backendtest.Read(t, b, wt), "round %d: the weights read back as written", round)
 	}
 	assert.Equal(t, allocs, b.Allocations(), "no allocation in a second step of the same kind")
 }
