@@ -44,6 +44,7 @@ func TestRunMiniOnCPU(t *testing.T) {
 	assert.Contains(t, table.String(), "forward")
 	assert.Contains(t, table.String(), "train")
 	assert.Contains(t, table.String(), "CPU: "+rep.CPU, "the table names the CPU and its vector features")
+	assert.Contains(t, table.String(), rep.Results[0].Library+", fp32; peak", "and each backend's library, kernels and precision")
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
 	var back Report

@@ -35,7 +35,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	notes := map[string]bool{}
 	for _, r := range rep.Results {
-		key := r.Backend + ": " + r.Device + " — " + r.Library + "; peak " + peakText(r)
+		key := r.Backend + ": " + r.Device + " — " + r.Library + ", " + r.Precision + "; peak " + peakText(r)
 		if !notes[key] {
 			notes[key] = true
 			fmt.Fprintln(w, key)
