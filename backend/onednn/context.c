@@ -76,8 +76,9 @@ int dno_ctx_create(dno_ctx **out, int threads, int bf16, char *msg, size_t msgle
         dno_ctx_destroy(c);
         return (int)st;
     }
-    if (ex_start(&c->ex, c->threads) != 0) {
-        snprintf(msg, msglen, "starting the oneDNN executor thread failed");
+    int err = ex_start(&c->ex, c->threads);
+    if (err != 0) {
+        snprintf(msg, msglen, "starting the executor thread that runs oneDNN: %s", strerror(err));
         dno_ctx_destroy(c);
         return DNO_ENOMEM;
     }
@@ -163,15 +164,16 @@ static void *ex_main(void *p) {
     return NULL;
 }
 
+/* ex_start returns 0 or the pthread error number (errno values). */
 static int ex_start(executor *e, int threads) {
     e->threads = threads;
-    if (pthread_mutex_init(&e->call, NULL) != 0) return -1;
-    if (pthread_mutex_init(&e->mu, NULL) != 0) return -1;
-    if (pthread_cond_init(&e->job_cv, NULL) != 0) return -1;
-    if (pthread_cond_init(&e->done_cv, NULL) != 0) return -1;
-    if (pthread_create(&e->th, NULL, ex_main, e) != 0) return -1;
-    e->started = 1;
-    return 0;
+    int rc = pthread_mutex_init(&e->call, NULL);
+    if (rc == 0) rc = pthread_mutex_init(&e->mu, NULL);
+    if (rc == 0) rc = pthread_cond_init(&e->job_cv, NULL);
+    if (rc == 0) rc = pthread_cond_init(&e->done_cv, NULL);
+    if (rc == 0) rc = pthread_create(&e->th, NULL, ex_main, e);
+    if (rc == 0) e->started = 1;
+    return rc;
 }
 
 static void ex_stop(executor *e) {
