@@ -253,15 +253,7 @@ func epilogue(b *engine, op string, f32 *bool, half bool, yt *tensor, yp C.dn_dp
 func (p *convPlan) BackwardData(dyt, wt, dxt *tensor) error {
 	const op = "conv2d.backward_data"
 	b := p.b
-	dyp, err := p.read(op, dyt)
-	if err != nil {
-		return err
-	}
-	wp, err := p.read(op, wt)
-	if err != nil {
-		return err
-	}
-	dxp, err := p.write(op, dxt)
+	dyp, wp, dxp, err := p.args(op, dyt, wt, dxt)
 	if err != nil {
 		return err
 	}
@@ -275,15 +267,7 @@ func (p *convPlan) BackwardData(dyt, wt, dxt *tensor) error {
 func (p *convPlan) BackwardFilter(xt, dyt, dwt, dbt *tensor) error {
 	const op = "conv2d.backward_filter"
 	b := p.b
-	xp, err := p.read(op, xt)
-	if err != nil {
-		return err
-	}
-	dyp, err := p.read(op, dyt)
-	if err != nil {
-		return err
-	}
-	dwp, err := p.write(op, dwt)
+	xp, dyp, dwp, err := p.args(op, xt, dyt, dwt)
 	if err != nil {
 		return err
 	}

@@ -86,15 +86,7 @@ func (p *linearPlan) gemm(op string, ta, tb C.int, m, n, k int, a C.dn_dptr, lda
 func (p *linearPlan) Forward(xt, wt, bt, yt *tensor) error {
 	const op = "linear.forward"
 	b := p.b
-	xp, err := p.read(op, xt)
-	if err != nil {
-		return err
-	}
-	wp, err := p.read(op, wt)
-	if err != nil {
-		return err
-	}
-	yp, err := p.write(op, yt)
+	xp, wp, yp, err := p.args(op, xt, wt, yt)
 	if err != nil {
 		return err
 	}
@@ -106,15 +98,7 @@ func (p *linearPlan) Forward(xt, wt, bt, yt *tensor) error {
 
 func (p *linearPlan) BackwardData(dyt, wt, dxt *tensor) error {
 	const op = "linear.backward_data"
-	dyp, err := p.read(op, dyt)
-	if err != nil {
-		return err
-	}
-	wp, err := p.read(op, wt)
-	if err != nil {
-		return err
-	}
-	dxp, err := p.write(op, dxt)
+	dyp, wp, dxp, err := p.args(op, dyt, wt, dxt)
 	if err != nil {
 		return err
 	}
@@ -125,15 +109,7 @@ func (p *linearPlan) BackwardData(dyt, wt, dxt *tensor) error {
 func (p *linearPlan) BackwardFilter(xt, dyt, dwt, dbt *tensor) error {
 	const op = "linear.backward_filter"
 	b := p.b
-	xp, err := p.read(op, xt)
-	if err != nil {
-		return err
-	}
-	dyp, err := p.read(op, dyt)
-	if err != nil {
-		return err
-	}
-	dwp, err := p.write(op, dwt)
+	xp, dyp, dwp, err := p.args(op, xt, dyt, dwt)
 	if err != nil {
 		return err
 	}

@@ -211,6 +211,19 @@ func (p *weightBase) write(op string, t *tensor) (C.dn_dptr, error) {
 	return p.b.writeFloat(t), nil
 }
 
+// args returns, in the plan's type, the buffers of a step that reads r1
+// and r2 and writes w, in that order.
+func (p *weightBase) args(op string, r1, r2, w *tensor) (a, b, out C.dn_dptr, err error) {
+	if a, err = p.read(op, r1); err != nil {
+		return a, b, out, err
+	}
+	if b, err = p.read(op, r2); err != nil {
+		return a, b, out, err
+	}
+	out, err = p.write(op, w)
+	return a, b, out, err
+}
+
 // descs collects a plan's cuDNN descriptors so one call releases them all.
 type descs struct {
 	c       *C.dn_ctx
