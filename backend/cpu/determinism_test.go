@@ -122,3 +122,30 @@ func TestConvBlockedIm2colMatchesWholeColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestConvOneImageSharedColumns runs the forward of one image on two and
+// three workers — the weights packed once, the output's columns shared out
+// — and on one, and requires the same y bit for bit: a stride-4 11×11
+// kernel, a 3×3 one on a 13×13 map, two groups, a 1×1 convolution, with
+// and without bias and ReLU.
+func TestConvOneImageSharedColumns(t *testing.T) {
+	cases := []backend.ConvDesc{
+		{Input: backend.Shape{1, 3, 47, 47}, Out: 24, KernelH: 11, KernelW: 11, StrideH: 4, StrideW: 4, Groups: 1, Bias: true, ReLU: true},
+		{Input: backend.Shape{1, 40, 13, 13}, Out: 50, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 1, Bias: true},
+		{Input: backend.Shape{1, 16, 9, 9}, Out: 20, KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, Groups: 2, ReLU: true},
+		{Input: backend.Shape{1, 8, 7, 7}, Out: 12, KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, Groups: 1, Bias: true},
+	}
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, d := range cases {
+		t.Run(d.String(), func(t *testing.T) {
+			x, w := normals(r, 1, d.Input.Numel()), normals(r, 1, d.WeightShape().Numel())
+			bias, dy := normals(r, 1, d.Out), normals(r, 1, d.OutputShape().Numel())
+			want, _, _, _ := convPasses(t, d, 1, x, w, bias, dy)
+			require.NotEqual(t, make([]float32, len(want)), want)
+			for _, threads := range []int{2, 3} {
+				y, _, _, _ := convPasses(t, d, threads, x, w, bias, dy)
+				require.Equal(t, want, y, "threads=%d", threads)
+			}
+		})
+	}
+}
