@@ -45,7 +45,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 	}
 	p.fwdFn, p.bdFn, p.bfFn, p.sumFn = p.forwardImage, p.backwardDataImage, p.backwardFilterChunk, p.sumAcc
 	p.dbFn = p.biasGradChunk
-	p.colsFn = p.forwardColsChunk
+	p.colsFn, p.im2colFn = p.forwardColsChunk, p.im2colChunk
 	return p, nil
 }
 
@@ -63,8 +63,8 @@ type convPlan struct {
 	x, wt, bias, y, dy, dx, dw []float32
 	db                         []float32
 	fwdFn, bdFn, bfFn, sumFn   func(worker, i int)
-	cb, cy                     []float32 // B and C of forwardCols: the image's column matrix and output
-	colsFn                     func(worker, i int)
+	cx, cb, cy                 []float32 // forwardCols: the image, its column matrix and its output
+	colsFn, im2colFn           func(worker, i int)
 	dbFn                       func(worker, i int)
 }
 
@@ -99,12 +99,18 @@ func (p *convPlan) forwardCols(n int) {
 	x := p.x[n*p.c*p.h*p.w : (n+1)*p.c*p.h*p.w]
 	p.cb, p.cy = x, p.y[n*p.d.Out*p.pix:(n+1)*p.d.Out*p.pix]
 	if !p.direct {
-		p.cb = p.b.scratch(p.colSize)
-		p.im2col(x, p.cb)
+		p.cx, p.cb = x, p.b.scratch(p.colSize)
+		p.b.pool.Run(p.b.threads, p.im2colFn)
 	}
 	p.b.pool.Run(p.b.threads, p.colsFn)
 	p.epilogue(p.cy)
-	p.cb, p.cy = nil, nil
+	p.cx, p.cb, p.cy = nil, nil, nil
+}
+
+// im2colChunk unfolds share i of the rows of p.cx's column matrix into p.cb.
+func (p *convPlan) im2colChunk(_, i int) {
+	r0, r1 := parallel.Chunks(p.c*p.d.KernelH*p.d.KernelW, p.b.threads, i)
+	p.im2colRows(p.cx, p.cb[r0*p.pix:], r0, r1)
 }
 
 // forwardColsChunk multiplies every group's packed weights by share i of
