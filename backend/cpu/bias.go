@@ -18,7 +18,7 @@ type biasPlan struct {
 }
 
 func (p *biasPlan) Forward(x, bias, y *tensor) error {
-	addBias(x.data, bias.data, y.data, p.inner, false)
+	addBias(x.data, bias.data, y.out(), p.inner, false)
 	return nil
 }
 
@@ -42,7 +42,7 @@ func addBias(x, b, y []float32, inner int, relu bool) {
 }
 
 func (p *biasPlan) Backward(dy, db *tensor) error {
-	biasGrad(dy.data, db.data, p.inner)
+	biasGrad(dy.data, db.out(), p.inner)
 	return nil
 }
 

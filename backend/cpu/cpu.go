@@ -38,6 +38,7 @@ func init() {
 // safe for concurrent use.
 type engine struct {
 	threads int
+	writes  uint64 // counts writes to tensors: a tensor's ver is the count at its last write
 	pool    *parallel.Pool
 	gemm    *gemm.Context
 	arena   []float32
@@ -158,6 +159,24 @@ type tensor struct {
 	b     *engine
 	shape backend.Shape
 	data  []float32
+	ver   uint64 // b.writes at the last write (Upload or an op's output)
+}
+
+// out is t's data for a step that writes it: t is marked changed, so that
+// what was derived from it (an inference plan's packed weights) is made
+// again. Every op reads its outputs through out (or outOrNil).
+func (t *tensor) out() []float32 {
+	t.b.writes++
+	t.ver = t.b.writes
+	return t.data
+}
+
+// outOrNil is out for an optional output (nil when absent).
+func (t *tensor) outOrNil() []float32 {
+	if t == nil {
+		return nil
+	}
+	return t.out()
 }
 
 func (t *tensor) Close() error {
@@ -178,7 +197,7 @@ func (b *engine) NewTensor(s backend.Shape) (*tensor, error) {
 
 // Upload copies src into dst.
 func (b *engine) Upload(dst *tensor, src []float32) error {
-	copy(dst.data, src)
+	copy(dst.out(), src)
 	return nil
 }
 

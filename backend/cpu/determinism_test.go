@@ -149,3 +149,47 @@ func TestConvOneImageSharedColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestInferencePlanRepacksChangedWeights: an inference plan keeps its
+// packed weights between calls and must pack again whenever they change —
+// an Upload, an SGD step, another weights tensor — at batch 1 (columns
+// shared out) and batch 4 (one image per worker). Its output is the
+// training plan's after every change.
+func TestInferencePlanRepacksChangedWeights(t *testing.T) {
+	for _, n := range []int{1, 4} {
+		t.Run(fmt.Sprintf("batch=%d", n), func(t *testing.T) {
+			d := backend.ConvDesc{Input: backend.Shape{n, 8, 9, 9}, Out: 12, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+				PadH: 1, PadW: 1, Groups: 2, Bias: true, ReLU: true}
+			b, err := cpu.Open(backend.Options{Threads: 2})
+			require.NoError(t, err)
+			defer b.Close()
+			id := d
+			id.Inference = true
+			train, err := b.Conv(d)
+			require.NoError(t, err)
+			infer, err := b.Conv(id)
+			require.NoError(t, err)
+			sgd, err := b.SGD(d.WeightShape())
+			require.NoError(t, err)
+			r := rand.New(rand.NewPCG(8, 8))
+			tensor := func(s backend.Shape) backend.Tensor { return backendtest.NewTensor(t, b, s, normals(r, 1, s.Numel())) }
+			x, w, w2, bias := tensor(d.Input), tensor(d.WeightShape()), tensor(d.WeightShape()), tensor(backend.Shape{d.Out})
+			dw, vel := tensor(d.WeightShape()), backendtest.NewTensor(t, b, d.WeightShape(), nil)
+			yt, yi := backendtest.NewTensor(t, b, d.OutputShape(), nil), backendtest.NewTensor(t, b, d.OutputShape(), nil)
+			check := func(what string, wt backend.Tensor) {
+				require.NoError(t, train.Forward(x, wt, bias, yt))
+				require.NoError(t, infer.Forward(x, wt, bias, yi))
+				want := backendtest.Read(t, b, yt)
+				require.Equal(t, want, backendtest.Read(t, b, yi), what)
+			}
+			check("first call", w)
+			check("same weights again (kept packing)", w)
+			require.NoError(t, b.Upload(w, normals(r, 1, d.WeightShape().Numel())))
+			check("after an Upload", w)
+			require.NoError(t, sgd.Step(w, dw, vel, backend.SGDParams{LR: 0.1, Momentum: 0.9}))
+			check("after an SGD step", w)
+			check("another weights tensor", w2)
+			check("back to the first", w)
+		})
+	}
+}

@@ -29,7 +29,7 @@ type dropoutPlan struct {
 }
 
 func (p *dropoutPlan) Forward(x, y *tensor, seed uint64) error {
-	p.x, p.y, p.seed = x.data, y.data, seed
+	p.x, p.y, p.seed = x.data, y.out(), seed
 	p.fwd.do(len(p.x))
 	return nil
 }
@@ -47,7 +47,7 @@ func (p *dropoutPlan) forward(lo, hi int) {
 }
 
 func (p *dropoutPlan) Backward(dy, dx *tensor) error {
-	p.x, p.y = dy.data, dx.data
+	p.x, p.y = dy.data, dx.out()
 	p.bwd.do(len(p.x))
 	return nil
 }

@@ -30,8 +30,9 @@ func (p *linearPlan) Forward(xt, wt, b, yt *tensor) error {
 	// cache) rather than gathered column-wise as a transposed B.
 	yt2 := p.b.scratch(p.d.Out * p.n)
 	p.b.gemm.Gemm(false, true, p.d.Out, p.n, p.k, 1, wt.data, p.k, xt.data, p.k, 0, yt2, p.n)
+	y := yt.out()
 	for r := 0; r < p.n; r++ {
-		row := yt.data[r*p.d.Out : (r+1)*p.d.Out]
+		row := y[r*p.d.Out : (r+1)*p.d.Out]
 		for o := range row {
 			v := yt2[o*p.n+r]
 			if bias != nil {
@@ -47,13 +48,13 @@ func (p *linearPlan) Forward(xt, wt, b, yt *tensor) error {
 }
 
 func (p *linearPlan) BackwardData(dyt, wt, dxt *tensor) error {
-	p.b.gemm.Gemm(false, false, p.n, p.k, p.d.Out, 1, dyt.data, p.d.Out, wt.data, p.k, 0, dxt.data, p.k)
+	p.b.gemm.Gemm(false, false, p.n, p.k, p.d.Out, 1, dyt.data, p.d.Out, wt.data, p.k, 0, dxt.out(), p.k)
 	return nil
 }
 
 func (p *linearPlan) BackwardFilter(xt, dyt, dwt, db *tensor) error {
-	dbias := db.slice()
-	p.b.gemm.Gemm(true, false, p.d.Out, p.k, p.n, 1, dyt.data, p.d.Out, xt.data, p.k, 0, dwt.data, p.k)
+	dbias := db.outOrNil()
+	p.b.gemm.Gemm(true, false, p.d.Out, p.k, p.n, 1, dyt.data, p.d.Out, xt.data, p.k, 0, dwt.out(), p.k)
 	if dbias != nil {
 		clear(dbias)
 		for r := 0; r < p.n; r++ {

@@ -54,7 +54,7 @@ type lrnPlan struct {
 }
 
 func (p *lrnPlan) Forward(xt, yt *tensor) error {
-	p.x, p.y = xt.data, yt.data
+	p.x, p.y = xt.data, yt.out()
 	p.b.pool.Run(p.n*p.strips, p.fwdFn)
 	p.x, p.y = nil, nil
 	return nil
@@ -104,7 +104,7 @@ func (p *lrnPlan) forwardStrip(worker, i int) {
 // backward needs nothing from the forward beyond its x and y (which the
 // rulebook guarantees are the latest forward's, as on every backend).
 func (p *lrnPlan) Backward(xt, yt, dyt, dxt *tensor) error {
-	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
+	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.out()
 	p.b.pool.Run(p.n*p.strips, p.bwdFn)
 	p.x, p.y, p.dy, p.dx = nil, nil, nil, nil
 	return nil

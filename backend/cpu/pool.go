@@ -47,7 +47,7 @@ type poolPlan struct {
 func (p *poolPlan) chunks() int { return min(p.planes, 4*p.b.threads) }
 
 func (p *poolPlan) Forward(xt, yt *tensor) error {
-	p.x, p.y = xt.data, yt.data
+	p.x, p.y = xt.data, yt.out()
 	p.b.pool.Run(p.chunks(), p.fwdFn)
 	p.x, p.y = nil, nil
 	return nil
@@ -103,7 +103,7 @@ func (p *poolPlan) forwardPlanes(worker, i int) {
 }
 
 func (p *poolPlan) Backward(xt, yt, dyt, dxt *tensor) error {
-	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.data
+	p.x, p.y, p.dy, p.dx = xt.data, yt.data, dyt.data, dxt.out()
 	p.b.pool.Run(p.chunks(), p.bwdFn)
 	p.x, p.y, p.dy, p.dx = nil, nil, nil, nil
 	return nil

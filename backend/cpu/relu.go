@@ -25,7 +25,7 @@ type reluPlan struct {
 }
 
 func (p *reluPlan) Forward(x, y *tensor) error {
-	p.x, p.y = x.data, y.data
+	p.x, p.y = x.data, y.out()
 	p.fwd.do(len(p.x))
 	return nil
 }
@@ -33,7 +33,7 @@ func (p *reluPlan) Forward(x, y *tensor) error {
 func (p *reluPlan) forward(lo, hi int) { vec.ReLU(p.y[lo:hi], p.x[lo:hi]) }
 
 func (p *reluPlan) Backward(y, dy, dx *tensor) error {
-	p.y, p.dy, p.dx = y.data, dy.data, dx.data
+	p.y, p.dy, p.dx = y.data, dy.data, dx.out()
 	p.bwd.do(len(p.dx))
 	return nil
 }

@@ -23,7 +23,7 @@ type sgdPlan struct {
 }
 
 func (p *sgdPlan) Step(param, grad, velocity *tensor, hp backend.SGDParams) error {
-	p.w, p.g, p.v, p.hp = param.data, grad.data, velocity.data, hp
+	p.w, p.g, p.v, p.hp = param.out(), grad.data, velocity.out(), hp
 	p.loop.do(len(p.w))
 	return nil
 }

@@ -20,7 +20,7 @@ type lossPlan struct {
 }
 
 func (p *lossPlan) Forward(lt *tensor, labels []int32, losst, dlogits *tensor) error {
-	grad := dlogits.slice()
+	grad := dlogits.outOrNil()
 	var total float64
 	for r := 0; r < p.n; r++ {
 		row := lt.data[r*p.k : (r+1)*p.k]
@@ -36,7 +36,7 @@ func (p *lossPlan) Forward(lt *tensor, labels []int32, losst, dlogits *tensor) e
 		}
 		g[labels[r]] -= float32(1 / float64(p.n))
 	}
-	losst.data[0] = float32(total / float64(p.n))
+	losst.out()[0] = float32(total / float64(p.n))
 	return nil
 }
 
@@ -53,8 +53,9 @@ func rowMaxSum(row []float32) (m, sum float64) {
 }
 
 func (p *lossPlan) Softmax(lt, pt *tensor) error {
+	probs := pt.out()
 	for r := 0; r < p.n; r++ {
-		row, out := lt.data[r*p.k:(r+1)*p.k], pt.data[r*p.k:(r+1)*p.k]
+		row, out := lt.data[r*p.k:(r+1)*p.k], probs[r*p.k:(r+1)*p.k]
 		m, sum := rowMaxSum(row)
 		for i, v := range row {
 			out[i] = float32(math.Exp(float64(v)-m) / sum)
