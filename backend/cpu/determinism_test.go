@@ -193,3 +193,61 @@ func TestInferencePlanRepacksChangedWeights(t *testing.T) {
 		})
 	}
 }
+
+// TestLinearSmallBatch: batches of up to 4 images run the fully connected
+// forward as dot products of whole weight rows (vec.Dot4); they give a
+// float64 reference within float32 rounding and the same bits on 1, 2 and
+// 3 workers — an output count that is not a multiple of 4, a 4-D input,
+// bias and ReLU — and a batch of 5 (the GEMM) agrees as well.
+func TestLinearSmallBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{1, 2, 4, 5} {
+		for _, d := range []backend.LinearDesc{
+			{Input: backend.Shape{n, 300}, Out: 26, Bias: true, ReLU: true},
+			{Input: backend.Shape{n, 16, 3, 3}, Out: 40},
+		} {
+			d.Input[0] = n
+			t.Run(d.String(), func(t *testing.T) {
+				x, w, bias := normals(r, 1, d.Input.Numel()), normals(r, 1, d.Out*d.In()), normals(r, 1, d.Out)
+				want := make([]float64, n*d.Out)
+				for i := range n {
+					for o := range d.Out {
+						s := 0.0
+						if d.Bias {
+							s = float64(bias[o])
+						}
+						for j := range d.In() {
+							s += float64(w[o*d.In()+j]) * float64(x[i*d.In()+j])
+						}
+						if d.ReLU {
+							s = max(s, 0)
+						}
+						want[i*d.Out+o] = s
+					}
+				}
+				var first []float32
+				for _, threads := range []int{1, 2, 3} {
+					b, err := cpu.Open(backend.Options{Threads: threads})
+					require.NoError(t, err)
+					p, err := b.Linear(d)
+					require.NoError(t, err)
+					var bt backend.Tensor
+					if d.Bias {
+						bt = backendtest.NewTensor(t, b, backend.Shape{d.Out}, bias)
+					}
+					xt, wt := backendtest.NewTensor(t, b, d.Input, x), backendtest.NewTensor(t, b, d.WeightShape(), w)
+					yt := backendtest.NewTensor(t, b, backend.Shape{n, d.Out}, nil)
+					require.NoError(t, p.Forward(xt, wt, bt, yt))
+					y := backendtest.Read(t, b, yt)
+					require.Less(t, backendtest.RelErr(y, want), 1e-6, "threads=%d", threads)
+					if first == nil {
+						first = y
+					} else if n <= 4 {
+						require.Equal(t, first, y, "threads=%d: the same bits", threads)
+					}
+					require.NoError(t, b.Close())
+				}
+			})
+		}
+	}
+}

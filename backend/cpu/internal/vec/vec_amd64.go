@@ -221,3 +221,26 @@ func Strided(dst, src []float32, stride int) {
 
 //go:noescape
 func strided512(dst, src *float32, idx *int32, n, stride int)
+
+//go:noescape
+func dot4x8(a *float32, lda int, x *float32, n int, out *[4]float32)
+
+// Dot4 sets out[r] to the dot product of row r of a (a[r·lda:r·lda+len(x)],
+// r < 4) with x: a fully connected layer's output for one image, four
+// weight rows at a time, each row streamed once. Each sum is taken in the
+// same order whatever calls it.
+func Dot4(out *[4]float32, a []float32, lda int, x []float32) {
+	k := len(x)
+	if k == 0 {
+		*out = [4]float32{}
+		return
+	}
+	_ = a[3*lda+k-1]
+	m := split(k)
+	if m > 0 {
+		dot4x8(&a[0], lda, &x[0], m, out)
+	} else {
+		*out = [4]float32{}
+	}
+	dot4Tail(out, a, lda, x, m)
+}

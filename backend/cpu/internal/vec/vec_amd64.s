@@ -244,3 +244,46 @@ loop:
 	JNZ          loop
 	VZEROUPPER
 	RET
+
+// func dot4x8(a *float32, lda int, x *float32, n int, out *[4]float32)
+// out[r] = Σ_j a[r·lda+j]·x[j] over j < n for the 4 rows r, 8 lanes per
+// row accumulated in order, then the lanes summed pairwise.
+TEXT ·dot4x8(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), SI
+	MOVQ   lda+8(FP), BX
+	SHLQ   $2, BX
+	MOVQ   x+16(FP), DX
+	MOVQ   n+24(FP), CX
+	SHRQ   $3, CX
+	MOVQ   out+32(FP), DI
+	LEAQ   (SI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+loop:
+	VMOVUPS     (DX)(AX*1), Y4
+	VFMADD231PS (SI)(AX*1), Y4, Y0
+	VFMADD231PS (R8)(AX*1), Y4, Y1
+	VFMADD231PS (R9)(AX*1), Y4, Y2
+	VFMADD231PS (R10)(AX*1), Y4, Y3
+	ADDQ        $32, AX
+	DECQ        CX
+	JNZ         loop
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS       X5, X3, X3
+	VHADDPS      X1, X0, X0
+	VHADDPS      X3, X2, X2
+	VHADDPS      X2, X0, X0
+	VMOVUPS      X0, (DI)
+	VZEROUPPER
+	RET

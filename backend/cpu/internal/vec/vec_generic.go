@@ -72,3 +72,13 @@ func Strided(dst, src []float32, stride int) {
 	checkStrided(len(dst), len(src), stride)
 	stridedGo(dst, src, stride)
 }
+
+// Dot4 sets out[r] to the dot product of row r of a (a[r·lda:r·lda+len(x)],
+// r < 4) with x.
+func Dot4(out *[4]float32, a []float32, lda int, x []float32) {
+	*out = [4]float32{}
+	if len(x) > 0 {
+		_ = a[3*lda+len(x)-1]
+	}
+	dot4Tail(out, a, lda, x, 0)
+}

@@ -180,3 +180,15 @@ func checkStrided(n, m, stride int) {
 		panic(fmt.Sprintf("vec: Strided of %d elements, stride %d, from %d", n, stride, m))
 	}
 }
+
+// dot4Tail adds Σ_{j ≥ from} a[r·lda+j]·x[j] to out[r] for the 4 rows.
+func dot4Tail(out *[4]float32, a []float32, lda int, x []float32, from int) {
+	for r := range 4 {
+		s := out[r]
+		row := a[r*lda : r*lda+len(x)]
+		for j := from; j < len(x); j++ {
+			s += row[j] * x[j]
+		}
+		out[r] = s
+	}
+}

@@ -224,3 +224,36 @@ func TestStridedMatchesGo(t *testing.T) {
 	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 16), 4) }, "needs 17 source elements")
 	require.Panics(t, func() { Strided(make([]float32, 5), make([]float32, 100), 0) }, "stride 0")
 }
+
+// Dot4 gives each of the 4 rows' dot products with x within float32
+// rounding of a float64 sum: lengths around the 8-lane blocks (the tail in
+// Go), fc6's 9216, rows packed (lda = len(x)) and strided.
+func TestDot4(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, k := range []int{0, 1, 7, 8, 9, 15, 16, 33, 100, 9216} {
+		for _, pad := range []int{0, 5} {
+			t.Run(fmt.Sprintf("k=%d/lda=k+%d", k, pad), func(t *testing.T) {
+				lda := k + pad
+				a, x := make([]float32, 3*lda+k), make([]float32, k)
+				for i := range a {
+					a[i] = float32(r.NormFloat64())
+				}
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				var out [4]float32
+				out[2] = 99 // overwritten, not added to
+				Dot4(&out, a, lda, x)
+				for row := range 4 {
+					var want, scale float64
+					for j := range k {
+						p := float64(a[row*lda+j]) * float64(x[j])
+						want += p
+						scale += math.Abs(p)
+					}
+					require.InDelta(t, want, float64(out[row]), 1e-6*(scale+1), "row %d", row)
+				}
+			})
+		}
+	}
+}
