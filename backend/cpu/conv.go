@@ -129,9 +129,7 @@ func (p *convPlan) im2colChunk(_, i int) {
 // the columns of the image's column matrix p.cb into p.cy: whole panels of
 // the kernel's width, the last share taking the ragged end.
 func (p *convPlan) forwardColsChunk(worker, i int) {
-	nr, w := p.b.gemm.Kernel().NR, p.b.threads
-	panels := (p.pix + nr - 1) / nr
-	j0, j1 := panels*i/w*nr, min(panels*(i+1)/w*nr, p.pix)
+	j0, j1 := p.b.gemm.ColumnShare(p.pix, i, p.b.threads)
 	if j0 >= j1 {
 		return
 	}

@@ -108,11 +108,7 @@ func (p *linearPlan) forwardRows(_, i int) {
 				vec.Dot4(&out, p.w[o*p.k:], p.k, x)
 			} else {
 				for r := range rows {
-					var s float32
-					for j, v := range p.w[(o+r)*p.k : (o+r+1)*p.k] {
-						s += v * x[j]
-					}
-					out[r] = s
+					out[r] = vec.Dot(p.w[(o+r)*p.k:(o+r+1)*p.k], x)
 				}
 			}
 			y := p.y[n*p.d.Out:]

@@ -262,9 +262,7 @@ func (ctx *Context) skinny(cl *call) bool {
 // NR-wide panels, serially on its own buffers.
 func (ctx *Context) colsTask(worker, i int) {
 	sub := ctx.call
-	nr, w := sub.kern.NR, ctx.runner.Workers()
-	panels := ceilDiv(sub.n, nr)
-	j0, j1 := panels*i/w*nr, min(panels*(i+1)/w*nr, sub.n)
+	j0, j1 := panelShare(sub.n, sub.kern.NR, i, ctx.runner.Workers())
 	if j0 >= j1 {
 		return
 	}
@@ -276,6 +274,19 @@ func (ctx *Context) colsTask(worker, i int) {
 	}
 	ctx.serial(worker, &sub, nil, 0, 0)
 }
+
+// panelShare returns share i of w of the columns [0, n): whole nr-wide
+// panels, the last share ending at n; empty (j0 ≥ j1) when there are fewer
+// panels than shares.
+func panelShare(n, nr, i, w int) (j0, j1 int) {
+	panels := ceilDiv(n, nr)
+	return panels * i / w * nr, min(panels*(i+1)/w*nr, n)
+}
+
+// ColumnShare is panelShare for the context's kernel: the columns a worker
+// takes when w workers split a product with packed A (GemmPackedSerial)
+// by columns.
+func (ctx *Context) ColumnShare(n, i, w int) (j0, j1 int) { return panelShare(n, ctx.k.NR, i, w) }
 
 // directKC caps the depth of a block when A is read unpacked.
 var directKC = 4096

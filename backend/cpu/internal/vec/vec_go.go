@@ -184,11 +184,19 @@ func checkStrided(n, m, stride int) {
 // dot4Tail adds Σ_{j ≥ from} a[r·lda+j]·x[j] to out[r] for the 4 rows.
 func dot4Tail(out *[4]float32, a []float32, lda int, x []float32, from int) {
 	for r := range 4 {
-		s := out[r]
-		row := a[r*lda : r*lda+len(x)]
-		for j := from; j < len(x); j++ {
-			s += row[j] * x[j]
-		}
-		out[r] = s
+		out[r] = dotAcc(out[r], a[r*lda+from:r*lda+len(x)], x[from:])
 	}
 }
+
+// dotAcc returns s + Σ a[j]·x[j], added in order.
+func dotAcc(s float32, a, x []float32) float32 {
+	x = x[:len(a)]
+	for j, v := range a {
+		s += v * x[j]
+	}
+	return s
+}
+
+// Dot returns Σ a[j]·x[j] (len(x) ≥ len(a)), added in order, in Go: for the
+// odd row beside Dot4's blocks.
+func Dot(a, x []float32) float32 { return dotAcc(0, a, x) }
