@@ -47,7 +47,7 @@ func (b *engine) Conv(d backend.ConvDesc) (driver.WeightPlan[*tensor], error) {
 		// An inference plan keeps its packed weights between calls
 		// (packForward); the memory counts against the budget.
 		keep := p.g * b.gemm.PackedSize(p.kg, p.crs)
-		if err := b.mem.Reserve("conv2d", "the packed weights of an inference plan", 4*int64(keep)); err != nil {
+		if err := b.mem.Reserve("conv2d", "the packed weights of "+d.String(), 4*int64(keep)); err != nil {
 			return nil, err
 		}
 		p.keep = make([]float32, keep)

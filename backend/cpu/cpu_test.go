@@ -48,6 +48,39 @@ func TestPlanBeyondMemoryBudgetIsAnError(t *testing.T) {
 	require.NoError(t, p.Close())
 }
 
+// An inference plan keeps its packed weights: on two workers a
+// convolution whose scratch arena fits the budget can still be refused as
+// an inference plan, with an error naming the packed weights and the
+// description; the training plan of it fits.
+func TestInferencePlanPackedWeightsCountAgainstTheBudget(t *testing.T) {
+	b, err := cpu.Open(backend.Options{MemoryBudget: 34 << 20, Threads: 2})
+	require.NoError(t, err)
+	defer b.Close()
+	// Weights 512·512·3·3 floats (9.4 MB): an arena of ~29 MB (two workers'
+	// dW accumulators and the packed weights), then 9.5 MB kept.
+	d := backend.ConvDesc{Input: backend.Shape{1, 512, 3, 3}, Out: 512, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+		PadH: 1, PadW: 1, Groups: 1, Inference: true}
+	_, err = b.Conv(d)
+	require.ErrorIs(t, err, backend.ErrMemory)
+	assert.Contains(t, err.Error(), "dnngo: conv2d: the packed weights of conv2d(in [1 512 3 3], out 512")
+	assert.Contains(t, err.Error(), "bytes")
+	d.Inference = false
+	p, err := b.Conv(d)
+	require.NoError(t, err, "the training plan fits")
+	require.NoError(t, p.Close())
+
+	// With room for one set of kept weights, closing the plan gives it back.
+	roomy, err := cpu.Open(backend.Options{MemoryBudget: 40 << 20, Threads: 2})
+	require.NoError(t, err)
+	defer roomy.Close()
+	d.Inference = true
+	for i := range 3 {
+		p, err := roomy.Conv(d)
+		require.NoError(t, err, "inference plan %d, after closing the one before", i)
+		require.NoError(t, p.Close())
+	}
+}
+
 func TestOpenKernel(t *testing.T) {
 	for _, tc := range []struct {
 		name, kernel string
