@@ -203,15 +203,15 @@ static int reorder_via_plain(dno_ctx *c, cmd_t sm, void *src, cmd_t dm, void *ds
     if (st != dnnl_success) return fail(c, (int)st, "reorder: describing the plain copy");
     size_t need = md_size(pm);
     int rc = 0;
-    if (c->plain_cap < need) {
+    if (md_eq(pm, sm) || md_eq(pm, dm)) /* one side is plain already: no way round */
+        rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
+    if (rc == 0 && c->plain_cap < need) {
         free(c->plain);
         c->plain = malloc(need);
         c->plain_cap = c->plain ? need : 0;
         if (c->plain == NULL) rc = fail(c, DNO_ENOMEM, "reorder: allocating %zu bytes for the plain copy", need);
         else c->allocs++;
     }
-    if (rc == 0 && (md_eq(pm, sm) || md_eq(pm, dm))) /* one side is plain already: no way round */
-        rc = fail(c, (int)dnnl_unimplemented, "reorder: creating the primitive");
     if (rc == 0) rc = reorder(c, sm, src, pm, c->plain);
     if (rc == 0) rc = reorder(c, pm, c->plain, dm, dst);
     md_free(pm);
